@@ -1,0 +1,246 @@
+//! The FFT backend: the convolution theorem with rustfft.
+
+use std::sync::Arc;
+
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft as ComplexFft, FftPlanner};
+
+use super::{ConvBackend, ConvProblem, check_len};
+use crate::error::ConvError;
+use crate::geometry::{Geometry, check_bytes, checked_product};
+use crate::num::ConvNum;
+
+/// Multiplies spectra: `x * k = IFFT(FFT(x) . FFT(k))`.
+///
+/// Each padded input plane and each (flipped, dilated) kernel plane is zero-padded to an
+/// `LH x LW` grid, where `L` is the smallest size with no prime factor above 7 that holds the
+/// padded input ([`next_fast_len`]). Since a valid correlation only reads outputs whose window
+/// lies inside the input, the wrap-around of the circular convolution never reaches them, so
+/// `L >= input` suffices. Rows go through a real-to-complex transform (realfft, half the work of
+/// a complex one), columns through rustfft. Input channels are summed in the frequency domain,
+/// so each output plane costs one inverse transform whatever the channel count. Strided
+/// outputs are computed at stride 1 and sampled.
+///
+/// Cost: `O((N*C + O*Cg + N*O) * L log L)` transforms plus `O(N*O*Cg*L)` products, independent
+/// of the kernel size: this backend wins for large kernels. Workspace: `C + O*Cg + 1` spectra of
+/// `LH * (LW/2 + 1)` complex values, refused over the cap ([`Fft::DEFAULT_CAP_BYTES`] unless set
+/// with [`Fft::with_cap_bytes`]).
+///
+/// # Numerics
+/// The error of each output is about `eps * log2(L)` times the norms of the operands, not of
+/// the output: outputs much smaller than the operands lose relative accuracy (an exact zero
+/// comes back as a tiny number). A NaN or infinity anywhere in an input plane spreads through
+/// the transform to **every** output of that batch item, and one in a kernel to every output
+/// of that kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fft {
+    cap_bytes: usize,
+}
+
+impl Default for Fft {
+    fn default() -> Self {
+        Fft { cap_bytes: Self::DEFAULT_CAP_BYTES }
+    }
+}
+
+/// The smallest `m >= n` whose prime factors are all 2, 3, 5 or 7 (even when `n > 2`, so the
+/// real transform can use its half-length trick). These sizes are fast for rustfft.
+///
+/// # Examples
+/// ```
+/// assert_eq!(conv_core::next_fast_len(97), 98);
+/// assert_eq!(conv_core::next_fast_len(1000), 1000);
+/// assert_eq!(conv_core::next_fast_len(1), 1);
+/// ```
+pub fn next_fast_len(n: usize) -> usize {
+    fn smooth(mut m: usize) -> bool {
+        for p in [2, 3, 5, 7] {
+            while m % p == 0 {
+                m /= p;
+            }
+        }
+        m == 1
+    }
+    if n <= 2 {
+        return n.max(1);
+    }
+    (n..).find(|&m| m % 2 == 0 && smooth(m)).unwrap_or(n)
+}
+
+impl Fft {
+    /// Default cap on the spectra workspace: 1 GiB.
+    pub const DEFAULT_CAP_BYTES: usize = 1 << 30;
+
+    /// An FFT backend whose spectra may take at most `cap_bytes` bytes.
+    pub fn with_cap_bytes(cap_bytes: usize) -> Self {
+        Fft { cap_bytes }
+    }
+
+    /// The transform grid `[LH, LW]` for a geometry.
+    pub fn grid(g: &Geometry) -> [usize; 2] {
+        [next_fast_len(g.axes[0].input), next_fast_len(g.axes[1].input)]
+    }
+}
+
+/// Transforms of one grid size, planned once per call.
+struct Plans<T: ConvNum> {
+    grid: [usize; 2],
+    row_forward: Arc<dyn RealToComplex<T>>,
+    row_inverse: Arc<dyn ComplexToReal<T>>,
+    column_forward: Arc<dyn ComplexFft<T>>,
+    column_inverse: Arc<dyn ComplexFft<T>>,
+}
+
+impl<T: ConvNum> Plans<T> {
+    fn new(grid: [usize; 2]) -> Self {
+        let mut real = RealFftPlanner::<T>::new();
+        let mut complex = FftPlanner::<T>::new();
+        Plans {
+            grid,
+            row_forward: real.plan_fft_forward(grid[1]),
+            row_inverse: real.plan_fft_inverse(grid[1]),
+            column_forward: complex.plan_fft_forward(grid[0]),
+            column_inverse: complex.plan_fft_inverse(grid[0]),
+        }
+    }
+
+    /// Complex values per row spectrum.
+    fn half_width(&self) -> usize {
+        self.grid[1] / 2 + 1
+    }
+
+    /// Complex values per plane spectrum.
+    fn spectrum_len(&self) -> usize {
+        self.grid[0] * self.half_width()
+    }
+
+    /// Forward 2-D transform of a real `rows x cols` plane placed at the origin of the grid.
+    /// The spectrum is stored column-major (`half_width` columns of `LH` values).
+    fn forward(&self, plane: &[T], cols: usize, spectrum: &mut [Complex<T>], row: &mut [T]) {
+        let [lh, _] = self.grid;
+        let hw = self.half_width();
+        let rows = plane.len() / cols;
+        let mut row_spectrum = vec![Complex::default(); hw];
+        spectrum.fill(Complex::default());
+        for (r, source) in plane.chunks_exact(cols).enumerate().take(rows) {
+            row[..cols].copy_from_slice(source);
+            row[cols..].fill(T::zero());
+            self.row_forward
+                .process(row, &mut row_spectrum)
+                .expect("row buffers have the planned lengths");
+            for (k, value) in row_spectrum.iter().enumerate() {
+                spectrum[k * lh + r] = *value;
+            }
+        }
+        if lh > 1 {
+            self.column_forward.process(spectrum);
+        }
+    }
+
+    /// Inverse 2-D transform of a column-major spectrum (destroyed); calls `emit(r, row)` with
+    /// each real grid row `r` in `wanted_rows`, unnormalised.
+    fn inverse(
+        &self,
+        spectrum: &mut [Complex<T>],
+        wanted_rows: impl Iterator<Item = usize>,
+        row: &mut [T],
+        mut emit: impl FnMut(usize, &[T]),
+    ) {
+        let [lh, lw] = self.grid;
+        let hw = self.half_width();
+        if lh > 1 {
+            self.column_inverse.process(spectrum);
+        }
+        let mut row_spectrum = vec![Complex::default(); hw];
+        for r in wanted_rows {
+            for (k, value) in row_spectrum.iter_mut().enumerate() {
+                *value = spectrum[k * lh + r];
+            }
+            // A real signal's DC (and, for even length, Nyquist) bins are real; drop rounding noise.
+            row_spectrum[0].im = T::zero();
+            if lw % 2 == 0 {
+                row_spectrum[hw - 1].im = T::zero();
+            }
+            self.row_inverse
+                .process(&mut row_spectrum, row)
+                .expect("row buffers have the planned lengths");
+            emit(r, row);
+        }
+    }
+}
+
+impl<T: ConvNum> ConvBackend<T> for Fft {
+    fn name(&self) -> &str {
+        "fft"
+    }
+
+    fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        let [lh, lw] = Self::grid(g);
+        let spectra = g.in_channels + g.out_channels * g.in_per_group() + 1;
+        let values = checked_product([spectra, lh, lw / 2 + 1], "FFT workspace")?;
+        check_bytes(values, size_of::<Complex<T>>(), self.cap_bytes, "FFT workspace")
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = *problem.geometry();
+        <Self as ConvBackend<T>>::supports(self, &g)?;
+        check_len("output", g.output_len()?, output.len())?;
+        let [rows, cols] = g.axes;
+        let plans = Plans::<T>::new(Self::grid(&g));
+        let [lh, lw] = plans.grid;
+        let spectrum_len = plans.spectrum_len();
+        let mut row = vec![T::zero(); lw];
+
+        // Kernel spectra: each plane flipped and dilated into correlation-as-convolution form,
+        // so that valid output (y, x) sits at grid position (y*sh + KH' - 1, x*sw + KW' - 1).
+        let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
+        let mut placed = vec![T::zero(); span_rows * span_cols];
+        let kernel_planes = g.out_channels * g.in_per_group();
+        let mut kernel_spectra = vec![Complex::default(); kernel_planes * spectrum_len];
+        for (index, spectrum) in kernel_spectra.chunks_exact_mut(spectrum_len).enumerate() {
+            let kernel = problem.kernel_plane(index / g.in_per_group(), index % g.in_per_group());
+            placed.fill(T::zero());
+            for i in 0..rows.kernel {
+                for j in 0..cols.kernel {
+                    let r = span_rows - 1 - i * rows.dilation;
+                    let s = span_cols - 1 - j * cols.dilation;
+                    placed[r * span_cols + s] = kernel[i * cols.kernel + j];
+                }
+            }
+            plans.forward(&placed, span_cols, spectrum, &mut row);
+        }
+
+        let scale = T::one() / T::from_f64_lossy((lh * lw) as f64);
+        let mut input_spectra = vec![Complex::default(); g.in_channels * spectrum_len];
+        let mut product = vec![Complex::default(); spectrum_len];
+        let out_plane = g.output_plane();
+        for n in 0..g.batch {
+            for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
+                plans.forward(problem.input_plane(n, c), cols.input, spectrum, &mut row);
+            }
+            for o in 0..g.out_channels {
+                let group = o / g.out_per_group();
+                product.fill(Complex::default());
+                for c in 0..g.in_per_group() {
+                    let x = &input_spectra[(group * g.in_per_group() + c) * spectrum_len..][..spectrum_len];
+                    let k = &kernel_spectra[(o * g.in_per_group() + c) * spectrum_len..][..spectrum_len];
+                    for ((p, &a), &b) in product.iter_mut().zip(x).zip(k) {
+                        *p = *p + a * b;
+                    }
+                }
+                let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                let wanted = (0..rows.output).map(|y| y * rows.stride + span_rows - 1);
+                plans.inverse(&mut product, wanted, &mut row, |r, values| {
+                    let y = (r + 1 - span_rows) / rows.stride;
+                    let out_row = &mut out[y * cols.output..][..cols.output];
+                    let first = span_cols - 1;
+                    for (dest, &v) in out_row.iter_mut().zip(values[first..].iter().step_by(cols.stride)) {
+                        *dest = v * scale;
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! The im2col backend: gather patches into a matrix, then one GEMM.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+
+use super::{ConvBackend, ConvProblem, check_len};
+use crate::error::ConvError;
+use crate::geometry::{Geometry, check_bytes, checked_product};
+use crate::num::ConvNum;
+
+/// Lowers the convolution to a matrix product through a patch matrix.
+///
+/// For one batch item and group, the patch matrix has one row per kernel tap `(c, i, j)`
+/// (`Cg*KH*KW` rows) and one column per output position `(y, x)`; column `(y, x)` holds the input
+/// window under the kernel at that position. The output of the group is then
+/// `W (Og x Cg*KH*KW) * patches`, computed by ndarray's `general_mat_mul` (the `matrixmultiply`
+/// crate, threaded). It is the transpose view of the Toeplitz product: the same sums, with the
+/// kernel as the small dense matrix and the input repeated instead.
+///
+/// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
+/// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]); a problem whose
+/// single output row needs more is refused with [`ConvError::TooLarge`].
+///
+/// # Numerics
+/// Each output is a dot product of a kernel row with one patch: NaN and infinity reach exactly
+/// the outputs whose window covers them, as in [`Direct`](super::Direct). The summation order is
+/// the GEMM kernel's, so results differ from Direct by rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Im2col {
+    cap_bytes: usize,
+}
+
+impl Default for Im2col {
+    fn default() -> Self {
+        Im2col { cap_bytes: Self::DEFAULT_CAP_BYTES }
+    }
+}
+
+impl Im2col {
+    /// Default cap on the patch matrix: 64 MiB.
+    pub const DEFAULT_CAP_BYTES: usize = 64 << 20;
+
+    /// An im2col backend whose patch matrix may take at most `cap_bytes` bytes.
+    pub fn with_cap_bytes(cap_bytes: usize) -> Self {
+        Im2col { cap_bytes }
+    }
+
+    /// Output rows per patch-matrix band, so that one band stays under the cap.
+    fn rows_per_band<T>(&self, g: &Geometry) -> Result<usize, ConvError> {
+        let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
+        let row_bytes = checked_product([taps, g.axes[1].output, size_of::<T>()], "patch matrix")?;
+        check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
+        Ok((self.cap_bytes / row_bytes).clamp(1, g.axes[0].output))
+    }
+}
+
+/// Fills `patches` (`Cg*KH*KW` rows x `(y_end - y_start) * OW` columns) for output rows
+/// `y_start..y_end` of batch item `n` and `group`.
+fn fill_patches<T: ConvNum>(
+    problem: &ConvProblem<'_, T>,
+    n: usize,
+    group: usize,
+    y_range: std::ops::Range<usize>,
+    patches: &mut [T],
+) {
+    let g = problem.geometry();
+    let [rows, cols] = g.axes;
+    let band = y_range.len() * cols.output;
+    let mut tap_rows = patches.chunks_exact_mut(band);
+    for c in 0..g.in_per_group() {
+        let input = problem.input_plane(n, group * g.in_per_group() + c);
+        for i in 0..rows.kernel {
+            for j in 0..cols.kernel {
+                let Some(tap_row) = tap_rows.next() else { return };
+                for (y, dest) in y_range.clone().zip(tap_row.chunks_exact_mut(cols.output)) {
+                    let r = y * rows.stride + i * rows.dilation;
+                    let source = &input[r * cols.input + j * cols.dilation..];
+                    for (d, &s) in dest.iter_mut().zip(source.iter().step_by(cols.stride)) {
+                        *d = s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: ConvNum> ConvBackend<T> for Im2col {
+    fn name(&self) -> &str {
+        "im2col"
+    }
+
+    fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        self.rows_per_band::<T>(g).map(|_| ())
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = *problem.geometry();
+        let band_rows = self.rows_per_band::<T>(&g)?;
+        check_len("output", g.output_len()?, output.len())?;
+        output.fill(T::zero());
+        let taps = g.in_per_group() * g.kernel_plane();
+        let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
+        let out_plane = g.output_plane();
+        let mut patches = vec![T::zero(); taps * band_rows * out_cols];
+        for n in 0..g.batch {
+            for group in 0..g.groups {
+                let first_kernel = group * g.out_per_group();
+                let weights = ArrayView2::from_shape(
+                    (g.out_per_group(), taps),
+                    &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
+                )
+                .expect("kernel slice has Og * taps elements");
+                let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
+                for y_start in (0..out_rows).step_by(band_rows) {
+                    let y_end = (y_start + band_rows).min(out_rows);
+                    let band = (y_end - y_start) * out_cols;
+                    let patches = &mut patches[..taps * band];
+                    fill_patches(problem, n, group, y_start..y_end, patches);
+                    let patches = ArrayView2::from_shape((taps, band), &*patches)
+                        .expect("patch buffer has taps * band elements");
+                    let mut out = ArrayViewMut2::from_shape(
+                        (g.out_per_group(), band).strides((out_plane, 1)),
+                        &mut group_out[y_start * out_cols..],
+                    )
+                    .expect("strided view lies inside the output buffer");
+                    general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                }
+            }
+        }
+        Ok(())
+    }
+}

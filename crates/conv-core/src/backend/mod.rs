@@ -1,0 +1,147 @@
+//! The backend trait and the built-in backends, one per file.
+//!
+//! A backend solves the canonical problem described by [`Geometry`]: a grouped, strided,
+//! dilated *valid* cross-correlation of a padded NCHW input with an OIHW kernel bank. The front
+//! end has already applied padding, boundary fill and kernel flipping, so a backend never sees
+//! them.
+
+mod direct;
+mod fft;
+mod im2col;
+mod toeplitz;
+
+pub use direct::Direct;
+pub use fft::{Fft, next_fast_len};
+pub use im2col::Im2col;
+pub use toeplitz::Toeplitz;
+
+use crate::error::ConvError;
+use crate::geometry::Geometry;
+use crate::num::ConvNum;
+
+/// One instance of the canonical problem: the geometry and its two operands, both contiguous
+/// and row-major (`input`: `[N, C, H, W]` padded; `kernel`: `[O, C / groups, KH, KW]`, already in
+/// correlation orientation).
+#[derive(Clone, Copy, Debug)]
+pub struct ConvProblem<'a, T> {
+    geometry: Geometry,
+    input: &'a [T],
+    kernel: &'a [T],
+}
+
+impl<'a, T: ConvNum> ConvProblem<'a, T> {
+    /// Pairs a geometry with its operands.
+    ///
+    /// # Errors
+    /// [`ConvError::BufferLength`] if a slice does not have the length the geometry implies.
+    pub fn new(geometry: Geometry, input: &'a [T], kernel: &'a [T]) -> Result<Self, ConvError> {
+        check_len("input", geometry.input_len()?, input.len())?;
+        check_len("kernel", geometry.kernel_len()?, kernel.len())?;
+        Ok(ConvProblem { geometry, input, kernel })
+    }
+
+    /// The shape of the problem.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    /// The padded input, `[N, C, H, W]` row-major.
+    pub fn input(&self) -> &'a [T] {
+        self.input
+    }
+
+    /// The kernel bank, `[O, C / groups, KH, KW]` row-major.
+    pub fn kernel(&self) -> &'a [T] {
+        self.kernel
+    }
+
+    /// Input plane `(n, c)`.
+    pub fn input_plane(&self, n: usize, c: usize) -> &'a [T] {
+        let plane = self.geometry.input_plane();
+        &self.input[(n * self.geometry.in_channels + c) * plane..][..plane]
+    }
+
+    /// Kernel plane `(o, c)` where `c` counts within the kernel's group.
+    pub fn kernel_plane(&self, o: usize, c: usize) -> &'a [T] {
+        let plane = self.geometry.kernel_plane();
+        &self.kernel[(o * self.geometry.in_per_group() + c) * plane..][..plane]
+    }
+}
+
+/// Fails with [`ConvError::BufferLength`] unless `got == expected`.
+pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ConvError> {
+    if expected != got {
+        return Err(ConvError::BufferLength { what, expected, got });
+    }
+    Ok(())
+}
+
+/// An algorithm that solves the canonical convolution problem.
+///
+/// The trait is object safe: registries and planners hold `Arc<dyn ConvBackend<T>>`.
+///
+/// # Contract
+/// - [`supports`](ConvBackend::supports) answers from the geometry alone, without data.
+/// - [`execute`](ConvBackend::execute) refuses (returns the same error) any problem `supports`
+///   refuses, overwrites every element of `output` whatever it held before, and gives the
+///   same answer when called again.
+///
+/// # Examples
+/// ```
+/// use conv_core::{ConvBackend, ConvError, ConvNum, ConvProblem, Geometry, Direct};
+///
+/// /// A backend that delegates to Direct but only takes single-channel problems.
+/// struct SingleChannel;
+///
+/// impl<T: ConvNum> ConvBackend<T> for SingleChannel {
+///     fn name(&self) -> &str { "single-channel" }
+///     fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
+///         if geometry.in_channels == 1 { Ok(()) } else {
+///             Err(ConvError::Unsupported { backend: "single-channel".into(), reason: "C > 1".into() })
+///         }
+///     }
+///     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+///         <Self as ConvBackend<T>>::supports(self, problem.geometry())?;
+///         Direct.execute(problem, output)
+///     }
+/// }
+/// let backend: std::sync::Arc<dyn ConvBackend<f64>> = std::sync::Arc::new(SingleChannel);
+/// assert_eq!(backend.name(), "single-channel");
+/// ```
+pub trait ConvBackend<T: ConvNum>: Send + Sync {
+    /// A short, unique, lower-case name (`direct`, `fft`, ...).
+    fn name(&self) -> &str;
+
+    /// Whether this backend can solve problems of this shape.
+    ///
+    /// # Errors
+    /// [`ConvError::Unsupported`] or [`ConvError::TooLarge`], saying why not.
+    fn supports(&self, geometry: &Geometry) -> Result<(), ConvError>;
+
+    /// Solves `problem`, writing `geometry.output_len()` values (`[N, O, OH, OW]` row-major) into
+    /// `output`.
+    ///
+    /// # Errors
+    /// Whatever [`supports`](ConvBackend::supports) returns for this geometry, and
+    /// [`ConvError::BufferLength`] if `output` has the wrong length.
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError>;
+}
+
+/// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft, im2col.
+///
+/// # Examples
+/// ```
+/// let names: Vec<String> = conv_core::builtin_backends::<f32>()
+///     .iter()
+///     .map(|b| b.name().to_string())
+///     .collect();
+/// assert_eq!(names, ["direct", "toeplitz", "fft", "im2col"]);
+/// ```
+pub fn builtin_backends<T: ConvNum>() -> Vec<std::sync::Arc<dyn ConvBackend<T>>> {
+    vec![
+        std::sync::Arc::new(Direct),
+        std::sync::Arc::new(Toeplitz::default()),
+        std::sync::Arc::new(Fft::default()),
+        std::sync::Arc::new(Im2col::default()),
+    ]
+}

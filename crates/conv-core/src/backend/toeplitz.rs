@@ -1,0 +1,123 @@
+//! The Toeplitz backend: convolution as a matrix product.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
+
+use super::{ConvBackend, ConvProblem, check_len};
+use crate::error::ConvError;
+use crate::geometry::{Geometry, check_bytes, checked_product};
+use crate::num::ConvNum;
+
+/// Builds the convolution matrix and multiplies it with the flattened inputs.
+///
+/// For one group, the matrix `T` has one row per output sample `(o, y, x)` and one column per
+/// input sample `(c, r, s)`; row `(o, y, x)` holds kernel tap `k[o, c, i, j]` in column
+/// `(c, y*sh + i*dh, x*sw + j*dw)` and zeros elsewhere. In 1-D this is the banded Toeplitz matrix
+/// of polynomial multiplication; in 2-D it is doubly block Toeplitz (a Toeplitz matrix of
+/// Toeplitz blocks). A whole batch is then one GEMM: `Y = X T^T`, with `X` holding one flattened
+/// input per row. The product goes through ndarray's `general_mat_mul` (the `matrixmultiply`
+/// crate, threaded).
+///
+/// The matrix has `Og*OH*OW x Cg*H*W` entries, almost all zero, so this backend is for teaching
+/// and for small problems. It refuses, with [`ConvError::TooLarge`], a matrix over its cap
+/// ([`Toeplitz::DEFAULT_CAP_BYTES`] unless set with [`Toeplitz::with_cap_bytes`]).
+///
+/// # Numerics
+/// Each output is a dot product of a matrix row with the input, so the zeros of the matrix meet
+/// every input sample: a NaN or infinite input sample makes NaN *every* output of the batch item
+/// and group it belongs to (`0 * NaN = NaN`), not only the outputs whose window covers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Toeplitz {
+    cap_bytes: usize,
+}
+
+impl Default for Toeplitz {
+    fn default() -> Self {
+        Toeplitz { cap_bytes: Self::DEFAULT_CAP_BYTES }
+    }
+}
+
+impl Toeplitz {
+    /// Default cap on the matrix of one group: 256 MiB.
+    pub const DEFAULT_CAP_BYTES: usize = 256 << 20;
+
+    /// A Toeplitz backend whose matrix may take at most `cap_bytes` bytes.
+    pub fn with_cap_bytes(cap_bytes: usize) -> Self {
+        Toeplitz { cap_bytes }
+    }
+
+    /// `(rows, columns)` of the matrix of one group.
+    fn matrix_shape(g: &Geometry) -> Result<(usize, usize), ConvError> {
+        let rows = checked_product([g.out_per_group(), g.output_plane()], "Toeplitz matrix")?;
+        let cols = checked_product([g.in_per_group(), g.input_plane()], "Toeplitz matrix")?;
+        Ok((rows, cols))
+    }
+
+    /// Writes the convolution matrix of `group` into `matrix` (which must be all zeros).
+    fn fill_matrix<T: ConvNum>(problem: &ConvProblem<'_, T>, group: usize, matrix: &mut Array2<T>) {
+        let g = problem.geometry();
+        let [rows, cols] = g.axes;
+        for oc in 0..g.out_per_group() {
+            let o = group * g.out_per_group() + oc;
+            for c in 0..g.in_per_group() {
+                let kernel = problem.kernel_plane(o, c);
+                for y in 0..rows.output {
+                    for x in 0..cols.output {
+                        let row = (oc * rows.output + y) * cols.output + x;
+                        for i in 0..rows.kernel {
+                            let r = y * rows.stride + i * rows.dilation;
+                            for j in 0..cols.kernel {
+                                let s = x * cols.stride + j * cols.dilation;
+                                let col = (c * rows.input + r) * cols.input + s;
+                                matrix[[row, col]] = kernel[i * cols.kernel + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: ConvNum> ConvBackend<T> for Toeplitz {
+    fn name(&self) -> &str {
+        "toeplitz"
+    }
+
+    fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        let (rows, cols) = Self::matrix_shape(g)?;
+        let entries = checked_product([rows, cols], "Toeplitz matrix")?;
+        check_bytes(entries, size_of::<T>(), self.cap_bytes, "Toeplitz matrix")
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = *problem.geometry();
+        <Self as ConvBackend<T>>::supports(self, &g)?;
+        check_len("output", g.output_len()?, output.len())?;
+        output.fill(T::zero());
+        let (rows, cols) = Self::matrix_shape(&g)?;
+        let input_item = g.in_channels * g.input_plane();
+        let output_item = g.out_channels * g.output_plane();
+        let mut matrix = Array2::<T>::zeros((rows, cols));
+        for group in 0..g.groups {
+            if group > 0 {
+                matrix.fill(T::zero());
+            }
+            Self::fill_matrix(problem, group, &mut matrix);
+            // X: one row per batch item, the group's channels flattened.
+            let inputs = ArrayView2::from_shape(
+                (g.batch, cols).strides((input_item, 1)),
+                &problem.input()[group * cols..],
+            )
+            .expect("strided view lies inside the input buffer");
+            let outputs = ArrayViewMut2::from_shape(
+                (g.batch, rows).strides((output_item, 1)),
+                &mut output[group * rows..],
+            )
+            .expect("strided view lies inside the output buffer");
+            let mut outputs = outputs;
+            general_mat_mul(T::one(), &inputs, &matrix.t(), T::zero(), &mut outputs);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Typed errors for every way a convolution request can be wrong.
+
+use thiserror::Error;
+
+/// Which operand of a convolution an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// The signal, image or batched input tensor.
+    Input,
+    /// The kernel, filter or weight bank.
+    Kernel,
+}
+
+impl std::fmt::Display for Operand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Operand::Input => "input",
+            Operand::Kernel => "kernel",
+        })
+    }
+}
+
+/// Everything that can go wrong when a convolution is requested.
+///
+/// Every variant carries the shapes or values that caused it, so the message alone says what to fix.
+#[derive(Clone, Debug, PartialEq, Error)]
+#[non_exhaustive]
+pub enum ConvError {
+    /// An operand has a zero-length axis.
+    #[error("the {operand} is empty (shape {shape:?})")]
+    Empty {
+        /// Which operand.
+        operand: Operand,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
+    /// An operand does not have the number of axes the call expects.
+    #[error("the {operand} has {got} axes but {expected} were expected (shape {shape:?})")]
+    Rank {
+        /// Which operand.
+        operand: Operand,
+        /// The number of axes the call needs.
+        expected: usize,
+        /// The number of axes given.
+        got: usize,
+        /// The shape given.
+        shape: Vec<usize>,
+    },
+    /// A per-axis parameter list has the wrong length.
+    #[error("{parameter} has {got} values; give 1 (used for every axis) or {spatial_axes}")]
+    ParameterLength {
+        /// `stride`, `dilation` or `padding`.
+        parameter: &'static str,
+        /// Number of values given.
+        got: usize,
+        /// Number of spatial axes of the problem.
+        spatial_axes: usize,
+    },
+    /// A stride of zero along some axis.
+    #[error("stride is 0 along spatial axis {axis}; strides must be at least 1")]
+    ZeroStride {
+        /// The spatial axis (0 = first spatial axis).
+        axis: usize,
+    },
+    /// A dilation of zero along some axis.
+    #[error("dilation is 0 along spatial axis {axis}; dilations must be at least 1")]
+    ZeroDilation {
+        /// The spatial axis.
+        axis: usize,
+    },
+    /// `groups` is zero or does not divide the channel counts.
+    #[error(
+        "groups = {groups} must be at least 1 and divide both the input channels ({in_channels}) and the output channels ({out_channels})"
+    )]
+    Groups {
+        /// Requested number of groups.
+        groups: usize,
+        /// Channels of the input.
+        in_channels: usize,
+        /// Output channels (kernels) of the weight bank.
+        out_channels: usize,
+    },
+    /// The weight bank's input-channel axis does not match the input's channels per group.
+    #[error(
+        "the kernel expects {kernel_channels} input channels per group, but the input has {in_channels} channels in {groups} group(s)"
+    )]
+    ChannelMismatch {
+        /// Channels of the input.
+        in_channels: usize,
+        /// Channel axis of the weight bank (input channels per group).
+        kernel_channels: usize,
+        /// Number of groups.
+        groups: usize,
+    },
+    /// In a layer-style call, the (dilated) kernel does not fit in the padded input.
+    #[error(
+        "along spatial axis {axis} the dilated kernel spans {effective_kernel} samples but the padded input has only {padded_input}"
+    )]
+    KernelLargerThanInput {
+        /// The spatial axis.
+        axis: usize,
+        /// Input length after padding.
+        padded_input: usize,
+        /// `(kernel - 1) * dilation + 1`.
+        effective_kernel: usize,
+    },
+    /// scipy's rule for `Valid` mode: one operand must be at least as large as the other on every axis.
+    #[error(
+        "mode Valid needs one operand at least as large as the other on every axis (input {input:?}, kernel {kernel:?})"
+    )]
+    ValidModeShapes {
+        /// Input shape.
+        input: Vec<usize>,
+        /// Kernel shape.
+        kernel: Vec<usize>,
+    },
+    /// A size computation overflowed `usize`.
+    #[error("the size of the {what} overflows usize")]
+    Overflow {
+        /// The buffer whose size overflowed.
+        what: &'static str,
+    },
+    /// A buffer would be larger than the configured cap.
+    #[error("the {what} would take {bytes} bytes, over the cap of {cap} bytes")]
+    TooLarge {
+        /// The buffer that is too large.
+        what: &'static str,
+        /// Bytes it would need.
+        bytes: u128,
+        /// The cap in force.
+        cap: u128,
+    },
+    /// A value is NaN or infinite and the spec asked for finite inputs.
+    #[error("the {operand} holds a non-finite value ({value}) at flat index {index}")]
+    NonFinite {
+        /// Which operand.
+        operand: Operand,
+        /// Index in row-major order.
+        index: usize,
+        /// The value, widened to f64.
+        value: f64,
+    },
+    /// A backend does not handle this problem.
+    #[error("backend `{backend}` does not support this problem: {reason}")]
+    Unsupported {
+        /// The backend's name.
+        backend: String,
+        /// Why it refuses.
+        reason: String,
+    },
+    /// A buffer handed to a backend has the wrong length (a bug in the caller).
+    #[error("the {what} buffer has {got} elements but {expected} were expected")]
+    BufferLength {
+        /// Which buffer.
+        what: &'static str,
+        /// Length required by the geometry.
+        expected: usize,
+        /// Length given.
+        got: usize,
+    },
+}

@@ -1,0 +1,469 @@
+//! The user-facing calls. Each one normalises its request (padding, boundary fill, kernel flip)
+//! into the canonical problem and hands it to a backend.
+
+use ndarray::{Array, Array3, Array4, ArrayBase, Data, Dimension, Ix2, Ix3, Ix4};
+
+use crate::backend::{ConvBackend, ConvProblem, Direct};
+use crate::boundary::{flip_planes, pad_planes};
+use crate::error::{ConvError, Operand};
+use crate::geometry::SPATIAL_AXES;
+use crate::num::ConvNum;
+use crate::spec::{Boundary, ConvSpec, Kind, Mode, OperandRule, Resolved};
+
+/// Solves one request: `input` is `[N, C, spatial...]`, `kernel` is `[O, C/groups, spatial...]`,
+/// both row-major. Returns the `[N, O, OH, OW]` output and the resolved problem.
+fn solve<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    kernel: &[T],
+    kernel_shape: &[usize],
+    spec: &ConvSpec,
+    rule: OperandRule,
+    backend: &dyn ConvBackend<T>,
+) -> Result<(Vec<T>, Resolved), ConvError> {
+    let resolved = spec.resolve_with(input_shape, kernel_shape, rule, size_of::<T>())?;
+    if spec.require_finite {
+        check_finite(Operand::Input, input)?;
+        check_finite(Operand::Kernel, kernel)?;
+    }
+    let geometry = resolved.geometry;
+    backend.supports(&geometry)?;
+    let (padded, oriented) = prepare_operands(input, input_shape, kernel, spec.kind, &resolved);
+    let problem = ConvProblem::new(geometry, &padded, &oriented)?;
+    let mut output = vec![T::zero(); geometry.output_len()?];
+    backend.execute(&problem, &mut output)?;
+    Ok((output, resolved))
+}
+
+/// The operands a backend receives for a resolved request: the input padded by the boundary
+/// rule, and the kernel in correlation orientation (flipped for a convolution).
+pub(crate) fn prepare_operands<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    kernel: &[T],
+    kind: Kind,
+    resolved: &Resolved,
+) -> (Vec<T>, Vec<T>) {
+    let geometry = resolved.geometry;
+    let mut unpadded = [1; SPATIAL_AXES];
+    unpadded[SPATIAL_AXES - resolved.spatial_rank..].copy_from_slice(&input_shape[2..]);
+    let planes = geometry.batch * geometry.in_channels;
+    let padded = pad_planes(input, planes, unpadded, resolved.pads, resolved.boundary);
+    let mut oriented = kernel.to_vec();
+    if kind == Kind::Convolution {
+        flip_planes(&mut oriented, geometry.kernel_plane());
+    }
+    (padded, oriented)
+}
+
+fn check_finite<T: ConvNum>(operand: Operand, values: &[T]) -> Result<(), ConvError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(ConvError::NonFinite { operand, index, value: values[index].to_f64_lossy() }),
+        None => Ok(()),
+    }
+}
+
+/// A contiguous row-major copy of an array (borrowed when it already is one).
+fn row_major<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> std::borrow::Cow<'_, [S::Elem]>
+where
+    S::Elem: Clone,
+{
+    match array.as_slice() {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(array.iter().cloned().collect()),
+    }
+}
+
+/// Single signal or image in, same rank out: the engine behind the scipy-style calls.
+fn signal_call<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    let rank = in1.ndim();
+    if !(1..=SPATIAL_AXES).contains(&rank) {
+        return Err(ConvError::Rank {
+            operand: Operand::Input,
+            expected: SPATIAL_AXES,
+            got: rank,
+            shape: in1.shape().to_vec(),
+        });
+    }
+    let input_shape: Vec<usize> = [1, 1].iter().chain(in1.shape()).copied().collect();
+    let kernel_shape: Vec<usize> = [1, 1].iter().chain(in2.shape()).copied().collect();
+    let spec = ConvSpec { groups: 1, ..spec.clone() };
+    let (output, resolved) = solve(
+        &row_major(in1),
+        &input_shape,
+        &row_major(in2),
+        &kernel_shape,
+        &spec,
+        OperandRule::Scipy,
+        backend,
+    )?;
+    let mut dim = in1.raw_dim();
+    let offset = SPATIAL_AXES - rank;
+    for axis in 0..rank {
+        dim[axis] = resolved.geometry.axes[offset + axis].output;
+    }
+    let expected = dim.size();
+    let got = output.len();
+    Array::from_shape_vec(dim, output).map_err(|_| ConvError::BufferLength { what: "output", expected, got })
+}
+
+/// Convolves two 1-D signals or two 2-D images, like `scipy.signal.convolve(in1, in2, mode)`.
+///
+/// `y[i] = sum_j in1[i - j] * in2[j]`, evaluated by the [`Direct`] backend. Outside its bounds
+/// `in1` is zero. Output sizes: `Full` gives `n + k - 1`, `Same` gives `n` (centred as scipy
+/// does), `Valid` gives `|n - k| + 1` (either operand may be the longer one, as in scipy, but
+/// on every axis the same one).
+///
+/// # Errors
+/// [`ConvError::Empty`] for an empty operand, [`ConvError::Rank`] for arrays that are not 1-D
+/// or 2-D, [`ConvError::ValidModeShapes`] when in `Valid` mode neither operand covers the other,
+/// [`ConvError::TooLarge`] / [`ConvError::Overflow`] for sizes over the default buffer cap.
+///
+/// # Examples
+/// The product of two polynomials, `(1 + 2t)(3 + 4t + 5t^2) = 3 + 10t + 13t^2 + 10t^3`:
+/// ```
+/// use conv_core::{convolve, Mode};
+/// use ndarray::array;
+/// let product = convolve(&array![1.0, 2.0], &array![3.0, 4.0, 5.0], Mode::Full)?;
+/// assert_eq!(product, array![3.0, 10.0, 13.0, 10.0]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn convolve<T, S1, S2, D>(in1: &ArrayBase<S1, D>, in2: &ArrayBase<S2, D>, mode: Mode) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    convolve_with(in1, in2, mode, &Direct)
+}
+
+/// [`convolve`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`convolve`], plus whatever the backend refuses ([`ConvError::Unsupported`],
+/// [`ConvError::TooLarge`]).
+///
+/// # Examples
+/// ```
+/// use conv_core::{convolve_with, Direct, Fft, Im2col, Mode, Toeplitz};
+/// use ndarray::array;
+/// let signal = array![1.0, 2.0, 3.0, 4.0];
+/// let kernel = array![1.0, -1.0];
+/// let reference = convolve_with(&signal, &kernel, Mode::Same, &Direct)?;
+/// let by_fft = convolve_with(&signal, &kernel, Mode::Same, &Fft::default())?;
+/// let by_matrix = convolve_with(&signal, &kernel, Mode::Same, &Toeplitz::default())?;
+/// let by_gemm = convolve_with(&signal, &kernel, Mode::Same, &Im2col::default())?;
+/// assert_eq!(reference, array![1.0, 1.0, 1.0, 1.0]);
+/// for other in [by_fft, by_matrix, by_gemm] {
+///     assert!(other.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 1e-12));
+/// }
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn convolve_with<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    mode: Mode,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    signal_call(in1, in2, &ConvSpec::convolution().mode(mode), backend)
+}
+
+/// Cross-correlates two 1-D signals or two 2-D images, like `scipy.signal.correlate(in1, in2, mode)`.
+///
+/// `z[k] = sum_l in1[l] * in2[l - k + K - 1]` over the full output (`K` = length of `in2`):
+/// the kernel slides without being flipped. Same sizes and errors as [`convolve`].
+///
+/// # Errors
+/// As [`convolve`].
+///
+/// # Examples
+/// ```
+/// use conv_core::{correlate, Mode};
+/// use ndarray::array;
+/// let z = correlate(&array![1.0, 2.0, 3.0], &array![0.0, 1.0, 0.5], Mode::Full)?;
+/// assert_eq!(z, array![0.5, 2.0, 3.5, 3.0, 0.0]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn correlate<T, S1, S2, D>(in1: &ArrayBase<S1, D>, in2: &ArrayBase<S2, D>, mode: Mode) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    correlate_with(in1, in2, mode, &Direct)
+}
+
+/// [`correlate`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`convolve_with`].
+pub fn correlate_with<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    mode: Mode,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    signal_call(in1, in2, &ConvSpec::correlation().mode(mode), backend)
+}
+
+/// 2-D convolution with a boundary rule, like `scipy.signal.convolve2d(in1, in2, mode, boundary, fillvalue)`.
+///
+/// scipy's `boundary='fill'` is [`Boundary::Zeros`] or [`Boundary::Constant`], `'wrap'` is
+/// [`Boundary::Circular`] and `'symm'` is [`Boundary::Symmetric`]; [`Boundary::Reflect`] and
+/// [`Boundary::Replicate`] extend it as `numpy.pad` does. `Valid` mode reads no boundary.
+///
+/// # Errors
+/// As [`convolve`].
+///
+/// # Examples
+/// ```
+/// use conv_core::{convolve2d, Boundary, Mode};
+/// use ndarray::array;
+/// let image = array![[1.0, 2.0], [3.0, 4.0]];
+/// let blur = array![[0.25, 0.25], [0.25, 0.25]];
+/// let wrapped = convolve2d(&image, &blur, Mode::Same, Boundary::Circular)?;
+/// assert_eq!(wrapped, array![[2.5, 2.5], [2.5, 2.5]]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn convolve2d<T, S1, S2>(
+    in1: &ArrayBase<S1, Ix2>,
+    in2: &ArrayBase<S2, Ix2>,
+    mode: Mode,
+    boundary: Boundary,
+) -> Result<Array<T, Ix2>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    convolve2d_with(in1, in2, mode, boundary, &Direct)
+}
+
+/// [`convolve2d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`convolve_with`].
+pub fn convolve2d_with<T, S1, S2>(
+    in1: &ArrayBase<S1, Ix2>,
+    in2: &ArrayBase<S2, Ix2>,
+    mode: Mode,
+    boundary: Boundary,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, Ix2>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    signal_call(in1, in2, &ConvSpec::convolution().mode(mode).boundary(boundary), backend)
+}
+
+/// 2-D correlation with a boundary rule, like `scipy.signal.correlate2d(in1, in2, mode, boundary, fillvalue)`.
+///
+/// # Errors
+/// As [`convolve`].
+pub fn correlate2d<T, S1, S2>(
+    in1: &ArrayBase<S1, Ix2>,
+    in2: &ArrayBase<S2, Ix2>,
+    mode: Mode,
+    boundary: Boundary,
+) -> Result<Array<T, Ix2>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    correlate2d_with(in1, in2, mode, boundary, &Direct)
+}
+
+/// [`correlate2d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`convolve_with`].
+pub fn correlate2d_with<T, S1, S2>(
+    in1: &ArrayBase<S1, Ix2>,
+    in2: &ArrayBase<S2, Ix2>,
+    mode: Mode,
+    boundary: Boundary,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, Ix2>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    signal_call(in1, in2, &ConvSpec::correlation().mode(mode).boundary(boundary), backend)
+}
+
+/// A single signal or image under any [`ConvSpec`] (stride, dilation, explicit padding,
+/// boundary, kind), with scipy's lenient operand rule for `Valid`. `spec.groups` is ignored.
+///
+/// # Errors
+/// As [`convolve_with`], plus the spec's own errors ([`ConvError::ZeroStride`], ...).
+///
+/// # Examples
+/// ```
+/// use conv_core::{filter_with, ConvSpec, Direct, Mode};
+/// use ndarray::array;
+/// // A 2-tap moving sum evaluated at every second sample.
+/// let spec = ConvSpec::correlation().mode(Mode::Valid).stride(2);
+/// let y = filter_with(&array![1.0, 2.0, 3.0, 4.0, 5.0], &array![1.0, 1.0], &spec, &Direct)?;
+/// assert_eq!(y, array![3.0, 7.0]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn filter_with<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    signal_call(in1, in2, spec, backend)
+}
+
+/// Batched, multi-channel 2-D convolution layer: input `[N, C, H, W]`, weights
+/// `[O, C / groups, KH, KW]`, output `[N, O, OH, OW]`, by the [`Direct`] backend.
+///
+/// Deep-learning layers correlate; pass `ConvSpec::correlation()` (the default) for that, or
+/// `ConvSpec::convolution()` to flip the kernels.
+///
+/// # Errors
+/// Shape errors of [`ConvSpec::resolve`], including [`ConvError::KernelLargerThanInput`] when
+/// the dilated kernel does not fit in the padded input.
+///
+/// # Examples
+/// ```
+/// use conv_core::{conv2d, ConvSpec, Padding};
+/// use ndarray::Array4;
+/// let input = Array4::<f32>::ones((8, 3, 32, 32));
+/// let weights = Array4::<f32>::ones((16, 3, 3, 3));
+/// let spec = ConvSpec::correlation().padding(Padding::SameUpper).stride(2);
+/// let out = conv2d(&input, &weights, &spec)?;
+/// assert_eq!(out.shape(), &[8, 16, 16, 16]);
+/// assert_eq!(out[[0, 0, 5, 5]], 27.0);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn conv2d<T, S1, S2>(input: &ArrayBase<S1, Ix4>, weights: &ArrayBase<S2, Ix4>, spec: &ConvSpec) -> Result<Array4<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    conv2d_with(input, weights, spec, &Direct)
+}
+
+/// [`conv2d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`conv2d`], plus whatever the backend refuses.
+pub fn conv2d_with<T, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weights: &ArrayBase<S2, Ix4>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array4<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    let (output, resolved) = solve(
+        &row_major(input),
+        input.shape(),
+        &row_major(weights),
+        weights.shape(),
+        spec,
+        OperandRule::Layer,
+        backend,
+    )?;
+    let shape = resolved.geometry.output_shape();
+    Array4::from_shape_vec(shape, output)
+        .map_err(|_| ConvError::BufferLength { what: "output", expected: shape.iter().product(), got: 0 })
+}
+
+/// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
+/// output `[N, O, OW]`, by the [`Direct`] backend.
+///
+/// # Errors
+/// As [`conv2d`].
+///
+/// # Examples
+/// ```
+/// use conv_core::{conv1d, ConvSpec};
+/// use ndarray::array;
+/// // Two channels, depthwise (groups = 2): each channel has its own 2-tap filter.
+/// let input = array![[[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]]];
+/// let weights = array![[[1.0, 1.0]], [[1.0, -1.0]]];
+/// let out = conv1d(&input, &weights, &ConvSpec::correlation().groups(2))?;
+/// assert_eq!(out, array![[[3.0, 5.0], [-10.0, -10.0]]]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn conv1d<T, S1, S2>(input: &ArrayBase<S1, Ix3>, weights: &ArrayBase<S2, Ix3>, spec: &ConvSpec) -> Result<Array3<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    conv1d_with(input, weights, spec, &Direct)
+}
+
+/// [`conv1d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`conv2d_with`].
+pub fn conv1d_with<T, S1, S2>(
+    input: &ArrayBase<S1, Ix3>,
+    weights: &ArrayBase<S2, Ix3>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array3<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    let (output, resolved) = solve(
+        &row_major(input),
+        input.shape(),
+        &row_major(weights),
+        weights.shape(),
+        spec,
+        OperandRule::Layer,
+        backend,
+    )?;
+    let g = resolved.geometry;
+    let shape = (g.batch, g.out_channels, g.axes[1].output);
+    Array3::from_shape_vec(shape, output)
+        .map_err(|_| ConvError::BufferLength { what: "output", expected: shape.0 * shape.1 * shape.2, got: 0 })
+}
+

@@ -1,0 +1,140 @@
+//! The conformance kit must fail backends with realistic bugs. Each backend here wraps Direct
+//! and introduces one mistake; the kit has to reject every one of them.
+
+use std::sync::Mutex;
+
+use conv_core::{ConvBackend, ConvError, ConvProblem, Direct, Geometry, testkit};
+
+/// Which mistake a [`Broken`] backend makes.
+#[derive(Clone, Copy, Debug)]
+enum Bug {
+    /// Reads the input one column too far to the right (an off-by-one in the padding offset).
+    PaddingOffByOne,
+    /// Uses the kernel the wrong way round (convolution where correlation was asked).
+    FlippedKernel,
+    /// Never writes the last output.
+    DropsLastOutput,
+    /// Ignores the stride: returns the first outputs of the stride-1 problem.
+    IgnoresStride,
+    /// Caches its answer by shape and returns it for new data of the same shape.
+    StaleCache,
+}
+
+struct Broken {
+    bug: Bug,
+    cache: Mutex<Option<(Geometry, Vec<f64>)>>,
+}
+
+impl Broken {
+    fn new(bug: Bug) -> Self {
+        Broken { bug, cache: Mutex::new(None) }
+    }
+}
+
+impl ConvBackend<f64> for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+
+    fn supports(&self, _geometry: &Geometry) -> Result<(), ConvError> {
+        Ok(())
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+        let g = *problem.geometry();
+        match self.bug {
+            Bug::PaddingOffByOne => {
+                let mut shifted = problem.input().to_vec();
+                shifted.rotate_left(1);
+                Direct.execute(&ConvProblem::new(g, &shifted, problem.kernel())?, output)
+            }
+            Bug::FlippedKernel => {
+                let mut flipped = problem.kernel().to_vec();
+                for plane in flipped.chunks_exact_mut(g.kernel_plane()) {
+                    plane.reverse();
+                }
+                Direct.execute(&ConvProblem::new(g, problem.input(), &flipped)?, output)
+            }
+            Bug::DropsLastOutput => {
+                let last = output.len() - 1;
+                let kept = output[last];
+                Direct.execute(problem, output)?;
+                output[last] = kept;
+                Ok(())
+            }
+            Bug::IgnoresStride => {
+                let mut unit = g;
+                for axis in &mut unit.axes {
+                    *axis = conv_core::AxisGeometry::new(0, axis.input, axis.kernel, 1, axis.dilation)?;
+                }
+                let mut full = vec![0.0; unit.output_len()?];
+                Direct.execute(&ConvProblem::new(unit, problem.input(), problem.kernel())?, &mut full)?;
+                let n = output.len();
+                output.copy_from_slice(&full[..n]);
+                Ok(())
+            }
+            Bug::StaleCache => {
+                let mut cache = self.cache.lock().expect("cache lock");
+                if let Some((geometry, answer)) = cache.as_ref()
+                    && *geometry == g
+                {
+                    output.copy_from_slice(answer);
+                    return Ok(());
+                }
+                Direct.execute(problem, output)?;
+                *cache = Some((g, output.to_vec()));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn assert_caught(bug: Bug) {
+    let report = testkit::run_conformance::<f64>(&Broken::new(bug), testkit::DEFAULT_CASES)
+        .expect_err(&format!("the kit let {bug:?} through"));
+    assert!(report.contains("shrunk case"), "report lacks the shrunk case: {report}");
+    assert!(report.contains("tolerance"), "report lacks the tolerance: {report}");
+    println!("{bug:?} caught:\n{report}\n");
+}
+
+#[test]
+fn catches_padding_off_by_one() {
+    assert_caught(Bug::PaddingOffByOne);
+}
+
+#[test]
+fn catches_flipped_kernel() {
+    assert_caught(Bug::FlippedKernel);
+}
+
+#[test]
+fn catches_dropped_last_output() {
+    assert_caught(Bug::DropsLastOutput);
+}
+
+#[test]
+fn catches_ignored_stride() {
+    assert_caught(Bug::IgnoresStride);
+}
+
+#[test]
+fn catches_stale_cache() {
+    assert_caught(Bug::StaleCache);
+}
+
+#[test]
+fn passes_a_correct_wrapper() {
+    struct Delegating;
+    impl ConvBackend<f64> for Delegating {
+        fn name(&self) -> &str {
+            "delegating"
+        }
+        fn supports(&self, _geometry: &Geometry) -> Result<(), ConvError> {
+            Ok(())
+        }
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            Direct.execute(problem, output)
+        }
+    }
+    testkit::assert_conforms::<f64>(&Delegating);
+}
