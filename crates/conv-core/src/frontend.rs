@@ -8,7 +8,7 @@ use crate::boundary::{flip_planes, pad_planes};
 use crate::error::{ConvError, Operand};
 use crate::geometry::SPATIAL_AXES;
 use crate::num::ConvNum;
-use crate::spec::{Boundary, ConvSpec, Kind, Mode, OperandRule, Resolved};
+use crate::spec::{Boundary, ConvSpec, Kind, Mode, OperandRule, Padding, Resolved};
 
 /// Solves one request: `input` is `[N, C, spatial...]`, `kernel` is `[O, C/groups, spatial...]`,
 /// both row-major. Returns the `[N, O, OH, OW]` output and the resolved problem.
@@ -285,6 +285,10 @@ where
 
 /// 2-D correlation with a boundary rule, like `scipy.signal.correlate2d(in1, in2, mode, boundary, fillvalue)`.
 ///
+/// Note that scipy centres `Same` differently here than in `scipy.signal.correlate`: for an
+/// even kernel length `k`, `correlate2d` starts at full-output index `k / 2`, `correlate` at
+/// `(k - 1) / 2`. Each of our functions follows its scipy namesake.
+///
 /// # Errors
 /// As [`convolve`].
 pub fn correlate2d<T, S1, S2>(
@@ -317,7 +321,13 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    signal_call(in1, in2, &ConvSpec::correlation().mode(mode).boundary(boundary), backend)
+    // scipy's correlate2d centres `same` unlike its correlate: for an even kernel the extra
+    // padding sample goes after the input, which is SAME_UPPER at stride 1.
+    let padding = match mode {
+        Mode::Same => Padding::SameUpper,
+        other => Padding::Mode(other),
+    };
+    signal_call(in1, in2, &ConvSpec::correlation().padding(padding).boundary(boundary), backend)
 }
 
 /// A single signal or image under any [`ConvSpec`] (stride, dilation, explicit padding,
