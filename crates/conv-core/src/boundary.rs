@@ -55,9 +55,8 @@ pub(crate) fn pad_planes<T: ConvNum>(
         Boundary::Constant(value) => T::from_f64_lossy(value),
         _ => T::zero(),
     };
-    let column_source: Vec<Option<usize>> = (0..padded_w)
-        .map(|c| boundary_source_index(c as isize - left as isize, width, boundary))
-        .collect();
+    let column_source: Vec<Option<usize>> =
+        (0..padded_w).map(|c| boundary_source_index(c as isize - left as isize, width, boundary)).collect();
     let mut padded = Vec::with_capacity(planes * padded_h * padded_w);
     for plane in input.chunks_exact(height * width).take(planes) {
         for r in 0..padded_h {

@@ -139,7 +139,11 @@ where
 /// assert_eq!(product, array![3.0, 10.0, 13.0, 10.0]);
 /// # Ok::<(), conv_core::ConvError>(())
 /// ```
-pub fn convolve<T, S1, S2, D>(in1: &ArrayBase<S1, D>, in2: &ArrayBase<S2, D>, mode: Mode) -> Result<Array<T, D>, ConvError>
+pub fn convolve<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    mode: Mode,
+) -> Result<Array<T, D>, ConvError>
 where
     T: ConvNum,
     S1: Data<Elem = T>,
@@ -159,7 +163,7 @@ where
 /// ```
 /// use conv_core::{convolve_with, Direct, Fft, Im2col, Mode, Toeplitz};
 /// use ndarray::array;
-/// let signal = array![1.0, 2.0, 3.0, 4.0];
+/// let signal = array![1.0_f64, 2.0, 3.0, 4.0];
 /// let kernel = array![1.0, -1.0];
 /// let reference = convolve_with(&signal, &kernel, Mode::Same, &Direct)?;
 /// let by_fft = convolve_with(&signal, &kernel, Mode::Same, &Fft::default())?;
@@ -202,7 +206,11 @@ where
 /// assert_eq!(z, array![0.5, 2.0, 3.5, 3.0, 0.0]);
 /// # Ok::<(), conv_core::ConvError>(())
 /// ```
-pub fn correlate<T, S1, S2, D>(in1: &ArrayBase<S1, D>, in2: &ArrayBase<S2, D>, mode: Mode) -> Result<Array<T, D>, ConvError>
+pub fn correlate<T, S1, S2, D>(
+    in1: &ArrayBase<S1, D>,
+    in2: &ArrayBase<S2, D>,
+    mode: Mode,
+) -> Result<Array<T, D>, ConvError>
 where
     T: ConvNum,
     S1: Data<Elem = T>,
@@ -383,7 +391,11 @@ where
 /// assert_eq!(out[[0, 0, 5, 5]], 27.0);
 /// # Ok::<(), conv_core::ConvError>(())
 /// ```
-pub fn conv2d<T, S1, S2>(input: &ArrayBase<S1, Ix4>, weights: &ArrayBase<S2, Ix4>, spec: &ConvSpec) -> Result<Array4<T>, ConvError>
+pub fn conv2d<T, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weights: &ArrayBase<S2, Ix4>,
+    spec: &ConvSpec,
+) -> Result<Array4<T>, ConvError>
 where
     T: ConvNum,
     S1: Data<Elem = T>,
@@ -417,8 +429,11 @@ where
         backend,
     )?;
     let shape = resolved.geometry.output_shape();
-    Array4::from_shape_vec(shape, output)
-        .map_err(|_| ConvError::BufferLength { what: "output", expected: shape.iter().product(), got: 0 })
+    Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+        what: "output",
+        expected: shape.iter().product(),
+        got: 0,
+    })
 }
 
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
@@ -438,7 +453,11 @@ where
 /// assert_eq!(out, array![[[3.0, 5.0], [-10.0, -10.0]]]);
 /// # Ok::<(), conv_core::ConvError>(())
 /// ```
-pub fn conv1d<T, S1, S2>(input: &ArrayBase<S1, Ix3>, weights: &ArrayBase<S2, Ix3>, spec: &ConvSpec) -> Result<Array3<T>, ConvError>
+pub fn conv1d<T, S1, S2>(
+    input: &ArrayBase<S1, Ix3>,
+    weights: &ArrayBase<S2, Ix3>,
+    spec: &ConvSpec,
+) -> Result<Array3<T>, ConvError>
 where
     T: ConvNum,
     S1: Data<Elem = T>,
@@ -473,7 +492,9 @@ where
     )?;
     let g = resolved.geometry;
     let shape = (g.batch, g.out_channels, g.axes[1].output);
-    Array3::from_shape_vec(shape, output)
-        .map_err(|_| ConvError::BufferLength { what: "output", expected: shape.0 * shape.1 * shape.2, got: 0 })
+    Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+        what: "output",
+        expected: shape.0 * shape.1 * shape.2,
+        got: 0,
+    })
 }
-

@@ -28,8 +28,7 @@ pub struct AxisGeometry {
 
 impl AxisGeometry {
     /// The trivial axis used to embed a lower-dimensional problem (length 1 everywhere).
-    pub const TRIVIAL: AxisGeometry =
-        AxisGeometry { input: 1, kernel: 1, stride: 1, dilation: 1, output: 1 };
+    pub const TRIVIAL: AxisGeometry = AxisGeometry { input: 1, kernel: 1, stride: 1, dilation: 1, output: 1 };
 
     /// Builds an axis, computing its output length.
     ///
@@ -169,9 +168,7 @@ impl Geometry {
     /// [`ConvError::Overflow`].
     pub fn kernel_len(&self) -> Result<usize, ConvError> {
         checked_product(
-            [self.out_channels, self.in_per_group()]
-                .into_iter()
-                .chain(self.axes.iter().map(|a| a.kernel)),
+            [self.out_channels, self.in_per_group()].into_iter().chain(self.axes.iter().map(|a| a.kernel)),
             "kernel",
         )
     }
@@ -190,15 +187,9 @@ impl Geometry {
     /// Multiply-adds a direct evaluation performs: `N * O * OH * OW * Cg * KH * KW`
     /// (saturating; used for reporting and planning).
     pub fn multiply_adds(&self) -> u128 {
-        [
-            self.batch,
-            self.out_channels,
-            self.output_plane(),
-            self.in_per_group(),
-            self.kernel_plane(),
-        ]
-        .iter()
-        .fold(1u128, |acc, &n| acc.saturating_mul(n as u128))
+        [self.batch, self.out_channels, self.output_plane(), self.in_per_group(), self.kernel_plane()]
+            .iter()
+            .fold(1u128, |acc, &n| acc.saturating_mul(n as u128))
     }
 
     /// The output shape `[N, O, OH, OW]`.

@@ -9,7 +9,7 @@
 //! use conv_core::{convolve, convolve_with, Fft, Mode};
 //! use ndarray::array;
 //!
-//! let signal = array![1.0, 2.0, 3.0];
+//! let signal = array![1.0_f64, 2.0, 3.0];
 //! let kernel = array![0.0, 1.0, 0.5];
 //! let direct = convolve(&signal, &kernel, Mode::Full)?;           // scipy.signal.convolve
 //! let by_fft = convolve_with(&signal, &kernel, Mode::Full, &Fft::default())?;
@@ -59,14 +59,14 @@ mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use backend::{ConvBackend, ConvProblem, Direct, Fft, Im2col, Toeplitz, builtin_backends};
 pub use backend::next_fast_len;
+pub use backend::{ConvBackend, ConvProblem, Direct, Fft, Im2col, Toeplitz, builtin_backends};
 pub use boundary::boundary_source_index;
 pub use error::{ConvError, Operand};
 pub use frontend::{
-    conv1d, conv1d_with, conv2d, conv2d_with, convolve, convolve_with, convolve2d, convolve2d_with, correlate,
-    correlate_with, correlate2d, correlate2d_with, filter_with,
+    conv1d, conv1d_with, conv2d, conv2d_with, convolve, convolve_with, convolve2d, convolve2d_with,
+    correlate, correlate_with, correlate2d, correlate2d_with, filter_with,
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
 pub use num::ConvNum;
-pub use spec::{Boundary, ConvSpec, Kind, Mode, Padding, PerAxis, Resolved, DEFAULT_MAX_BUFFER_BYTES};
+pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};

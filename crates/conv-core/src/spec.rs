@@ -389,11 +389,7 @@ impl ConvSpec {
                 1 => pairs[0],
                 len if len == rank => pairs[axis],
                 got => {
-                    return Err(ConvError::ParameterLength {
-                        parameter: "padding",
-                        got,
-                        spatial_axes: rank,
-                    });
+                    return Err(ConvError::ParameterLength { parameter: "padding", got, spatial_axes: rank });
                 }
             },
         })

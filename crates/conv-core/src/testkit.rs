@@ -128,38 +128,51 @@ fn padding(rank: usize) -> impl Strategy<Value = Padding> {
 /// Some draws are invalid on purpose (a dilated kernel larger than the padded input, scipy's
 /// mixed `Valid` shapes) so that error paths are compared too.
 pub fn problem_shapes() -> impl Strategy<Value = ProblemShape> {
-    (1usize..=2, prop_oneof![Just(CallStyle::Layer), Just(CallStyle::Signal)]).prop_flat_map(|(rank, style)| {
-        let channels = match style {
-            CallStyle::Layer => (1usize..=2, 1usize..=3, 1usize..=2, 1usize..=2).boxed(),
-            CallStyle::Signal => Just((1usize, 1usize, 1usize, 1usize)).boxed(),
-        };
-        (
-            channels,
-            prop::collection::vec(spatial_size(), rank),
-            prop::collection::vec(kernel_size(), rank),
-            prop::collection::vec(small_step(), rank),
-            prop::collection::vec(small_step(), rank),
-            padding(rank),
-            boundary(),
-            prop_oneof![Just(Kind::Convolution), Just(Kind::Correlation)],
-        )
-            .prop_map(move |((batch, groups, cg, og), input, kernel, stride, dilation, padding, boundary, kind)| {
-                ProblemShape {
-                    style,
-                    input_shape: [batch, groups * cg].iter().chain(&input).copied().collect(),
-                    kernel_shape: [groups * og, cg].iter().chain(&kernel).copied().collect(),
-                    spec: ConvSpec {
-                        kind,
+    (1usize..=2, prop_oneof![Just(CallStyle::Layer), Just(CallStyle::Signal)]).prop_flat_map(
+        |(rank, style)| {
+            let channels = match style {
+                CallStyle::Layer => (1usize..=2, 1usize..=3, 1usize..=2, 1usize..=2).boxed(),
+                CallStyle::Signal => Just((1usize, 1usize, 1usize, 1usize)).boxed(),
+            };
+            (
+                channels,
+                prop::collection::vec(spatial_size(), rank),
+                prop::collection::vec(kernel_size(), rank),
+                prop::collection::vec(small_step(), rank),
+                prop::collection::vec(small_step(), rank),
+                padding(rank),
+                boundary(),
+                prop_oneof![Just(Kind::Convolution), Just(Kind::Correlation)],
+            )
+                .prop_map(
+                    move |(
+                        (batch, groups, cg, og),
+                        input,
+                        kernel,
+                        stride,
+                        dilation,
                         padding,
                         boundary,
-                        stride: stride.into_iter().collect::<Vec<_>>().as_slice().into(),
-                        dilation: dilation.into_iter().collect::<Vec<_>>().as_slice().into(),
-                        groups,
-                        ..ConvSpec::default()
+                        kind,
+                    )| {
+                        ProblemShape {
+                            style,
+                            input_shape: [batch, groups * cg].iter().chain(&input).copied().collect(),
+                            kernel_shape: [groups * og, cg].iter().chain(&kernel).copied().collect(),
+                            spec: ConvSpec {
+                                kind,
+                                padding,
+                                boundary,
+                                stride: stride.into_iter().collect::<Vec<_>>().as_slice().into(),
+                                dilation: dilation.into_iter().collect::<Vec<_>>().as_slice().into(),
+                                groups,
+                                ..ConvSpec::default()
+                            },
+                        }
                     },
-                }
-            })
-    })
+                )
+        },
+    )
 }
 
 /// Values of one operand: mostly uniform in [-1, 1], with exact zeros and small integers mixed
@@ -180,8 +193,11 @@ pub fn cases() -> impl Strategy<Value = Case> {
     problem_shapes().prop_flat_map(|shape| {
         let input_len = shape.input_shape.iter().product();
         let kernel_len = shape.kernel_shape.iter().product();
-        (Just(shape), values(input_len), values(kernel_len))
-            .prop_map(|(shape, input, kernel)| Case { shape, input, kernel })
+        (Just(shape), values(input_len), values(kernel_len)).prop_map(|(shape, input, kernel)| Case {
+            shape,
+            input,
+            kernel,
+        })
     })
 }
 
@@ -194,7 +210,8 @@ pub fn cases() -> impl Strategy<Value = Case> {
 pub fn tolerance<T: ConvNum>(geometry: &Geometry, max_input: f64, max_kernel: f64) -> f64 {
     let terms = (geometry.in_per_group() * geometry.kernel_plane()) as f64;
     let plane = geometry.input_plane() as f64;
-    let spread = (plane.log2() + 1.0) * (geometry.in_per_group() as f64 * plane * geometry.kernel_plane() as f64).sqrt();
+    let spread = (plane.log2() + 1.0)
+        * (geometry.in_per_group() as f64 * plane * geometry.kernel_plane() as f64).sqrt();
     let eps = T::epsilon().to_f64_lossy();
     let floor = 4.0 * T::min_positive_value().to_f64_lossy() * (terms + 1.0);
     eps * 8.0 * (terms + spread) * max_input * max_kernel + floor
@@ -226,7 +243,8 @@ pub fn compare<T: ConvNum>(geometry: &Geometry, got: &[T], want: &[T], tol: f64)
     for (flat, (&g, &w)) in got.iter().zip(want).enumerate() {
         let (g64, w64) = (g.to_f64_lossy(), w.to_f64_lossy());
         let same_special = (g64.is_nan() && w64.is_nan()) || (g64.is_infinite() && g64 == w64);
-        if !same_special && !((g64 - w64).abs() <= tol) {
+        let within = (g64 - w64).abs() <= tol; // false when either is NaN
+        if !same_special && !within {
             let mut rest = flat;
             let mut index = [0; 4];
             for axis in (0..4).rev() {
@@ -293,7 +311,10 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     // buffer full of NaN: a backend that keeps state between calls, or skips an output, fails it.
     let reversed: Vec<T> = input.iter().rev().copied().collect();
     let (padded_again, _) = prepare_operands(&reversed, &s.input_shape, &kernel, s.spec.kind, &resolved);
-    let calls = [("first call", &padded, T::zero()), ("second call (new data, output full of NaN)", &padded_again, T::nan())];
+    let calls = [
+        ("first call", &padded, T::zero()),
+        ("second call (new data, output full of NaN)", &padded_again, T::nan()),
+    ];
     let max_abs = |v: &[T]| v.iter().fold(0.0f64, |m, x| m.max(x.to_f64_lossy().abs()));
     for (attempt, padded, garbage) in calls {
         let problem = ConvProblem::new(geometry, padded, &oriented).map_err(|e| mismatch(e.to_string()))?;
@@ -339,7 +360,8 @@ pub fn assert_conforms_with<T: ConvNum>(backend: &dyn ConvBackend<T>, cases: u32
 pub fn run_conformance<T: ConvNum>(backend: &dyn ConvBackend<T>, case_count: u32) -> Result<(), String> {
     let config = Config { cases: case_count, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
-    let outcome = runner.run(&cases(), |case| check_case(backend, &case).map_err(|m| TestCaseError::fail(m.message)));
+    let outcome =
+        runner.run(&cases(), |case| check_case(backend, &case).map_err(|m| TestCaseError::fail(m.message)));
     match outcome {
         Ok(()) => Ok(()),
         Err(TestError::Fail(reason, case)) => Err(format!(
@@ -355,6 +377,10 @@ pub fn run_conformance<T: ConvNum>(backend: &dyn ConvBackend<T>, case_count: u32
 pub fn sample_case(seed: u64) -> Case {
     let mut bytes = SEED;
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
-    cases().new_tree(&mut runner).map(|tree| tree.current()).unwrap_or_else(|_| unreachable!("cases() never rejects"))
+    let mut runner =
+        TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    cases()
+        .new_tree(&mut runner)
+        .map(|tree| tree.current())
+        .unwrap_or_else(|_| unreachable!("cases() never rejects"))
 }

@@ -2,8 +2,8 @@
 //! (`tests/data/make_golden.py` writes `tests/data/golden.json`), replayed on every backend.
 
 use conv_core::{
-    Boundary, ConvBackend, ConvSpec, Direct, Fft, Im2col, Mode, Toeplitz, builtin_backends, conv2d_with, convolve,
-    convolve_with, convolve2d_with, correlate_with, correlate2d_with,
+    Boundary, ConvBackend, ConvSpec, Direct, Fft, Im2col, Mode, Toeplitz, builtin_backends, conv2d_with,
+    convolve, convolve_with, convolve2d_with, correlate_with, correlate2d_with,
 };
 use ndarray::{Array1, Array2, array};
 use serde::Deserialize;
@@ -96,7 +96,8 @@ fn scipy_reference_values_on_every_backend() {
                         other => panic!("unknown 2-D function {other}"),
                     }
                     .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-                    let (g, w) = (got.iter().copied().collect::<Vec<_>>(), want.iter().copied().collect::<Vec<_>>());
+                    let (g, w) =
+                        (got.iter().copied().collect::<Vec<_>>(), want.iter().copied().collect::<Vec<_>>());
                     assert_close(&case.name, backend.name(), &g, &w, (got.shape(), want.shape()));
                 }
                 _ => panic!("{}: operands of mixed rank", case.name),
@@ -146,8 +147,13 @@ fn polynomial_product_through_its_toeplitz_matrix() {
             }
         }
     }
-    let product = convolve_with(&array![2.0, -1.0, 3.0], &array![1.0, 4.0, -2.0, 5.0], Mode::Full, &Toeplitz::default())
-        .expect("valid");
+    let product = convolve_with(
+        &array![2.0, -1.0, 3.0],
+        &array![1.0, 4.0, -2.0, 5.0],
+        Mode::Full,
+        &Toeplitz::default(),
+    )
+    .expect("valid");
     assert_eq!(product.to_vec(), by_matrix.to_vec());
     assert_eq!(by_matrix, [2.0, 7.0, -5.0, 24.0, -11.0, 15.0]);
 }
@@ -186,7 +192,8 @@ fn f32_matches_f64_reference() {
     let a = array![1.0f32, 2.0, 3.0];
     let v = array![4.0f32, 5.0, 6.0, 7.0];
     let want = [4.0f32, 13.0, 28.0, 34.0, 32.0, 21.0];
-    let backends: [&dyn ConvBackend<f32>; 4] = [&Direct, &Toeplitz::default(), &Fft::default(), &Im2col::default()];
+    let backends: [&dyn ConvBackend<f32>; 4] =
+        [&Direct, &Toeplitz::default(), &Fft::default(), &Im2col::default()];
     for backend in backends {
         let got = convolve_with(&a, &v, Mode::Full, backend).expect("valid");
         for (g, w) in got.iter().zip(want) {

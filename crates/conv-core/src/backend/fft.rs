@@ -126,9 +126,7 @@ impl<T: ConvNum> Plans<T> {
         for (r, source) in plane.chunks_exact(cols).enumerate().take(rows) {
             row[..cols].copy_from_slice(source);
             row[cols..].fill(T::zero());
-            self.row_forward
-                .process(row, &mut row_spectrum)
-                .expect("row buffers have the planned lengths");
+            self.row_forward.process(row, &mut row_spectrum).expect("row buffers have the planned lengths");
             for (k, value) in row_spectrum.iter().enumerate() {
                 spectrum[k * lh + r] = *value;
             }
@@ -162,9 +160,7 @@ impl<T: ConvNum> Plans<T> {
             if lw % 2 == 0 {
                 row_spectrum[hw - 1].im = T::zero();
             }
-            self.row_inverse
-                .process(&mut row_spectrum, row)
-                .expect("row buffers have the planned lengths");
+            self.row_inverse.process(&mut row_spectrum, row).expect("row buffers have the planned lengths");
             emit(r, row);
         }
     }
