@@ -1,4 +1,5 @@
-//! `cargo run --release -p bench-suite`: times every built-in backend on a compact grid of
+//! `cargo run --release -p bench-suite`: times every registered backend (the built-ins and the
+//! example Winograd backend of `examples/custom-backend`) on a compact grid of
 //! 1-D, 2-D and CNN-layer problems and prints, per problem, each backend's time and its ratio
 //! to the fastest. A Markdown copy goes to `target/bench-report/report.md`.
 //!
@@ -9,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use conv_core::{ConvBackend, ConvError, ConvSpec, Mode, builtin_backends, conv2d_with, convolve_with};
+use conv_core::{ConvBackend, ConvError, ConvSpec, Mode, conv2d_with, convolve_with, registry};
 use ndarray::{Array1, Array2, Array4};
 
 /// Compare convolution backends on a compact grid of problems.
@@ -34,9 +35,16 @@ struct Args {
 struct Workload {
     group: &'static str,
     label: String,
-    /// Runs the problem once on a backend.
-    run: Box<dyn Fn(&dyn ConvBackend<f64>) -> Result<(), ConvError>>,
-    run_f32: Option<Box<dyn Fn(&dyn ConvBackend<f32>) -> Result<(), ConvError>>>,
+    run: Runner,
+}
+
+/// Runs a problem once on a backend of element type `T`.
+type Run<T> = Box<dyn Fn(&dyn ConvBackend<T>) -> Result<(), ConvError>>;
+
+/// A problem in its element type.
+enum Runner {
+    F64(Run<f64>),
+    F32(Run<f32>),
 }
 
 /// Deterministic pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
@@ -60,8 +68,7 @@ fn grid(quick: bool) -> Vec<Workload> {
             grid.push(Workload {
                 group: "1-D full convolution (f64)",
                 label: format!("{n} x {k}"),
-                run: Box::new(move |b| convolve_with(&x, &h, Mode::Full, b).map(drop)),
-                run_f32: None,
+                run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, Mode::Full, b).map(drop))),
             });
         }
     }
@@ -73,8 +80,7 @@ fn grid(quick: bool) -> Vec<Workload> {
             grid.push(Workload {
                 group: "2-D single channel, same mode (f64)",
                 label: format!("{n}x{n} * {k}x{k}"),
-                run: Box::new(move |b| convolve_with(&x, &h, Mode::Same, b).map(drop)),
-                run_f32: None,
+                run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, Mode::Same, b).map(drop))),
             });
         }
     }
@@ -87,8 +93,7 @@ fn grid(quick: bool) -> Vec<Workload> {
         grid.push(Workload {
             group: "CNN layers, valid 3x3 (f32, NCHW)",
             label: format!("{batch}x{c}x{h}x{h} -> {o}"),
-            run: Box::new(|_| Ok(())),
-            run_f32: Some(Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))),
+            run: Runner::F32(Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))),
         });
     }
     grid
@@ -121,13 +126,19 @@ fn format_time(d: Duration) -> String {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    // Backends come from the registry: built-ins plus whatever is registered here.
+    if let Err(e) = custom_backend::register() {
+        eprintln!("could not register the example Winograd backend: {e}");
+    }
     let budget = Duration::from_millis(if args.quick { args.budget_ms.min(100) } else { args.budget_ms });
     let keep = |name: &str| args.backends.is_empty() || args.backends.iter().any(|b| b == name);
-    let backends64: Vec<_> = builtin_backends::<f64>().into_iter().filter(|b| keep(b.name())).collect();
-    let backends32: Vec<_> = builtin_backends::<f32>().into_iter().filter(|b| keep(b.name())).collect();
+    let backends64: Vec<_> = registry::backends::<f64>().into_iter().filter(|b| keep(b.name())).collect();
+    let backends32: Vec<_> = registry::backends::<f32>().into_iter().filter(|b| keep(b.name())).collect();
     let names: Vec<String> = backends64.iter().map(|b| b.name().to_string()).collect();
 
-    let mut report = String::from("# Backend comparison\n\nMedian time per call; ratio to the fastest backend in brackets.\n");
+    let mut report = String::from(
+        "# Backend comparison\n\nMedian time per call; ratio to the fastest backend in brackets.\n",
+    );
     let mut current_group = "";
     for workload in grid(args.quick) {
         if workload.group != current_group {
@@ -137,17 +148,20 @@ fn main() -> std::io::Result<()> {
             println!("\n{current_group}\n{header}");
             let _ = write!(report, "\n## {current_group}\n\n{header}\n{rule}\n");
         }
-        let times: Vec<Result<Duration, ConvError>> = match &workload.run_f32 {
-            Some(run) => backends32.iter().map(|b| time(budget, &|| run(b.as_ref()))).collect(),
-            None => backends64.iter().map(|b| time(budget, &|| (workload.run)(b.as_ref()))).collect(),
+        let times: Vec<Result<Duration, ConvError>> = match &workload.run {
+            Runner::F32(run) => backends32.iter().map(|b| time(budget, &|| run(b.as_ref()))).collect(),
+            Runner::F64(run) => backends64.iter().map(|b| time(budget, &|| run(b.as_ref()))).collect(),
         };
         let best = times.iter().filter_map(|t| t.as_ref().ok()).min().copied();
         let cells: Vec<String> = times
             .iter()
             .map(|t| match (t, best) {
-                (Ok(t), Some(best)) => format!("{} ({:.1}x)", format_time(*t), t.as_secs_f64() / best.as_secs_f64()),
+                (Ok(t), Some(best)) => {
+                    format!("{} ({:.1}x)", format_time(*t), t.as_secs_f64() / best.as_secs_f64())
+                }
                 (Ok(t), None) => format_time(*t),
                 (Err(ConvError::TooLarge { .. }), _) => "refused (over cap)".to_string(),
+                (Err(ConvError::Unsupported { .. }), _) => "unsupported".to_string(),
                 (Err(e), _) => format!("error: {e}"),
             })
             .collect();

@@ -3,8 +3,8 @@
 //! Run with `cargo run -p conv-core --example quickstart`.
 
 use conv_core::{
-    Boundary, ConvError, ConvSpec, Direct, Fft, Im2col, Mode, Padding, Toeplitz, builtin_backends, conv2d_with,
-    convolve, convolve_with, convolve2d,
+    Boundary, ConvError, ConvSpec, Direct, Fft, Im2col, Mode, Padding, Toeplitz, builtin_backends,
+    conv2d_with, convolve, convolve_with, convolve2d,
 };
 use ndarray::{Array4, array};
 
@@ -43,7 +43,8 @@ fn main() -> Result<(), ConvError> {
     // ANCHOR: layer
     // A CNN layer: batch of 4 RGB 32x32 images, 8 filters of 3x3, Keras padding="same", stride 2.
     let input = Array4::<f32>::from_shape_fn((4, 3, 32, 32), |(n, c, y, x)| ((n + c + y * x) % 7) as f32);
-    let weights = Array4::<f32>::from_shape_fn((8, 3, 3, 3), |(o, c, i, j)| ((o + c + i + j) % 3) as f32 - 1.0);
+    let weights =
+        Array4::<f32>::from_shape_fn((8, 3, 3, 3), |(o, c, i, j)| ((o + c + i + j) % 3) as f32 - 1.0);
     let spec = ConvSpec::correlation().padding(Padding::SameUpper).stride(2);
     for backend in builtin_backends::<f32>() {
         match conv2d_with(&input, &weights, &spec, backend.as_ref()) {

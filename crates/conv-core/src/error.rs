@@ -158,4 +158,18 @@ pub enum ConvError {
         /// Length given.
         got: usize,
     },
+    /// No backend of that name is registered.
+    #[error("no backend named `{name}` is registered (known: {known:?})")]
+    UnknownBackend {
+        /// The name asked for.
+        name: String,
+        /// The names that are registered.
+        known: Vec<String>,
+    },
+    /// A backend of that name is already registered.
+    #[error("a backend named `{name}` is already registered")]
+    DuplicateBackend {
+        /// The name.
+        name: String,
+    },
 }

@@ -55,6 +55,7 @@ mod error;
 mod frontend;
 pub mod geometry;
 mod num;
+pub mod registry;
 mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -70,3 +71,8 @@ pub use frontend::{
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
 pub use num::ConvNum;
 pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
+
+/// The README's Rust listings, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

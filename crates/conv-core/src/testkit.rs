@@ -190,14 +190,16 @@ fn values(len: usize) -> impl Strategy<Value = Vec<f64>> {
 
 /// Whole cases: a [`problem_shapes`] draw with data.
 pub fn cases() -> impl Strategy<Value = Case> {
-    problem_shapes().prop_flat_map(|shape| {
-        let input_len = shape.input_shape.iter().product();
-        let kernel_len = shape.kernel_shape.iter().product();
-        (Just(shape), values(input_len), values(kernel_len)).prop_map(|(shape, input, kernel)| Case {
-            shape,
-            input,
-            kernel,
-        })
+    problem_shapes().prop_flat_map(with_data)
+}
+
+fn with_data(shape: ProblemShape) -> impl Strategy<Value = Case> {
+    let input_len = shape.input_shape.iter().product();
+    let kernel_len = shape.kernel_shape.iter().product();
+    (Just(shape), values(input_len), values(kernel_len)).prop_map(|(shape, input, kernel)| Case {
+        shape,
+        input,
+        kernel,
     })
 }
 
@@ -267,11 +269,7 @@ fn same_error(a: &ConvError, b: &ConvError) -> bool {
 
 /// Whether the front end accepts this request (so that a backend gets to solve it).
 pub fn is_valid(shape: &ProblemShape) -> bool {
-    let rule = match shape.style {
-        CallStyle::Layer => OperandRule::Layer,
-        CallStyle::Signal => OperandRule::Scipy,
-    };
-    shape.spec.resolve_with(&shape.input_shape, &shape.kernel_shape, rule, 8).is_ok()
+    resolve(shape, 8).is_ok()
 }
 
 /// Checks one case; see the [module docs](self) for what is checked.
@@ -283,11 +281,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     let input: Vec<T> = case.input.iter().map(|&v| T::from_f64_lossy(v)).collect();
     let kernel: Vec<T> = case.kernel.iter().map(|&v| T::from_f64_lossy(v)).collect();
     let s = &case.shape;
-    let rule = match s.style {
-        CallStyle::Layer => OperandRule::Layer,
-        CallStyle::Signal => OperandRule::Scipy,
-    };
-    let resolved = match s.spec.resolve_with(&s.input_shape, &s.kernel_shape, rule, size_of::<T>()) {
+    let resolved = match resolve(s, size_of::<T>()) {
         Ok(resolved) => resolved,
         Err(_) => return Ok(()), // rejected by the front end before any backend runs
     };
@@ -330,8 +324,8 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     Ok(())
 }
 
-/// Runs [`check_case`] on [`DEFAULT_CASES`] problems drawn with [`SEED`], panicking with the
-/// shrunk failing case.
+/// Runs [`check_case`] on [`DEFAULT_CASES`] problems drawn with [`SEED`] from every problem, and
+/// as many from the problems the backend supports, panicking with the shrunk failing case.
 ///
 /// # Panics
 /// When the backend fails a case: the message names the backend, the shrunk problem, the first
@@ -352,24 +346,68 @@ pub fn assert_conforms_with<T: ConvNum>(backend: &dyn ConvBackend<T>, cases: u32
     }
 }
 
+/// Like [`cases`], but only problems `backend` says it supports (filtered at the shape level,
+/// before any data is drawn). A backend that supports a narrow family of problems (say, only
+/// 3x3 kernels) still gets a full set of draws from that family.
+pub fn supported_cases<'a, T: ConvNum>(backend: &'a dyn ConvBackend<T>) -> impl Strategy<Value = Case> + 'a {
+    problem_shapes()
+        .prop_filter("the backend does not support this problem", move |shape| {
+            resolve(shape, size_of::<T>()).is_ok_and(|resolved| backend.supports(&resolved.geometry).is_ok())
+        })
+        .prop_flat_map(with_data)
+}
+
+fn resolve(shape: &ProblemShape, element_bytes: usize) -> Result<crate::spec::Resolved, ConvError> {
+    let rule = match shape.style {
+        CallStyle::Layer => OperandRule::Layer,
+        CallStyle::Signal => OperandRule::Scipy,
+    };
+    shape.spec.resolve_with(&shape.input_shape, &shape.kernel_shape, rule, element_bytes)
+}
+
 /// Runs the conformance check and returns the failure report instead of panicking (used to
 /// show that deliberately wrong backends fail).
+///
+/// Two runs of `case_count` problems each: one over every problem (unsupported ones must be
+/// refused), one over the problems the backend supports.
 ///
 /// # Errors
 /// The failure report: backend, reason and the shrunk case.
 pub fn run_conformance<T: ConvNum>(backend: &dyn ConvBackend<T>, case_count: u32) -> Result<(), String> {
-    let config = Config { cases: case_count, failure_persistence: None, ..Config::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
+    run_phase(backend, case_count, cases(), SEED, "drawn from every problem")?;
+    let mut seed = SEED;
+    seed[31] ^= 0xff;
+    run_phase(backend, case_count, supported_cases(backend), seed, "drawn from the problems it supports")
+}
+
+fn run_phase<T: ConvNum>(
+    backend: &dyn ConvBackend<T>,
+    case_count: u32,
+    strategy: impl Strategy<Value = Case>,
+    seed: [u8; 32],
+    phase: &str,
+) -> Result<(), String> {
+    let config = Config {
+        cases: case_count,
+        failure_persistence: None,
+        max_global_rejects: case_count.saturating_mul(1000),
+        max_local_rejects: 1_000_000,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let outcome =
-        runner.run(&cases(), |case| check_case(backend, &case).map_err(|m| TestCaseError::fail(m.message)));
+        runner.run(&strategy, |case| check_case(backend, &case).map_err(|m| TestCaseError::fail(m.message)));
     match outcome {
         Ok(()) => Ok(()),
         Err(TestError::Fail(reason, case)) => Err(format!(
-            "backend `{}` ({}) does not conform: {reason}\nshrunk case:\n{case:?}",
+            "backend `{}` ({}) does not conform on a problem {phase}: {reason}\nshrunk case:\n{case:?}",
             backend.name(),
             std::any::type_name::<T>()
         )),
-        Err(TestError::Abort(reason)) => Err(format!("conformance run aborted: {reason}")),
+        Err(TestError::Abort(reason)) => Err(format!(
+            "conformance run ({phase}) aborted: {reason}; does `{}` support any of the drawn problems?",
+            backend.name()
+        )),
     }
 }
 

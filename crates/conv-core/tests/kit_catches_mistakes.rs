@@ -138,3 +138,29 @@ fn passes_a_correct_wrapper() {
     }
     testkit::assert_conforms::<f64>(&Delegating);
 }
+
+/// A backend that supports only a narrow family (3x3 kernels, stride 1, no dilation) still
+/// gets a full set of problems from that family, so a bug there is caught.
+#[test]
+fn catches_a_bug_in_a_narrow_backend() {
+    struct Narrow;
+    impl ConvBackend<f64> for Narrow {
+        fn name(&self) -> &str {
+            "narrow"
+        }
+        fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+            if g.axes.iter().all(|a| a.kernel == 3 && a.stride == 1 && a.dilation == 1) {
+                Ok(())
+            } else {
+                Err(ConvError::Unsupported { backend: "narrow".into(), reason: "3x3 only".into() })
+            }
+        }
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            self.supports(problem.geometry())?;
+            Broken::new(Bug::FlippedKernel).execute(problem, output)
+        }
+    }
+    let report =
+        testkit::run_conformance::<f64>(&Narrow, testkit::DEFAULT_CASES).expect_err("flip must be caught");
+    assert!(report.contains("kernel [") && report.contains(", 3, 3]"), "{report}");
+}
