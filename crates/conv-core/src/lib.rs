@@ -76,3 +76,8 @@ pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's README listings, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -21,6 +21,7 @@ use conv_core::{ConvBackend, ConvError, ConvNum, ConvProblem, Geometry, registry
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Winograd;
 
+// ANCHOR: register
 /// Registers [`Winograd`] for `f32` and `f64` in the global registries.
 ///
 /// # Errors
@@ -29,6 +30,7 @@ pub fn register() -> Result<(), ConvError> {
     registry::register::<f32>(Arc::new(Winograd))?;
     registry::register::<f64>(Arc::new(Winograd))
 }
+// ANCHOR_END: register
 
 type Tile<T> = [[T; 4]; 4];
 
@@ -76,6 +78,7 @@ fn transform_output<T: ConvNum>(m: &Tile<T>) -> [[T; 2]; 2] {
     am.map(apply_at)
 }
 
+// ANCHOR: trait_impl
 impl<T: ConvNum> ConvBackend<T> for Winograd {
     fn name(&self) -> &str {
         "winograd"
@@ -96,6 +99,7 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
         }
         Ok(())
     }
+    // ANCHOR_END: trait_impl
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = *problem.geometry();
