@@ -18,16 +18,19 @@ enum Bug {
     IgnoresStride,
     /// Caches its answer by shape and returns it for new data of the same shape.
     StaleCache,
+    /// Accumulates into a scratch buffer it keeps between calls and never clears.
+    StaleScratch,
 }
 
 struct Broken {
     bug: Bug,
     cache: Mutex<Option<(Geometry, Vec<f64>)>>,
+    scratch: Mutex<Vec<f64>>,
 }
 
 impl Broken {
     fn new(bug: Bug) -> Self {
-        Broken { bug, cache: Mutex::new(None) }
+        Broken { bug, cache: Mutex::new(None), scratch: Mutex::new(Vec::new()) }
     }
 }
 
@@ -85,6 +88,16 @@ impl ConvBackend<f64> for Broken {
                 *cache = Some((g, output.to_vec()));
                 Ok(())
             }
+            Bug::StaleScratch => {
+                let mut scratch = self.scratch.lock().expect("scratch lock");
+                scratch.resize(output.len(), 0.0); // grows, but is never cleared
+                Direct.execute(problem, output)?;
+                for (s, o) in scratch.iter_mut().zip(output.iter_mut()) {
+                    *s += *o;
+                    *o = *s;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -120,6 +133,11 @@ fn catches_ignored_stride() {
 #[test]
 fn catches_stale_cache() {
     assert_caught(Bug::StaleCache);
+}
+
+#[test]
+fn catches_stale_scratch() {
+    assert_caught(Bug::StaleScratch);
 }
 
 #[test]

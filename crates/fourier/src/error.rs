@@ -1,0 +1,93 @@
+//! Typed errors of the fourier crate.
+
+use thiserror::Error;
+
+/// What can be wrong with a request to this crate.
+#[derive(Clone, Debug, PartialEq, Error)]
+#[non_exhaustive]
+pub enum FourierError {
+    /// A period, width, mass or stiffness that must be positive is not.
+    #[error("{what} must be positive and finite, got {value}")]
+    NotPositive {
+        /// The parameter.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A fraction outside `[0, 1]`.
+    #[error("{what} must lie in [0, 1], got {value}")]
+    OutOfUnitInterval {
+        /// The parameter.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A NaN or infinite argument.
+    #[error("{what} is not finite ({value})")]
+    NotFinite {
+        /// The argument.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A series or sum asked for with zero terms.
+    #[error("{what} needs at least one term")]
+    ZeroTerms {
+        /// What was asked for.
+        what: &'static str,
+    },
+    /// Too few samples for the number of coefficients asked.
+    #[error("{samples} samples over a period determine at most {max_terms} harmonics, {terms} were asked")]
+    TooFewSamples {
+        /// Samples given.
+        samples: usize,
+        /// Harmonics asked for.
+        terms: usize,
+        /// The most the samples allow, `(samples - 1) / 2`.
+        max_terms: usize,
+    },
+    /// Operands of different lengths where equal lengths are needed.
+    #[error("operands have lengths {left} and {right}; they must be equal and non-zero")]
+    LengthMismatch {
+        /// First length.
+        left: usize,
+        /// Second length.
+        right: usize,
+    },
+    /// The adaptive quadrature did not reach its tolerance.
+    #[error("quadrature did not converge to {tolerance:e} (estimated error {estimate:e})")]
+    NoConvergence {
+        /// Requested absolute tolerance.
+        tolerance: f64,
+        /// Error estimate reached.
+        estimate: f64,
+    },
+    /// An undamped oscillator driven exactly at its natural frequency has no steady state.
+    #[error("harmonic {harmonic} drives the undamped oscillator at resonance: no steady state exists")]
+    Resonance {
+        /// The resonant harmonic.
+        harmonic: usize,
+    },
+    /// An error from conv-core.
+    #[error(transparent)]
+    Conv(#[from] conv_core::ConvError),
+}
+
+/// Fails unless `value` is finite and positive.
+pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64, FourierError> {
+    if value.is_finite() && value > 0.0 { Ok(value) } else { Err(FourierError::NotPositive { what, value }) }
+}
+
+/// Fails unless `value` is finite.
+pub(crate) fn finite(what: &'static str, value: f64) -> Result<f64, FourierError> {
+    if value.is_finite() { Ok(value) } else { Err(FourierError::NotFinite { what, value }) }
+}
+
+/// Fails unless `value` is in `[0, 1]`.
+pub(crate) fn unit_fraction(what: &'static str, value: f64) -> Result<f64, FourierError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FourierError::OutOfUnitInterval { what, value })
+    }
+}
