@@ -61,7 +61,7 @@ mod spec;
 pub mod testkit;
 
 pub use backend::next_fast_len;
-pub use backend::{ConvBackend, ConvProblem, Direct, Fft, Im2col, Toeplitz, builtin_backends};
+pub use backend::{ConvBackend, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends};
 pub use boundary::boundary_source_index;
 pub use error::{ConvError, Operand};
 pub use frontend::{

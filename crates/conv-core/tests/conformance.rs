@@ -59,3 +59,52 @@ fn most_drawn_problems_are_valid_requests() {
     assert!(valid * 100 >= draws as usize * 70, "only {valid} of {draws} draws are valid requests");
     assert!(valid < draws as usize, "no invalid draws: error paths are not exercised");
 }
+
+#[test]
+fn overlap_save_conforms_f64() {
+    testkit::assert_conforms::<f64>(&conv_core::OverlapSave::default());
+}
+
+#[test]
+fn overlap_save_conforms_f32() {
+    testkit::assert_conforms::<f32>(&conv_core::OverlapSave::default());
+}
+
+/// Tiny grids force many tiles on the kit's small problems, so the tiling itself is tested.
+#[test]
+fn overlap_save_with_many_tiles_conforms() {
+    for grid in [2, 4, 6] {
+        testkit::assert_conforms::<f64>(&conv_core::OverlapSave::with_grid(grid));
+    }
+    testkit::assert_conforms::<f32>(&conv_core::OverlapSave::with_grid(4));
+}
+
+/// Long inputs with the automatic blocking: many tiles of the default size.
+#[test]
+fn overlap_save_on_long_inputs_matches_direct() {
+    use conv_core::{ConvBackend, ConvSpec, Direct, OverlapSave, conv1d_with, conv2d_with};
+    use ndarray::{Array3, Array4};
+    let value = |i: usize| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5;
+    let signal = Array3::from_shape_fn((2, 3, 5000), |(n, c, x)| value(n * 100_000 + c * 10_000 + x));
+    let taps = Array3::from_shape_fn((4, 3, 9), |(o, c, k)| value(o * 97 + c * 13 + k + 7));
+    let image = Array4::from_shape_fn((1, 2, 300, 260), |(_, c, y, x)| value(c * 100_000 + y * 300 + x));
+    let filters = Array4::from_shape_fn((2, 2, 5, 3), |(o, c, i, j)| value(o * 31 + c * 7 + i * 3 + j + 1));
+    for spec in [
+        ConvSpec::correlation(),
+        ConvSpec::convolution().stride(3).dilation(2),
+        ConvSpec::correlation().stride(2),
+    ] {
+        let backend: &dyn ConvBackend<f64> = &OverlapSave::default();
+        let want = conv1d_with(&signal, &taps, &spec, &Direct).unwrap();
+        let got = conv1d_with(&signal, &taps, &spec, backend).unwrap();
+        assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-12), "1-D {spec:?}");
+        let want = conv2d_with(&image, &filters, &spec, &Direct).unwrap();
+        let got = conv2d_with(&image, &filters, &spec, backend).unwrap();
+        assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-12), "2-D {spec:?}");
+    }
+    assert!(
+        OverlapSave::default().grid(
+            &conv_core::ConvSpec::correlation().resolve(&[1, 1, 300, 260], &[1, 1, 5, 3]).unwrap().geometry
+        )[0] < 300
+    );
+}

@@ -1,11 +1,8 @@
 //! The FFT backend: the convolution theorem with rustfft.
 
-use std::sync::Arc;
-
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
-use rustfft::{Fft as ComplexFft, FftPlanner};
 
+use super::spectral::{Plans, channel_sum, kernel_spectra};
 use super::{ConvBackend, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
@@ -83,89 +80,6 @@ impl Fft {
     }
 }
 
-/// Transforms of one grid size, planned once per call.
-struct Plans<T: ConvNum> {
-    grid: [usize; 2],
-    row_forward: Arc<dyn RealToComplex<T>>,
-    row_inverse: Arc<dyn ComplexToReal<T>>,
-    column_forward: Arc<dyn ComplexFft<T>>,
-    column_inverse: Arc<dyn ComplexFft<T>>,
-}
-
-impl<T: ConvNum> Plans<T> {
-    fn new(grid: [usize; 2]) -> Self {
-        let mut real = RealFftPlanner::<T>::new();
-        let mut complex = FftPlanner::<T>::new();
-        Plans {
-            grid,
-            row_forward: real.plan_fft_forward(grid[1]),
-            row_inverse: real.plan_fft_inverse(grid[1]),
-            column_forward: complex.plan_fft_forward(grid[0]),
-            column_inverse: complex.plan_fft_inverse(grid[0]),
-        }
-    }
-
-    /// Complex values per row spectrum.
-    fn half_width(&self) -> usize {
-        self.grid[1] / 2 + 1
-    }
-
-    /// Complex values per plane spectrum.
-    fn spectrum_len(&self) -> usize {
-        self.grid[0] * self.half_width()
-    }
-
-    /// Forward 2-D transform of a real `rows x cols` plane placed at the origin of the grid.
-    /// The spectrum is stored column-major (`half_width` columns of `LH` values).
-    fn forward(&self, plane: &[T], cols: usize, spectrum: &mut [Complex<T>], row: &mut [T]) {
-        let [lh, _] = self.grid;
-        let hw = self.half_width();
-        let rows = plane.len() / cols;
-        let mut row_spectrum = vec![Complex::default(); hw];
-        spectrum.fill(Complex::default());
-        for (r, source) in plane.chunks_exact(cols).enumerate().take(rows) {
-            row[..cols].copy_from_slice(source);
-            row[cols..].fill(T::zero());
-            self.row_forward.process(row, &mut row_spectrum).expect("row buffers have the planned lengths");
-            for (k, value) in row_spectrum.iter().enumerate() {
-                spectrum[k * lh + r] = *value;
-            }
-        }
-        if lh > 1 {
-            self.column_forward.process(spectrum);
-        }
-    }
-
-    /// Inverse 2-D transform of a column-major spectrum (destroyed); calls `emit(r, row)` with
-    /// each real grid row `r` in `wanted_rows`, unnormalised.
-    fn inverse(
-        &self,
-        spectrum: &mut [Complex<T>],
-        wanted_rows: impl Iterator<Item = usize>,
-        row: &mut [T],
-        mut emit: impl FnMut(usize, &[T]),
-    ) {
-        let [lh, lw] = self.grid;
-        let hw = self.half_width();
-        if lh > 1 {
-            self.column_inverse.process(spectrum);
-        }
-        let mut row_spectrum = vec![Complex::default(); hw];
-        for r in wanted_rows {
-            for (k, value) in row_spectrum.iter_mut().enumerate() {
-                *value = spectrum[k * lh + r];
-            }
-            // A real signal's DC (and, for even length, Nyquist) bins are real; drop rounding noise.
-            row_spectrum[0].im = T::zero();
-            if lw % 2 == 0 {
-                row_spectrum[hw - 1].im = T::zero();
-            }
-            self.row_inverse.process(&mut row_spectrum, row).expect("row buffers have the planned lengths");
-            emit(r, row);
-        }
-    }
-}
-
 impl<T: ConvNum> ConvBackend<T> for Fft {
     fn name(&self) -> &str {
         "fft"
@@ -188,25 +102,8 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
         let spectrum_len = plans.spectrum_len();
         let mut row = vec![T::zero(); lw];
 
-        // Kernel spectra: each plane flipped and dilated into correlation-as-convolution form,
-        // so that valid output (y, x) sits at grid position (y*sh + KH' - 1, x*sw + KW' - 1).
+        let kernel_spectra = kernel_spectra(problem, &plans);
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
-        let mut placed = vec![T::zero(); span_rows * span_cols];
-        let kernel_planes = g.out_channels * g.in_per_group();
-        let mut kernel_spectra = vec![Complex::default(); kernel_planes * spectrum_len];
-        for (index, spectrum) in kernel_spectra.chunks_exact_mut(spectrum_len).enumerate() {
-            let kernel = problem.kernel_plane(index / g.in_per_group(), index % g.in_per_group());
-            placed.fill(T::zero());
-            for i in 0..rows.kernel {
-                for j in 0..cols.kernel {
-                    let r = span_rows - 1 - i * rows.dilation;
-                    let s = span_cols - 1 - j * cols.dilation;
-                    placed[r * span_cols + s] = kernel[i * cols.kernel + j];
-                }
-            }
-            plans.forward(&placed, span_cols, spectrum, &mut row);
-        }
-
         let scale = T::one() / T::from_f64_lossy((lh * lw) as f64);
         let mut input_spectra = vec![Complex::default(); g.in_channels * spectrum_len];
         let mut product = vec![Complex::default(); spectrum_len];
@@ -216,15 +113,7 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
                 plans.forward(problem.input_plane(n, c), cols.input, spectrum, &mut row);
             }
             for o in 0..g.out_channels {
-                let group = o / g.out_per_group();
-                product.fill(Complex::default());
-                for c in 0..g.in_per_group() {
-                    let x = &input_spectra[(group * g.in_per_group() + c) * spectrum_len..][..spectrum_len];
-                    let k = &kernel_spectra[(o * g.in_per_group() + c) * spectrum_len..][..spectrum_len];
-                    for ((p, &a), &b) in product.iter_mut().zip(x).zip(k) {
-                        *p = *p + a * b;
-                    }
-                }
+                channel_sum(problem, o, &input_spectra, &kernel_spectra, &mut product);
                 let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
                 let wanted = (0..rows.output).map(|y| y * rows.stride + span_rows - 1);
                 plans.inverse(&mut product, wanted, &mut row, |r, values| {

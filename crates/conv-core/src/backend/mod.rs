@@ -8,11 +8,14 @@
 mod direct;
 mod fft;
 mod im2col;
+mod overlap_save;
+mod spectral;
 mod toeplitz;
 
 pub use direct::Direct;
 pub use fft::{Fft, next_fast_len};
 pub use im2col::Im2col;
+pub use overlap_save::OverlapSave;
 pub use toeplitz::Toeplitz;
 
 use crate::error::ConvError;
@@ -127,7 +130,8 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError>;
 }
 
-/// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft, im2col.
+/// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft,
+/// im2col, overlap-save.
 ///
 /// # Examples
 /// ```
@@ -135,7 +139,7 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
 ///     .iter()
 ///     .map(|b| b.name().to_string())
 ///     .collect();
-/// assert_eq!(names, ["direct", "toeplitz", "fft", "im2col"]);
+/// assert_eq!(names, ["direct", "toeplitz", "fft", "im2col", "overlap-save"]);
 /// ```
 pub fn builtin_backends<T: ConvNum>() -> Vec<std::sync::Arc<dyn ConvBackend<T>>> {
     vec![
@@ -143,5 +147,6 @@ pub fn builtin_backends<T: ConvNum>() -> Vec<std::sync::Arc<dyn ConvBackend<T>>>
         std::sync::Arc::new(Toeplitz::default()),
         std::sync::Arc::new(Fft::default()),
         std::sync::Arc::new(Im2col::default()),
+        std::sync::Arc::new(OverlapSave::default()),
     ]
 }
