@@ -45,11 +45,27 @@ pub(crate) fn pad_planes<T: ConvNum>(
     pads: [(usize, usize); SPATIAL_AXES],
     boundary: Boundary,
 ) -> Vec<T> {
+    let mut padded = Vec::new();
+    pad_planes_into(input, planes, dims, pads, boundary, &mut padded);
+    padded
+}
+
+/// [`pad_planes`] into a buffer that is cleared first (its allocation is reused).
+pub(crate) fn pad_planes_into<T: ConvNum>(
+    input: &[T],
+    planes: usize,
+    dims: [usize; SPATIAL_AXES],
+    pads: [(usize, usize); SPATIAL_AXES],
+    boundary: Boundary,
+    padded: &mut Vec<T>,
+) {
     let [height, width] = dims;
     let [(top, bottom), (left, right)] = pads;
     let (padded_h, padded_w) = (height + top + bottom, width + left + right);
+    padded.clear();
     if (top, bottom, left, right) == (0, 0, 0, 0) {
-        return input[..planes * height * width].to_vec();
+        padded.extend_from_slice(&input[..planes * height * width]);
+        return;
     }
     let fill = match boundary {
         Boundary::Constant(value) => T::from_f64_lossy(value),
@@ -57,7 +73,7 @@ pub(crate) fn pad_planes<T: ConvNum>(
     };
     let column_source: Vec<Option<usize>> =
         (0..padded_w).map(|c| boundary_source_index(c as isize - left as isize, width, boundary)).collect();
-    let mut padded = Vec::with_capacity(planes * padded_h * padded_w);
+    padded.reserve(planes * padded_h * padded_w);
     for plane in input.chunks_exact(height * width).take(planes) {
         for r in 0..padded_h {
             match boundary_source_index(r as isize - top as isize, height, boundary) {
@@ -71,7 +87,6 @@ pub(crate) fn pad_planes<T: ConvNum>(
             }
         }
     }
-    padded
 }
 
 /// Reverses every kernel plane along every spatial axis (turns a convolution kernel into the

@@ -498,3 +498,110 @@ where
         got: 0,
     })
 }
+
+/// A [`conv2d`] layer prepared once for a fixed weight bank, spec and input shape, for repeated
+/// calls (inference): the backend's plan (kernel spectra, matrices, packed weights) and the
+/// padded-input buffer are made once.
+///
+/// # Examples
+/// ```
+/// use conv_core::{ConvSpec, Fft, Padding, PreparedConv2d, conv2d};
+/// use ndarray::Array4;
+/// let weights = Array4::<f32>::from_shape_fn((8, 3, 3, 3), |(o, c, i, j)| (o + c + i * j) as f32 * 0.1);
+/// let spec = ConvSpec::correlation().padding(Padding::SameUpper);
+/// let fft = Fft::default();
+/// let layer = PreparedConv2d::new([4, 3, 16, 16], &weights, &spec, &fft)?;
+/// for step in 0..3 {
+///     let input = Array4::<f32>::from_elem((4, 3, 16, 16), step as f32);
+///     let fresh = conv2d(&input, &weights, &spec)?;
+///     let planned = layer.run(&input)?;
+///     assert!(planned.iter().zip(&fresh).all(|(a, b)| (a - b).abs() < 1e-3));
+/// }
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub struct PreparedConv2d<'b, T: ConvNum> {
+    resolved: Resolved,
+    input_shape: [usize; 4],
+    require_finite: bool,
+    plan: Box<dyn crate::backend::ConvPlan<T> + 'b>,
+    padded: std::sync::Mutex<Vec<T>>,
+}
+
+impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
+    /// Prepares `backend` for inputs of shape `input_shape` (`[N, C, H, W]`) and these weights.
+    ///
+    /// # Errors
+    /// As [`conv2d_with`].
+    pub fn new<S: Data<Elem = T>>(
+        input_shape: [usize; 4],
+        weights: &ArrayBase<S, Ix4>,
+        spec: &ConvSpec,
+        backend: &'b dyn ConvBackend<T>,
+    ) -> Result<Self, ConvError> {
+        let resolved =
+            spec.resolve_with(&input_shape, weights.shape(), OperandRule::Layer, size_of::<T>())?;
+        let kernel = row_major(weights);
+        if spec.require_finite {
+            check_finite(Operand::Kernel, &kernel)?;
+        }
+        let mut oriented = kernel.into_owned();
+        if spec.kind == Kind::Convolution {
+            flip_planes(&mut oriented, resolved.geometry.kernel_plane());
+        }
+        let plan = backend.plan(&resolved.geometry, &oriented)?;
+        Ok(PreparedConv2d {
+            resolved,
+            input_shape,
+            require_finite: spec.require_finite,
+            plan,
+            padded: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The output shape `[N, O, OH, OW]`.
+    pub fn output_shape(&self) -> [usize; 4] {
+        self.resolved.geometry.output_shape()
+    }
+
+    /// Runs the layer on one input of the prepared shape.
+    ///
+    /// # Errors
+    /// [`ConvError::Rank`] (naming the expected shape) if `input` has another shape,
+    /// [`ConvError::NonFinite`] if the spec asked for finite inputs.
+    pub fn run<S: Data<Elem = T>>(&self, input: &ArrayBase<S, Ix4>) -> Result<Array4<T>, ConvError> {
+        if input.shape() != self.input_shape {
+            return Err(ConvError::Rank {
+                operand: Operand::Input,
+                expected: 4,
+                got: input.ndim(),
+                shape: input.shape().to_vec(),
+            });
+        }
+        let values = row_major(input);
+        if self.require_finite {
+            check_finite(Operand::Input, &values)?;
+        }
+        let geometry = self.resolved.geometry;
+        let mut output = vec![T::zero(); geometry.output_len()?];
+        let mut unpadded = [1; SPATIAL_AXES];
+        unpadded.copy_from_slice(&self.input_shape[2..]);
+        let planes = geometry.batch * geometry.in_channels;
+        let r = &self.resolved;
+        match self.padded.try_lock() {
+            Ok(mut buffer) => {
+                crate::boundary::pad_planes_into(&values, planes, unpadded, r.pads, r.boundary, &mut buffer);
+                self.plan.execute(&buffer, &mut output)?;
+            }
+            Err(_) => {
+                let buffer = pad_planes(&values, planes, unpadded, r.pads, r.boundary);
+                self.plan.execute(&buffer, &mut output)?;
+            }
+        }
+        let shape = geometry.output_shape();
+        Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+            what: "output",
+            expected: shape.iter().product(),
+            got: 0,
+        })
+    }
+}

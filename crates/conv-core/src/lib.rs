@@ -61,12 +61,14 @@ mod spec;
 pub mod testkit;
 
 pub use backend::next_fast_len;
-pub use backend::{ConvBackend, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends};
+pub use backend::{
+    ConvBackend, ConvPlan, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends,
+};
 pub use boundary::boundary_source_index;
 pub use error::{ConvError, Operand};
 pub use frontend::{
-    conv1d, conv1d_with, conv2d, conv2d_with, convolve, convolve_with, convolve2d, convolve2d_with,
-    correlate, correlate_with, correlate2d, correlate2d_with, filter_with,
+    PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with, convolve, convolve_with, convolve2d,
+    convolve2d_with, correlate, correlate_with, correlate2d, correlate2d_with, filter_with,
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
 pub use num::ConvNum;

@@ -15,7 +15,9 @@
 //! - calling the backend a second time, with other data of the same shape and an output buffer
 //!   full of NaN, gives the right answer for that data (no state kept from the first call,
 //!   every output written);
-//! - a problem the backend says it does not support is refused by `execute` with the same error.
+//! - a plan made once with [`ConvBackend::plan`] gives the same answers on both calls' data;
+//! - a problem the backend says it does not support is refused by `plan` and `execute` with the
+//!   same error.
 //!
 //! Some draws are invalid requests (a kernel larger than the padded input, ...); the front end
 //! rejects those before any backend runs, so they pass trivially. [`is_valid`] tells them apart.
@@ -292,6 +294,15 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
 
     if let Err(refusal) = backend.supports(&geometry) {
         let mut output = vec![T::zero(); out_len];
+        match backend.plan(&geometry, &oriented) {
+            Err(e) if same_error(&e, &refusal) => {}
+            Err(e) => return Err(mismatch(format!("`{name}` refused with `{refusal}` but plan said `{e}`"))),
+            Ok(_) => {
+                return Err(mismatch(format!(
+                    "`{name}` says it does not support this problem (`{refusal}`) but made a plan for it"
+                )));
+            }
+        }
         return match backend.execute(&problem, &mut output) {
             Err(e) if same_error(&e, &refusal) => Ok(()),
             Err(e) => Err(mismatch(format!("`{name}` refused with `{refusal}` but execute said `{e}`"))),
@@ -300,6 +311,9 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             ))),
         };
     }
+    let plan = backend
+        .plan(&geometry, &oriented)
+        .map_err(|e| mismatch(format!("`{name}` could not plan a supported problem: {e}")))?;
 
     // The second call gets other data of the same shape (the input reversed) and an output
     // buffer full of NaN: a backend that keeps state between calls, or skips an output, fails it.
@@ -320,6 +334,12 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             .execute(&problem, &mut got)
             .map_err(|e| mismatch(format!("`{name}` failed on a supported problem ({attempt}): {e}")))?;
         compare(&geometry, &got, &want, tol).map_err(|m| mismatch(format!("`{name}`, {attempt}: {m}")))?;
+        // The plan, made once before both calls, must give the same answers.
+        let mut planned = vec![garbage; out_len];
+        plan.execute(padded, &mut planned)
+            .map_err(|e| mismatch(format!("`{name}` plan failed ({attempt}): {e}")))?;
+        compare(&geometry, &planned, &want, tol)
+            .map_err(|m| mismatch(format!("`{name}` plan, {attempt}: {m}")))?;
     }
     Ok(())
 }

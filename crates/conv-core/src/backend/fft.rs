@@ -2,8 +2,9 @@
 
 use rustfft::num_complex::Complex;
 
-use super::spectral::{Plans, channel_sum, kernel_spectra};
-use super::{ConvBackend, ConvProblem, check_len};
+use super::plan::Scratch;
+use super::spectral::{Plans, SpectralScratch, channel_sum, kernel_spectra};
+use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
@@ -93,39 +94,75 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = *problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, &g)?;
+        let g = problem.geometry();
+        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+    }
+
+    fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        let plans = Plans::<T>::new(Self::grid(g));
+        let kernel_spectra = kernel_spectra(g, kernel, &plans);
+        let scratch = Scratch::new(SpectralScratch::new(g, &plans));
+        Ok(Box::new(FftPlan { geometry: *g, plans, kernel_spectra, scratch }))
+    }
+}
+
+/// [`Fft`] prepared for one geometry and kernel: transform plans and kernel spectra.
+struct FftPlan<T: ConvNum> {
+    geometry: Geometry,
+    plans: Plans<T>,
+    kernel_spectra: Vec<Complex<T>>,
+    scratch: Scratch<SpectralScratch<T>>,
+}
+
+impl<T: ConvNum> ConvPlan<T> for FftPlan<T> {
+    fn backend_name(&self) -> &str {
+        "fft"
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        let g = &self.geometry;
+        check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
+        let plans = &self.plans;
         let [rows, cols] = g.axes;
-        let plans = Plans::<T>::new(Self::grid(&g));
         let [lh, lw] = plans.grid;
         let spectrum_len = plans.spectrum_len();
-        let mut row = vec![T::zero(); lw];
-
-        let kernel_spectra = kernel_spectra(problem, &plans);
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
         let scale = T::one() / T::from_f64_lossy((lh * lw) as f64);
-        let mut input_spectra = vec![Complex::default(); g.in_channels * spectrum_len];
-        let mut product = vec![Complex::default(); spectrum_len];
-        let out_plane = g.output_plane();
-        for n in 0..g.batch {
-            for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
-                plans.forward(problem.input_plane(n, c), cols.input, spectrum, &mut row);
-            }
-            for o in 0..g.out_channels {
-                channel_sum(problem, o, &input_spectra, &kernel_spectra, &mut product);
-                let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
-                let wanted = (0..rows.output).map(|y| y * rows.stride + span_rows - 1);
-                plans.inverse(&mut product, wanted, &mut row, |r, values| {
-                    let y = (r + 1 - span_rows) / rows.stride;
-                    let out_row = &mut out[y * cols.output..][..cols.output];
-                    let first = span_cols - 1;
-                    for (dest, &v) in out_row.iter_mut().zip(values[first..].iter().step_by(cols.stride)) {
-                        *dest = v * scale;
+        let (in_plane, out_plane) = (g.input_plane(), g.output_plane());
+        self.scratch.with(
+            || SpectralScratch::new(g, plans),
+            |scratch| {
+                let SpectralScratch { row, input_spectra, product, .. } = scratch;
+                for n in 0..g.batch {
+                    for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
+                        let plane = &input[(n * g.in_channels + c) * in_plane..][..in_plane];
+                        plans.forward(plane, cols.input, spectrum, row);
                     }
-                });
-            }
-        }
+                    for o in 0..g.out_channels {
+                        channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
+                        let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                        let wanted = (0..rows.output).map(|y| y * rows.stride + span_rows - 1);
+                        plans.inverse(product, wanted, row, |r, values| {
+                            let y = (r + 1 - span_rows) / rows.stride;
+                            let out_row = &mut out[y * cols.output..][..cols.output];
+                            let first = span_cols - 1;
+                            for (dest, &v) in
+                                out_row.iter_mut().zip(values[first..].iter().step_by(cols.stride))
+                            {
+                                *dest = v * scale;
+                            }
+                        });
+                    }
+                }
+            },
+        );
         Ok(())
     }
 }

@@ -3,7 +3,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
-use super::{ConvBackend, ConvProblem, check_len};
+use super::plan::Scratch;
+use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
@@ -94,39 +95,80 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = *problem.geometry();
-        let band_rows = self.rows_per_band::<T>(&g)?;
+        let g = problem.geometry();
+        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+    }
+
+    fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        let band_rows = self.rows_per_band::<T>(g)?;
+        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        let patch_len = g.in_per_group() * g.kernel_plane() * band_rows * g.axes[1].output;
+        Ok(Box::new(Im2colPlan {
+            geometry: *g,
+            band_rows,
+            kernel: kernel.to_vec(),
+            patches: Scratch::new(vec![T::zero(); patch_len]),
+            patch_len,
+        }))
+    }
+}
+
+/// [`Im2col`] prepared for one geometry and kernel: the weights and the patch buffer.
+struct Im2colPlan<T> {
+    geometry: Geometry,
+    band_rows: usize,
+    kernel: Vec<T>,
+    patches: Scratch<Vec<T>>,
+    patch_len: usize,
+}
+
+impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
+    fn backend_name(&self) -> &str {
+        "im2col"
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        let problem = ConvProblem::new(self.geometry, input, &self.kernel)?;
+        let g = self.geometry;
         check_len("output", g.output_len()?, output.len())?;
-        output.fill(T::zero());
-        let taps = g.in_per_group() * g.kernel_plane();
-        let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
-        let out_plane = g.output_plane();
-        let mut patches = vec![T::zero(); taps * band_rows * out_cols];
-        for n in 0..g.batch {
-            for group in 0..g.groups {
-                let first_kernel = group * g.out_per_group();
-                let weights = ArrayView2::from_shape(
-                    (g.out_per_group(), taps),
-                    &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
-                )
-                .expect("kernel slice has Og * taps elements");
-                let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
-                for y_start in (0..out_rows).step_by(band_rows) {
-                    let y_end = (y_start + band_rows).min(out_rows);
-                    let band = (y_end - y_start) * out_cols;
-                    let patches = &mut patches[..taps * band];
-                    fill_patches(problem, n, group, y_start..y_end, patches);
-                    let patches = ArrayView2::from_shape((taps, band), &*patches)
-                        .expect("patch buffer has taps * band elements");
-                    let mut out = ArrayViewMut2::from_shape(
-                        (g.out_per_group(), band).strides((out_plane, 1)),
-                        &mut group_out[y_start * out_cols..],
-                    )
-                    .expect("strided view lies inside the output buffer");
-                    general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+        let band_rows = self.band_rows;
+        self.patches.with(
+            || vec![T::zero(); self.patch_len],
+            |patches| {
+                let taps = g.in_per_group() * g.kernel_plane();
+                let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
+                let out_plane = g.output_plane();
+                for n in 0..g.batch {
+                    for group in 0..g.groups {
+                        let first_kernel = group * g.out_per_group();
+                        let weights = ArrayView2::from_shape(
+                            (g.out_per_group(), taps),
+                            &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
+                        )
+                        .expect("kernel slice has Og * taps elements");
+                        let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
+                        for y_start in (0..out_rows).step_by(band_rows) {
+                            let y_end = (y_start + band_rows).min(out_rows);
+                            let band = (y_end - y_start) * out_cols;
+                            let patches = &mut patches[..taps * band];
+                            fill_patches(&problem, n, group, y_start..y_end, patches);
+                            let patches = ArrayView2::from_shape((taps, band), &*patches)
+                                .expect("patch buffer has taps * band elements");
+                            let mut out = ArrayViewMut2::from_shape(
+                                (g.out_per_group(), band).strides((out_plane, 1)),
+                                &mut group_out[y_start * out_cols..],
+                            )
+                            .expect("strided view lies inside the output buffer");
+                            general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                        }
+                    }
                 }
-            }
-        }
+            },
+        );
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod direct;
 mod fft;
 mod im2col;
 mod overlap_save;
+mod plan;
 mod spectral;
 mod toeplitz;
 
@@ -16,6 +17,7 @@ pub use direct::Direct;
 pub use fft::{Fft, next_fast_len};
 pub use im2col::Im2col;
 pub use overlap_save::OverlapSave;
+pub use plan::ConvPlan;
 pub use toeplitz::Toeplitz;
 
 use crate::error::ConvError;
@@ -128,6 +130,18 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     /// Whatever [`supports`](ConvBackend::supports) returns for this geometry, and
     /// [`ConvError::BufferLength`] if `output` has the wrong length.
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError>;
+
+    /// Prepares this backend for repeated calls with one geometry and kernel bank
+    /// (`[O, C / groups, KH, KW]`, correlation orientation). The default plan keeps a copy of
+    /// the kernel and calls [`execute`](ConvBackend::execute); backends with kernel-dependent
+    /// work (spectra, matrices) or scratch override it.
+    ///
+    /// # Errors
+    /// Whatever [`supports`](ConvBackend::supports) returns, and [`ConvError::BufferLength`]
+    /// for a kernel of the wrong length.
+    fn plan<'a>(&'a self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        Ok(Box::new(plan::KernelPlan::new(self, geometry, kernel)?))
+    }
 }
 
 /// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft,

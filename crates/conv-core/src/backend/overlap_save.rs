@@ -2,8 +2,9 @@
 
 use rustfft::num_complex::Complex;
 
-use super::spectral::{Plans, channel_sum, kernel_spectra};
-use super::{ConvBackend, ConvProblem, check_len};
+use super::plan::Scratch;
+use super::spectral::{Plans, SpectralScratch, channel_sum, kernel_spectra};
+use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::next_fast_len;
@@ -101,59 +102,93 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = *problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, &g)?;
+        let g = problem.geometry();
+        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+    }
+
+    fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        let blocking = self.blocking(g);
+        let plans = Plans::<T>::new(blocking.map(|b| b.grid));
+        let kernel_spectra = kernel_spectra(g, kernel, &plans);
+        let scratch = Scratch::new(SpectralScratch::new(g, &plans));
+        Ok(Box::new(OverlapSavePlan { geometry: *g, blocking, plans, kernel_spectra, scratch }))
+    }
+}
+
+/// [`OverlapSave`] prepared for one geometry and kernel: tiling, transform plans, kernel spectra.
+struct OverlapSavePlan<T: ConvNum> {
+    geometry: Geometry,
+    blocking: [Blocking; 2],
+    plans: Plans<T>,
+    kernel_spectra: Vec<Complex<T>>,
+    scratch: Scratch<SpectralScratch<T>>,
+}
+
+impl<T: ConvNum> ConvPlan<T> for OverlapSavePlan<T> {
+    fn backend_name(&self) -> &str {
+        "overlap-save"
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        let g = &self.geometry;
+        check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
+        let plans = &self.plans;
         let [rows, cols] = g.axes;
-        let [block_rows, block_cols] = self.blocking(&g);
-        let plans = Plans::<T>::new([block_rows.grid, block_cols.grid]);
+        let [block_rows, block_cols] = self.blocking;
         let spectrum_len = plans.spectrum_len();
-        let kernel_spectra = kernel_spectra(problem, &plans);
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
         // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
         let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
         let scale = T::one() / T::from_f64_lossy((block_rows.grid * block_cols.grid) as f64);
-
-        let mut segment = vec![T::zero(); block_rows.grid * block_cols.grid];
-        let mut row = vec![T::zero(); block_cols.grid];
-        let mut input_spectra = vec![Complex::default(); g.in_channels * spectrum_len];
-        let mut product = vec![Complex::default(); spectrum_len];
-        let out_plane = g.output_plane();
-        for n in 0..g.batch {
-            for u0 in (0..unit_rows).step_by(block_rows.tile) {
-                for v0 in (0..unit_cols).step_by(block_cols.tile) {
-                    let seg_rows = block_rows.grid.min(rows.input - u0);
-                    let seg_cols = block_cols.grid.min(cols.input - v0);
-                    for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
-                        let plane = problem.input_plane(n, c);
-                        let segment = &mut segment[..seg_rows * seg_cols];
-                        for (r, dest) in segment.chunks_exact_mut(seg_cols).enumerate() {
-                            dest.copy_from_slice(&plane[(u0 + r) * cols.input + v0..][..seg_cols]);
-                        }
-                        plans.forward(segment, seg_cols, spectrum, &mut row);
-                    }
-                    let tile_rows = u0..(u0 + block_rows.tile).min(unit_rows);
-                    let tile_cols = v0..(v0 + block_cols.tile).min(unit_cols);
-                    // Stride-1 output columns of this tile that are on the stride grid.
-                    let first_col = v0.div_ceil(cols.stride) * cols.stride;
-                    for o in 0..g.out_channels {
-                        channel_sum(problem, o, &input_spectra, &kernel_spectra, &mut product);
-                        let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
-                        let wanted = tile_rows
-                            .clone()
-                            .filter(|u| u % rows.stride == 0)
-                            .map(|u| u - u0 + span_rows - 1);
-                        plans.inverse(&mut product, wanted, &mut row, |r, values| {
-                            let y = (r + u0 + 1 - span_rows) / rows.stride;
-                            for v in (first_col..tile_cols.end).step_by(cols.stride) {
-                                out[y * cols.output + v / cols.stride] =
-                                    values[v - v0 + span_cols - 1] * scale;
+        let (in_plane, out_plane) = (g.input_plane(), g.output_plane());
+        self.scratch.with(
+            || SpectralScratch::new(g, plans),
+            |scratch| {
+                let SpectralScratch { row, input_spectra, product, segment } = scratch;
+                for n in 0..g.batch {
+                    for u0 in (0..unit_rows).step_by(block_rows.tile) {
+                        for v0 in (0..unit_cols).step_by(block_cols.tile) {
+                            let seg_rows = block_rows.grid.min(rows.input - u0);
+                            let seg_cols = block_cols.grid.min(cols.input - v0);
+                            for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
+                                let plane = &input[(n * g.in_channels + c) * in_plane..][..in_plane];
+                                let segment = &mut segment[..seg_rows * seg_cols];
+                                for (r, dest) in segment.chunks_exact_mut(seg_cols).enumerate() {
+                                    dest.copy_from_slice(&plane[(u0 + r) * cols.input + v0..][..seg_cols]);
+                                }
+                                plans.forward(segment, seg_cols, spectrum, row);
                             }
-                        });
+                            let tile_rows = u0..(u0 + block_rows.tile).min(unit_rows);
+                            let tile_end = (v0 + block_cols.tile).min(unit_cols);
+                            // Stride-1 output columns of this tile that are on the stride grid.
+                            let first_col = v0.div_ceil(cols.stride) * cols.stride;
+                            for o in 0..g.out_channels {
+                                channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
+                                let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                                let wanted = tile_rows
+                                    .clone()
+                                    .filter(|u| u % rows.stride == 0)
+                                    .map(|u| u - u0 + span_rows - 1);
+                                plans.inverse(product, wanted, row, |r, values| {
+                                    let y = (r + u0 + 1 - span_rows) / rows.stride;
+                                    for v in (first_col..tile_end).step_by(cols.stride) {
+                                        out[y * cols.output + v / cols.stride] =
+                                            values[v - v0 + span_cols - 1] * scale;
+                                    }
+                                });
+                            }
+                        }
                     }
                 }
-            }
-        }
+            },
+        );
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! Shared machinery of the FFT-based backends: 2-D real transforms on a fixed grid, kernel
-//! spectra, and channel sums in the frequency domain. Not a backend itself.
+//! spectra, channel sums in the frequency domain, and the scratch of one call. Not a backend itself.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft as ComplexFft, FftPlanner};
 
-use super::ConvProblem;
+use crate::geometry::Geometry;
 use crate::num::ConvNum;
 
 /// Transforms of one grid size, planned once per call.
@@ -96,16 +96,16 @@ impl<T: ConvNum> Plans<T> {
 /// Spectra of every kernel plane on `plans.grid`, each plane flipped and dilated into
 /// correlation-as-convolution form: valid output `(y, x)` of an input placed at the origin sits at
 /// grid position `(y + KH' - 1, x + KW' - 1)`, with `KH'`, `KW'` the dilated kernel spans.
-pub(crate) fn kernel_spectra<T: ConvNum>(problem: &ConvProblem<'_, T>, plans: &Plans<T>) -> Vec<Complex<T>> {
-    let g = problem.geometry();
+pub(crate) fn kernel_spectra<T: ConvNum>(g: &Geometry, kernel: &[T], plans: &Plans<T>) -> Vec<Complex<T>> {
     let [rows, cols] = g.axes;
     let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
     let spectrum_len = plans.spectrum_len();
     let mut placed = vec![T::zero(); span_rows * span_cols];
     let mut row = vec![T::zero(); plans.grid[1]];
     let mut spectra = vec![Complex::default(); g.out_channels * g.in_per_group() * spectrum_len];
-    for (index, spectrum) in spectra.chunks_exact_mut(spectrum_len).enumerate() {
-        let kernel = problem.kernel_plane(index / g.in_per_group(), index % g.in_per_group());
+    for (spectrum, kernel) in
+        spectra.chunks_exact_mut(spectrum_len).zip(kernel.chunks_exact(g.kernel_plane()))
+    {
         placed.fill(T::zero());
         for i in 0..rows.kernel {
             for j in 0..cols.kernel {
@@ -122,13 +122,12 @@ pub(crate) fn kernel_spectra<T: ConvNum>(problem: &ConvProblem<'_, T>, plans: &P
 /// `product = sum over the group's channels c of input[c] . kernel[o, c]` (spectra of
 /// `spectrum_len` values each; `input_spectra` holds one batch item's channels).
 pub(crate) fn channel_sum<T: ConvNum>(
-    problem: &ConvProblem<'_, T>,
+    g: &Geometry,
     o: usize,
     input_spectra: &[Complex<T>],
     kernel_spectra: &[Complex<T>],
     product: &mut [Complex<T>],
 ) {
-    let g = problem.geometry();
     let len = product.len();
     let group = o / g.out_per_group();
     product.fill(Complex::default());
@@ -137,6 +136,30 @@ pub(crate) fn channel_sum<T: ConvNum>(
         let k = &kernel_spectra[(o * g.in_per_group() + c) * len..][..len];
         for ((p, &a), &b) in product.iter_mut().zip(x).zip(k) {
             *p = *p + a * b;
+        }
+    }
+}
+
+/// Buffers one call of an FFT-based plan needs besides the kernel spectra.
+pub(crate) struct SpectralScratch<T: ConvNum> {
+    /// One real grid row.
+    pub(crate) row: Vec<T>,
+    /// The spectra of one batch item's input channels.
+    pub(crate) input_spectra: Vec<Complex<T>>,
+    /// The channel sum of one output plane.
+    pub(crate) product: Vec<Complex<T>>,
+    /// A real input segment (overlap-save only).
+    pub(crate) segment: Vec<T>,
+}
+
+impl<T: ConvNum> SpectralScratch<T> {
+    pub(crate) fn new(g: &Geometry, plans: &Plans<T>) -> Self {
+        let [lh, lw] = plans.grid;
+        SpectralScratch {
+            row: vec![T::zero(); lw],
+            input_spectra: vec![Complex::default(); g.in_channels * plans.spectrum_len()],
+            product: vec![Complex::default(); plans.spectrum_len()],
+            segment: vec![T::zero(); lh * lw],
         }
     }
 }

@@ -3,7 +3,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
-use super::{ConvBackend, ConvProblem, check_len};
+use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
@@ -54,13 +54,13 @@ impl Toeplitz {
     }
 
     /// Writes the convolution matrix of `group` into `matrix` (which must be all zeros).
-    fn fill_matrix<T: ConvNum>(problem: &ConvProblem<'_, T>, group: usize, matrix: &mut Array2<T>) {
-        let g = problem.geometry();
+    fn fill_matrix<T: ConvNum>(g: &Geometry, kernel: &[T], group: usize, matrix: &mut Array2<T>) {
+        let kernel_plane = g.kernel_plane();
         let [rows, cols] = g.axes;
         for oc in 0..g.out_per_group() {
             let o = group * g.out_per_group() + oc;
             for c in 0..g.in_per_group() {
-                let kernel = problem.kernel_plane(o, c);
+                let kernel = &kernel[(o * g.in_per_group() + c) * kernel_plane..][..kernel_plane];
                 for y in 0..rows.output {
                     for x in 0..cols.output {
                         let row = (oc * rows.output + y) * cols.output + x;
@@ -91,31 +91,57 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = *problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, &g)?;
+        let g = problem.geometry();
+        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+    }
+
+    fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        let (rows, cols) = Self::matrix_shape(g)?;
+        let matrices = (0..g.groups)
+            .map(|group| {
+                let mut matrix = Array2::<T>::zeros((rows, cols));
+                Self::fill_matrix(g, kernel, group, &mut matrix);
+                matrix
+            })
+            .collect();
+        Ok(Box::new(ToeplitzPlan { geometry: *g, matrices }))
+    }
+}
+
+/// [`Toeplitz`] prepared for one geometry and kernel: the convolution matrix of each group.
+struct ToeplitzPlan<T> {
+    geometry: Geometry,
+    matrices: Vec<Array2<T>>,
+}
+
+impl<T: ConvNum> ConvPlan<T> for ToeplitzPlan<T> {
+    fn backend_name(&self) -> &str {
+        "toeplitz"
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        let g = self.geometry;
+        check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
-        output.fill(T::zero());
-        let (rows, cols) = Self::matrix_shape(&g)?;
         let input_item = g.in_channels * g.input_plane();
         let output_item = g.out_channels * g.output_plane();
-        let mut matrix = Array2::<T>::zeros((rows, cols));
-        for group in 0..g.groups {
-            if group > 0 {
-                matrix.fill(T::zero());
-            }
-            Self::fill_matrix(problem, group, &mut matrix);
+        for (group, matrix) in self.matrices.iter().enumerate() {
+            let (rows, cols) = matrix.dim();
             // X: one row per batch item, the group's channels flattened.
-            let inputs = ArrayView2::from_shape(
-                (g.batch, cols).strides((input_item, 1)),
-                &problem.input()[group * cols..],
-            )
-            .expect("strided view lies inside the input buffer");
-            let outputs = ArrayViewMut2::from_shape(
+            let inputs =
+                ArrayView2::from_shape((g.batch, cols).strides((input_item, 1)), &input[group * cols..])
+                    .expect("strided view lies inside the input buffer");
+            let mut outputs = ArrayViewMut2::from_shape(
                 (g.batch, rows).strides((output_item, 1)),
                 &mut output[group * rows..],
             )
             .expect("strided view lies inside the output buffer");
-            let mut outputs = outputs;
             general_mat_mul(T::one(), &inputs, &matrix.t(), T::zero(), &mut outputs);
         }
         Ok(())

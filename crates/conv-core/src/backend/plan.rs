@@ -1,0 +1,79 @@
+//! Plans: a backend prepared once for a fixed geometry and kernel, then executed many times.
+
+use super::{ConvBackend, ConvProblem, check_len};
+use crate::error::ConvError;
+use crate::geometry::Geometry;
+use crate::num::ConvNum;
+
+/// A convolution prepared for one geometry and one kernel bank: whatever depends only on them
+/// (kernel spectra, the Toeplitz matrix, transform plans, scratch buffers) is computed once.
+///
+/// Plans are `Send + Sync`; a plan used from several threads at once allocates fresh scratch
+/// for the calls that find its own scratch busy, so it never blocks and never shares buffers.
+pub trait ConvPlan<T: ConvNum>: Send + Sync {
+    /// The name of the backend that made the plan.
+    fn backend_name(&self) -> &str;
+
+    /// The problem shape the plan was made for.
+    fn geometry(&self) -> &Geometry;
+
+    /// Solves the planned problem for a new padded input (`[N, C, H, W]`, row-major), writing
+    /// `[N, O, OH, OW]` into `output`.
+    ///
+    /// # Errors
+    /// [`ConvError::BufferLength`] if `input` or `output` has the wrong length.
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError>;
+}
+
+/// The plan every backend gets by default: it keeps a copy of the kernel and calls
+/// [`ConvBackend::execute`] each time.
+pub(crate) struct KernelPlan<'a, B: ?Sized, T> {
+    backend: &'a B,
+    geometry: Geometry,
+    kernel: Vec<T>,
+}
+
+impl<'a, B: ConvBackend<T> + ?Sized, T: ConvNum> KernelPlan<'a, B, T> {
+    pub(crate) fn new(backend: &'a B, geometry: &Geometry, kernel: &[T]) -> Result<Self, ConvError> {
+        check_len("kernel", geometry.kernel_len()?, kernel.len())?;
+        backend.supports(geometry)?;
+        Ok(KernelPlan { backend, geometry: *geometry, kernel: kernel.to_vec() })
+    }
+}
+
+impl<B: ConvBackend<T> + ?Sized, T: ConvNum> ConvPlan<T> for KernelPlan<'_, B, T> {
+    fn backend_name(&self) -> &str {
+        self.backend.name()
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        self.backend.execute(&ConvProblem::new(self.geometry, input, &self.kernel)?, output)
+    }
+}
+
+/// Scratch owned by a plan: taken for a call if free, otherwise a fresh one is made.
+pub(crate) struct Scratch<S> {
+    slot: std::sync::Mutex<Option<S>>,
+}
+
+impl<S> Scratch<S> {
+    pub(crate) fn new(initial: S) -> Self {
+        Scratch { slot: std::sync::Mutex::new(Some(initial)) }
+    }
+
+    /// Runs `work` with the plan's scratch when it is free, or with `make()` when another
+    /// thread holds it.
+    pub(crate) fn with<R>(&self, make: impl FnOnce() -> S, work: impl FnOnce(&mut S) -> R) -> R {
+        let taken = self.slot.try_lock().ok().and_then(|mut slot| slot.take());
+        let mut scratch = taken.unwrap_or_else(make);
+        let result = work(&mut scratch);
+        if let Ok(mut slot) = self.slot.try_lock() {
+            *slot = Some(scratch);
+        }
+        result
+    }
+}
