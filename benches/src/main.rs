@@ -1,7 +1,8 @@
 //! `cargo run --release -p bench-suite`: times every registered backend (the built-ins and the
-//! example Winograd backend of `examples/custom-backend`) on a compact grid of
-//! 1-D, 2-D and CNN-layer problems and prints, per problem, each backend's time and its ratio
-//! to the fastest. A Markdown copy goes to `target/bench-report/report.md`.
+//! example Winograd backend of `examples/custom-backend`) and the automatic backend on a grid of
+//! 1-D, 2-D and CNN-layer problems, and prints per problem each backend's median time, its
+//! ratio to the fastest, and the automatic backend's regret (its time over the best time).
+//! A Markdown copy goes to `target/bench-report/report.md`.
 //!
 //! Timings are medians of repeated runs on this machine in this run; compare ratios, not
 //! absolute times, across machines.
@@ -10,32 +11,31 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use conv_core::{ConvBackend, ConvError, ConvSpec, Mode, conv2d_with, convolve_with, registry};
+use conv_core::cost::features;
+use conv_core::{
+    Auto, ConvBackend, ConvError, ConvNum, ConvSpec, Geometry, Mode, conv2d_with, convolve_with, registry,
+};
 use ndarray::{Array1, Array2, Array4};
 
-/// Compare convolution backends on a compact grid of problems.
+/// Compare convolution backends on a grid of problems.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Smaller problems and fewer repetitions (about 20 seconds).
+    /// Smaller problems and shorter timing (about 15 seconds).
     #[arg(long)]
     quick: bool,
     /// Time budget per backend and problem, in milliseconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 200)]
     budget_ms: u64,
-    /// Only these backends (comma-separated names); default: all.
+    /// Skip a backend on a problem when the cost model predicts more than this many seconds.
+    #[arg(long, default_value_t = 1.5)]
+    max_predicted_s: f64,
+    /// Only these backends (comma-separated names); default: all registered.
     #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
     /// Where the Markdown report goes.
     #[arg(long, default_value = "target/bench-report")]
     out: std::path::PathBuf,
-}
-
-/// One problem of the grid.
-struct Workload {
-    group: &'static str,
-    label: String,
-    run: Runner,
 }
 
 /// Runs a problem once on a backend of element type `T`.
@@ -45,6 +45,14 @@ type Run<T> = Box<dyn Fn(&dyn ConvBackend<T>) -> Result<(), ConvError>>;
 enum Runner {
     F64(Run<f64>),
     F32(Run<f32>),
+}
+
+/// One problem of the grid.
+struct Workload {
+    group: &'static str,
+    label: String,
+    geometry: Geometry,
+    run: Runner,
 }
 
 /// Deterministic pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
@@ -58,34 +66,49 @@ fn values(len: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+fn geometry(spec: &ConvSpec, input: &[usize], kernel: &[usize]) -> Geometry {
+    spec.resolve(input, kernel).expect("grid problems are valid").geometry
+}
+
 fn grid(quick: bool) -> Vec<Workload> {
     let mut grid = Vec::new();
-    let signals: &[usize] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000] };
+    let (signals, taps): (&[usize], &[usize]) = if quick {
+        (&[1_000, 10_000], &[3, 31, 255])
+    } else {
+        (&[1_000, 10_000, 100_000, 1_000_000], &[3, 31, 255, 4095])
+    };
     for &n in signals {
-        for &k in &[3usize, 31, 255] {
+        for &k in taps.iter().filter(|&&k| k < n) {
             let x = Array1::from(values(n, 1));
             let h = Array1::from(values(k, 2));
             grid.push(Workload {
                 group: "1-D full convolution (f64)",
                 label: format!("{n} x {k}"),
+                geometry: geometry(&ConvSpec::convolution().mode(Mode::Full), &[1, 1, n], &[1, 1, k]),
                 run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, Mode::Full, b).map(drop))),
             });
         }
     }
-    let images: &[usize] = if quick { &[128] } else { &[256, 512] };
+    let images: &[usize] = if quick { &[128] } else { &[512, 2048] };
     for &n in images {
         for &k in &[3usize, 7, 31] {
-            let x = Array2::from_shape_vec((n, n), values(n * n, 3)).expect("square");
-            let h = Array2::from_shape_vec((k, k), values(k * k, 4)).expect("square");
-            grid.push(Workload {
-                group: "2-D single channel, same mode (f64)",
-                label: format!("{n}x{n} * {k}x{k}"),
-                run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, Mode::Same, b).map(drop))),
-            });
+            for mode in [Mode::Valid, Mode::Same] {
+                let x = Array2::from_shape_vec((n, n), values(n * n, 3)).expect("square");
+                let h = Array2::from_shape_vec((k, k), values(k * k, 4)).expect("square");
+                grid.push(Workload {
+                    group: "2-D single channel (f64)",
+                    label: format!("{n}x{n} * {k}x{k} {mode:?}"),
+                    geometry: geometry(&ConvSpec::convolution().mode(mode), &[1, 1, n, n], &[1, 1, k, k]),
+                    run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, mode, b).map(drop))),
+                });
+            }
         }
     }
     let batch = if quick { 8 } else { 64 };
-    for (h, c, o) in [(8usize, 1usize, 10usize), (32, 3, 32), (15, 32, 64), (6, 64, 64)] {
+    for (h, c, o) in [(32usize, 3usize, 32usize), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)] {
+        if quick && h == 56 {
+            continue;
+        }
         let x = Array4::from_shape_vec((batch, c, h, h), values(batch * c * h * h, 5))
             .expect("shape")
             .mapv(|v| v as f32);
@@ -93,6 +116,7 @@ fn grid(quick: bool) -> Vec<Workload> {
         grid.push(Workload {
             group: "CNN layers, valid 3x3 (f32, NCHW)",
             label: format!("{batch}x{c}x{h}x{h} -> {o}"),
+            geometry: geometry(&ConvSpec::correlation(), &[batch, c, h, h], &[o, c, 3, 3]),
             run: Runner::F32(Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))),
         });
     }
@@ -124,60 +148,141 @@ fn format_time(d: Duration) -> String {
     }
 }
 
+/// What happened to one backend on one problem.
+enum Outcome {
+    Timed(Duration),
+    Skipped(String),
+}
+
+/// Times every backend (and `auto`, last) on one workload, skipping what the model says is too slow.
+fn time_all<T: ConvNum>(
+    backends: &[std::sync::Arc<dyn ConvBackend<T>>],
+    auto: &Auto,
+    workload: &Workload,
+    run: &Run<T>,
+    args: &Args,
+    budget: Duration,
+) -> Vec<Outcome> {
+    let dtype = std::any::type_name::<T>();
+    let mut outcomes: Vec<Outcome> = backends
+        .iter()
+        .map(|b| {
+            if let Err(e) = b.supports(&workload.geometry) {
+                return Outcome::Skipped(match e {
+                    ConvError::TooLarge { .. } => "refused (over cap)".into(),
+                    _ => "unsupported".into(),
+                });
+            }
+            let predicted = auto
+                .profile()
+                .get(b.name(), dtype)
+                .map(|c| c.predict(&features(b.name(), &workload.geometry)));
+            match predicted {
+                Some(p) if p > args.max_predicted_s => Outcome::Skipped(format!("skipped (model: {p:.0} s)")),
+                _ => match time(budget, &|| run(b.as_ref())) {
+                    Ok(t) => Outcome::Timed(t),
+                    Err(e) => Outcome::Skipped(format!("error: {e}")),
+                },
+            }
+        })
+        .collect();
+    outcomes.push(match time(budget, &|| run(auto)) {
+        Ok(t) => Outcome::Timed(t),
+        Err(e) => Outcome::Skipped(format!("error: {e}")),
+    });
+    outcomes
+}
+
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    // Backends come from the registry: built-ins plus whatever is registered here.
     if let Err(e) = custom_backend::register() {
         eprintln!("could not register the example Winograd backend: {e}");
     }
-    let budget = Duration::from_millis(if args.quick { args.budget_ms.min(100) } else { args.budget_ms });
+    let budget = Duration::from_millis(if args.quick { args.budget_ms.min(60) } else { args.budget_ms });
     let keep = |name: &str| args.backends.is_empty() || args.backends.iter().any(|b| b == name);
     let backends64: Vec<_> = registry::backends::<f64>().into_iter().filter(|b| keep(b.name())).collect();
     let backends32: Vec<_> = registry::backends::<f32>().into_iter().filter(|b| keep(b.name())).collect();
-    let names: Vec<String> = backends64.iter().map(|b| b.name().to_string()).collect();
+    let mut names: Vec<String> = backends64.iter().map(|b| b.name().to_string()).collect();
+    names.push("auto".into());
+    let auto = Auto::new();
 
     let mut report = String::from(
-        "# Backend comparison\n\nMedian time per call; ratio to the fastest backend in brackets.\n",
+        "# Backend comparison\n\nMedian time per call; in brackets the ratio to the fastest backend. \
+         `auto` is the automatic backend (model mode, shipped profile); `regret` is its time over the best.\n",
     );
+    let mut regrets = Vec::new();
+    let mut right_picks = 0;
     let mut current_group = "";
-    for workload in grid(args.quick) {
+    let workloads = grid(args.quick);
+    for (index, workload) in workloads.iter().enumerate() {
         if workload.group != current_group {
             current_group = workload.group;
-            let header = format!("| problem | {} | winner |", names.join(" | "));
-            let rule = format!("|---|{}---|", "---|".repeat(names.len()));
+            let header = format!("| problem | {} | winner | auto chose | regret |", names.join(" | "));
+            let rule = format!("|---|{}---|---|---|", "---|".repeat(names.len()));
             println!("\n{current_group}\n{header}");
             let _ = write!(report, "\n## {current_group}\n\n{header}\n{rule}\n");
         }
-        let times: Vec<Result<Duration, ConvError>> = match &workload.run {
-            Runner::F32(run) => backends32.iter().map(|b| time(budget, &|| run(b.as_ref()))).collect(),
-            Runner::F64(run) => backends64.iter().map(|b| time(budget, &|| run(b.as_ref()))).collect(),
+        eprint!("\r[{}/{}] {:<40}", index + 1, workloads.len(), workload.label);
+        let (outcomes, chose) = match &workload.run {
+            Runner::F32(run) => (
+                time_all(&backends32, &auto, workload, run, &args, budget),
+                auto.explain::<f32>(&workload.geometry).chosen,
+            ),
+            Runner::F64(run) => (
+                time_all(&backends64, &auto, workload, run, &args, budget),
+                auto.explain::<f64>(&workload.geometry).chosen,
+            ),
         };
-        let best = times.iter().filter_map(|t| t.as_ref().ok()).min().copied();
-        let cells: Vec<String> = times
-            .iter()
-            .map(|t| match (t, best) {
-                (Ok(t), Some(best)) => {
-                    format!("{} ({:.1}x)", format_time(*t), t.as_secs_f64() / best.as_secs_f64())
-                }
-                (Ok(t), None) => format_time(*t),
-                (Err(ConvError::TooLarge { .. }), _) => "refused (over cap)".to_string(),
-                (Err(ConvError::Unsupported { .. }), _) => "unsupported".to_string(),
-                (Err(e), _) => format!("error: {e}"),
-            })
-            .collect();
-        let winner = times
+        eprint!("\r{:60}\r", "");
+        let timed = |o: &Outcome| match o {
+            Outcome::Timed(t) => Some(*t),
+            Outcome::Skipped(_) => None,
+        };
+        let best = outcomes[..outcomes.len() - 1].iter().filter_map(timed).min();
+        let winner = outcomes[..outcomes.len() - 1]
             .iter()
             .zip(&names)
-            .filter_map(|(t, n)| t.as_ref().ok().map(|t| (t, n)))
-            .min_by_key(|(t, _)| **t)
-            .map_or("-", |(_, n)| n.as_str());
-        let row = format!("| {} | {} | {winner} |", workload.label, cells.join(" | "));
+            .filter_map(|(o, n)| timed(o).map(|t| (t, n.clone())))
+            .min_by_key(|(t, _)| *t)
+            .map_or("-".to_string(), |(_, n)| n);
+        let cells: Vec<String> = outcomes
+            .iter()
+            .map(|o| match (o, best) {
+                (Outcome::Timed(t), Some(best)) => {
+                    format!("{} ({:.1}x)", format_time(*t), t.as_secs_f64() / best.as_secs_f64())
+                }
+                (Outcome::Timed(t), None) => format_time(*t),
+                (Outcome::Skipped(why), _) => why.clone(),
+            })
+            .collect();
+        let regret = match (outcomes.last().and_then(timed), best) {
+            (Some(a), Some(b)) => a.as_secs_f64() / b.as_secs_f64(),
+            _ => f64::NAN,
+        };
+        regrets.push(regret);
+        let chose = chose.unwrap_or_else(|| "-".into());
+        right_picks += usize::from(chose == winner);
+        let row =
+            format!("| {} | {} | {winner} | {chose} | {regret:.2} |", workload.label, cells.join(" | "));
         println!("{row}");
         let _ = writeln!(report, "{row}");
     }
+
+    let measured: Vec<f64> = regrets.iter().copied().filter(|r| r.is_finite()).collect();
+    let within = measured.iter().filter(|&&r| r <= 1.15).count();
+    let worst = measured.iter().copied().fold(0.0, f64::max);
+    let summary = format!(
+        "\nauto: within 1.15x of the best backend on {within} of {} problems ({:.0}%), worst {worst:.2}x; \
+         the shipped profile picked the measured winner on {right_picks} of {}.",
+        measured.len(),
+        100.0 * within as f64 / measured.len().max(1) as f64,
+        regrets.len()
+    );
+    println!("{summary}");
+    let _ = writeln!(report, "{summary}");
     std::fs::create_dir_all(&args.out)?;
     let path = args.out.join("report.md");
     std::fs::write(&path, report)?;
-    println!("\nwrote {}", path.display());
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -172,4 +172,12 @@ pub enum ConvError {
         /// The name.
         name: String,
     },
+    /// A backend profile file could not be read.
+    #[error("profile line {line}: {reason}")]
+    Profile {
+        /// 1-based line number (0 for the file as a whole).
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -51,6 +51,7 @@
 
 pub mod backend;
 mod boundary;
+pub mod cost;
 mod error;
 mod frontend;
 pub mod geometry;
@@ -62,7 +63,8 @@ pub mod testkit;
 
 pub use backend::next_fast_len;
 pub use backend::{
-    ConvBackend, ConvPlan, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends,
+    Auto, Candidate, ConvBackend, ConvPlan, ConvProblem, Direct, Explanation, Fft, Im2col, OverlapSave,
+    Toeplitz, builtin_backends,
 };
 pub use boundary::boundary_source_index;
 pub use error::{ConvError, Operand};

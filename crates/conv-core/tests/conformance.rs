@@ -136,3 +136,14 @@ fn prepared_layers_match_fresh_calls() {
         assert!(matches!(layer.run(&wrong), Err(ConvError::Rank { .. })));
     }
 }
+
+#[test]
+fn auto_conforms() {
+    testkit::assert_conforms::<f64>(&conv_core::Auto::new());
+    testkit::assert_conforms::<f32>(&conv_core::Auto::new());
+}
+
+#[test]
+fn auto_in_measure_mode_conforms() {
+    testkit::assert_conforms::<f64>(&conv_core::Auto::new().measuring());
+}

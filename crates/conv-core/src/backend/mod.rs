@@ -5,6 +5,7 @@
 //! end has already applied padding, boundary fill and kernel flipping, so a backend never sees
 //! them.
 
+mod auto;
 mod direct;
 mod fft;
 mod im2col;
@@ -13,6 +14,8 @@ mod plan;
 mod spectral;
 mod toeplitz;
 
+pub(crate) use auto::dtype_name;
+pub use auto::{Auto, Candidate, Explanation};
 pub use direct::Direct;
 pub use fft::{Fft, next_fast_len};
 pub use im2col::Im2col;

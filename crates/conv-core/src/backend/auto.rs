@@ -1,0 +1,235 @@
+//! The automatic backend: chooses among the registered backends per problem shape.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use super::{ConvBackend, ConvProblem, check_len};
+use crate::cost::{Profile, features};
+use crate::error::ConvError;
+use crate::geometry::Geometry;
+use crate::num::ConvNum;
+use crate::registry;
+
+/// Picks the backend for each problem, so users need not know which algorithm wins.
+///
+/// - **Model mode** (default): predicts each registered backend's time from its operation counts
+///   and a [`Profile`] of measured coefficients (see [`crate::cost`]), and runs the cheapest. The
+///   profile is the file named by the `CONVKIT_PROFILE` environment variable when it is set and
+///   valid (write one with `cargo run --release -p bench-suite --bin calibrate`), otherwise the
+///   profile shipped with the crate. [`Auto::explain`] shows the prediction for every candidate.
+/// - **Measure mode** ([`Auto::measuring`], like `torch.backends.cudnn.benchmark`): the first call
+///   for a problem shape times every candidate that supports it on the real data, keeps the
+///   fastest answer, and caches the winner per shape; later calls reuse it. The cache is shared
+///   by all threads using this `Auto`.
+///
+/// Candidates are the backends in the global [`registry`] at the time of the call (a backend
+/// registered later is considered from then on), except `auto` itself.
+///
+/// # Examples
+/// ```
+/// use conv_core::{Auto, ConvSpec, conv2d_with};
+/// use ndarray::Array4;
+/// let auto = Auto::new();
+/// let input = Array4::<f32>::ones((2, 3, 16, 16));
+/// let weights = Array4::<f32>::ones((4, 3, 3, 3));
+/// let out = conv2d_with(&input, &weights, &ConvSpec::correlation(), &auto)?;
+/// assert_eq!(out[[0, 0, 0, 0]], 27.0);
+/// let geometry = ConvSpec::correlation().resolve(&[2, 3, 16, 16], &[4, 3, 3, 3])?.geometry;
+/// println!("{}", auto.explain::<f32>(&geometry));
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub struct Auto {
+    profile: Profile,
+    measure: bool,
+    winners: Mutex<HashMap<(TypeId, Geometry), String>>,
+}
+
+impl Default for Auto {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Auto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auto")
+            .field("profile_entries", &self.profile.len())
+            .field("measure", &self.measure)
+            .finish()
+    }
+}
+
+/// One candidate in an [`Explanation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// Backend name.
+    pub backend: String,
+    /// Predicted seconds, or why there is no prediction (refused, or not in the profile).
+    pub prediction: Result<f64, String>,
+}
+
+/// What [`Auto`] would choose for a geometry, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// The backend chosen (`None` if no candidate supports the problem).
+    pub chosen: Option<String>,
+    /// Every candidate, cheapest first.
+    pub candidates: Vec<Candidate>,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "chosen: {}", self.chosen.as_deref().unwrap_or("none"))?;
+        for c in &self.candidates {
+            match &c.prediction {
+                Ok(seconds) => writeln!(f, "  {:<14} predicted {:.3e} s", c.backend, seconds)?,
+                Err(reason) => writeln!(f, "  {:<14} {reason}", c.backend)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `"f32"` or `"f64"`: the profile's name for an element type.
+pub(crate) fn dtype_name<T: 'static>() -> &'static str {
+    if TypeId::of::<T>() == TypeId::of::<f32>() { "f32" } else { "f64" }
+}
+
+impl Auto {
+    /// Model mode with the profile from `CONVKIT_PROFILE` if set and valid, else the shipped one.
+    pub fn new() -> Self {
+        let profile = std::env::var_os("CONVKIT_PROFILE")
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| Profile::parse(&text).ok())
+            .unwrap_or_else(Profile::shipped);
+        Self::with_profile(profile)
+    }
+
+    /// Model mode with a given profile.
+    pub fn with_profile(profile: Profile) -> Self {
+        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()) }
+    }
+
+    /// Switches to measure mode (time the candidates on the first call per shape).
+    pub fn measuring(mut self) -> Self {
+        self.measure = true;
+        self
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    fn candidates<T: ConvNum>() -> Vec<Arc<dyn ConvBackend<T>>> {
+        registry::backends::<T>().into_iter().filter(|b| b.name() != "auto").collect()
+    }
+
+    /// The model's prediction for every candidate, cheapest first, and its choice.
+    pub fn explain<T: ConvNum>(&self, g: &Geometry) -> Explanation {
+        let dtype = dtype_name::<T>();
+        let mut candidates: Vec<Candidate> = Self::candidates::<T>()
+            .iter()
+            .map(|b| {
+                let prediction = match (b.supports(g), self.profile.get(b.name(), dtype)) {
+                    (Err(e), _) => Err(format!("refuses: {e}")),
+                    (Ok(()), None) => Err(format!("not in the profile for {dtype}")),
+                    (Ok(()), Some(c)) => Ok(c.predict(&features(b.name(), g))),
+                };
+                Candidate { backend: b.name().to_string(), prediction }
+            })
+            .collect();
+        candidates.sort_by(|a, b| match (&a.prediction, &b.prediction) {
+            (Ok(x), Ok(y)) => x.total_cmp(y),
+            (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+            (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+            (Err(_), Err(_)) => std::cmp::Ordering::Equal,
+        });
+        let chosen = candidates.first().filter(|c| c.prediction.is_ok()).map(|c| c.backend.clone());
+        Explanation { chosen, candidates }
+    }
+
+    /// The backend the model picks for `g` (Direct when no candidate has a prediction).
+    ///
+    /// # Errors
+    /// [`ConvError::Unsupported`] if no candidate supports the problem.
+    pub fn choose<T: ConvNum>(&self, g: &Geometry) -> Result<Arc<dyn ConvBackend<T>>, ConvError> {
+        if let Some(name) = self.cached_winner::<T>(g) {
+            return registry::backend::<T>(&name);
+        }
+        match self.explain::<T>(g).chosen {
+            Some(name) => registry::backend::<T>(&name),
+            None => {
+                let direct: Arc<dyn ConvBackend<T>> = Arc::new(super::Direct);
+                Ok(direct)
+            }
+        }
+    }
+
+    fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<String> {
+        self.winners.lock().unwrap_or_else(PoisonError::into_inner).get(&(TypeId::of::<T>(), *g)).cloned()
+    }
+
+    /// Measure mode's first call for a shape: run every supporting candidate, keep the fastest
+    /// answer in `output`, remember the winner.
+    fn measure_and_run<T: ConvNum>(
+        &self,
+        problem: &ConvProblem<'_, T>,
+        output: &mut [T],
+    ) -> Result<(), ConvError> {
+        let g = problem.geometry();
+        let mut best: Option<(f64, String, Vec<T>)> = None;
+        for backend in Self::candidates::<T>() {
+            if backend.supports(g).is_err() {
+                continue;
+            }
+            let mut trial = vec![T::zero(); output.len()];
+            let start = Instant::now();
+            if backend.execute(problem, &mut trial).is_err() {
+                continue;
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            if best.as_ref().is_none_or(|(fastest, _, _)| seconds < *fastest) {
+                best = Some((seconds, backend.name().to_string(), trial));
+            }
+        }
+        let (_, name, answer) = best.ok_or_else(|| ConvError::Unsupported {
+            backend: "auto".into(),
+            reason: "no registered backend supports this problem".into(),
+        })?;
+        output.copy_from_slice(&answer);
+        self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), name);
+        Ok(())
+    }
+}
+
+impl<T: ConvNum> ConvBackend<T> for Auto {
+    fn name(&self) -> &str {
+        "auto"
+    }
+
+    fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        let refusals: Vec<String> = Self::candidates::<T>()
+            .iter()
+            .filter_map(|b| b.supports(g).err().map(|e| e.to_string()))
+            .collect();
+        if refusals.len() < Self::candidates::<T>().len() {
+            Ok(())
+        } else {
+            Err(ConvError::Unsupported { backend: "auto".into(), reason: refusals.join("; ") })
+        }
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = problem.geometry();
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        check_len("output", g.output_len()?, output.len())?;
+        if self.measure && self.cached_winner::<T>(g).is_none() {
+            return self.measure_and_run(problem, output);
+        }
+        self.choose::<T>(g)?.execute(problem, output)
+    }
+}

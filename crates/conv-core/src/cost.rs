@@ -1,0 +1,322 @@
+//! The cost model of the automatic planner: for each backend, a few operation counts
+//! ("features") computed from the geometry alone, and a [`Profile`] of measured seconds per unit
+//! of each feature, so that `time = overhead + sum_i coefficient_i * feature_i`.
+//!
+//! The features follow each algorithm's own arithmetic:
+//!
+//! | backend | features |
+//! |---|---|
+//! | direct | multiply-adds |
+//! | toeplitz | matrix entries times (batch + 1): the GEMM over the zeros, and building the matrix |
+//! | im2col | multiply-adds; patch-matrix entries (copying, and the GEMM's cost when few kernels share it) |
+//! | fft | `(N C + O Cg + N O) L log2 L` transform work; `N O Cg L / 2` spectrum products |
+//! | overlap-save | the same two counts, per tile, on the tile grid |
+//!
+//! Any other backend (a user's) is modelled by its multiply-adds, if the profile has a line
+//! for it; the `measure` mode of [`Auto`](crate::Auto) times it either way.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::backend::{Fft, OverlapSave};
+use crate::error::ConvError;
+use crate::geometry::Geometry;
+
+/// The features of `backend` on `geometry` (see the module docs); `None` for a backend the model
+/// does not know.
+pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
+    let macs = g.multiply_adds() as f64;
+    let spectral = |grid: [usize; 2], tiles: f64, per_tile_inputs: f64| {
+        let points = (grid[0] * grid[1]) as f64;
+        let transform = points * points.log2().max(1.0);
+        let kernels = (g.out_channels * g.in_per_group()) as f64;
+        let half = (grid[0] * (grid[1] / 2 + 1)) as f64;
+        vec![
+            (tiles * per_tile_inputs + kernels) * transform,
+            tiles * (g.batch * g.out_channels * g.in_per_group()) as f64 * half,
+        ]
+    };
+    let io = ((g.batch * g.in_channels) + (g.batch * g.out_channels)) as f64;
+    match backend {
+        "direct" => vec![macs],
+        "toeplitz" => {
+            let entries = (g.out_per_group() * g.output_plane()) as f64
+                * (g.in_per_group() * g.input_plane()) as f64
+                * g.groups as f64;
+            vec![entries * (g.batch + 1) as f64]
+        }
+        "im2col" => {
+            let patches = (g.batch * g.in_channels * g.kernel_plane() * g.output_plane()) as f64;
+            vec![macs, patches]
+        }
+        "fft" => spectral(Fft::grid(g), 1.0, io),
+        "overlap-save" => {
+            let backend = OverlapSave::default();
+            let grid = backend.grid(g);
+            let tiles: f64 = g
+                .axes
+                .iter()
+                .zip(grid)
+                .map(|(axis, l)| {
+                    let unit = axis.input - axis.effective_kernel() + 1;
+                    let tile = (l + 1).saturating_sub(axis.effective_kernel()).max(1);
+                    unit.div_ceil(tile) as f64
+                })
+                .product();
+            spectral(grid, tiles, io)
+        }
+        _ => vec![macs],
+    }
+}
+
+/// Measured cost coefficients of one backend for one element type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coefficients {
+    /// Fixed seconds per call.
+    pub overhead: f64,
+    /// Seconds per unit of each feature.
+    pub per_feature: Vec<f64>,
+}
+
+impl Coefficients {
+    /// Predicted seconds for these features.
+    pub fn predict(&self, features: &[f64]) -> f64 {
+        self.overhead + self.per_feature.iter().zip(features).map(|(c, f)| c * f).sum::<f64>()
+    }
+}
+
+/// Cost coefficients per (backend, element type), read from or written to a small text file.
+///
+/// ```text
+/// # convkit backend profile v1
+/// # backend dtype overhead_seconds seconds_per_feature...
+/// direct f64 1.0e-6 4.1e-10
+/// fft f64 2.0e-5 1.2e-9 3.0e-9
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    entries: BTreeMap<(String, String), Coefficients>,
+}
+
+/// The profile shipped with the crate, measured with `cargo run --release -p bench-suite --bin calibrate`
+/// on the project's reference machine (2 cores, AVX-512).
+pub const DEFAULT_PROFILE: &str = include_str!("../data/default-profile.txt");
+
+impl Profile {
+    /// The shipped default profile.
+    pub fn shipped() -> Profile {
+        Profile::parse(DEFAULT_PROFILE).unwrap_or_default()
+    }
+
+    /// The coefficients for a backend and element type name (`"f32"`, `"f64"`).
+    pub fn get(&self, backend: &str, dtype: &str) -> Option<&Coefficients> {
+        self.entries.get(&(backend.to_string(), dtype.to_string()))
+    }
+
+    /// Sets the coefficients for a backend and element type name.
+    pub fn insert(&mut self, backend: &str, dtype: &str, coefficients: Coefficients) {
+        self.entries.insert((backend.to_string(), dtype.to_string()), coefficients);
+    }
+
+    /// Number of (backend, dtype) entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the profile is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Reads the text format.
+    ///
+    /// # Errors
+    /// [`ConvError::Profile`] naming the line: a missing header, too few fields, a number that
+    /// does not parse or is negative or not finite, more than 8 coefficients, a duplicate entry.
+    pub fn parse(text: &str) -> Result<Profile, ConvError> {
+        let error = |line: usize, reason: &str| ConvError::Profile { line, reason: reason.to_string() };
+        let mut lines = text.lines().enumerate();
+        match lines.next() {
+            Some((_, header)) if header.trim() == "# convkit backend profile v1" => {}
+            _ => return Err(error(1, "the first line must be `# convkit backend profile v1`")),
+        }
+        let mut profile = Profile::default();
+        for (index, line) in lines {
+            let number = index + 1;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 4 {
+                return Err(error(number, "expected `backend dtype overhead coefficient...`"));
+            }
+            if fields.len() > 11 {
+                return Err(error(number, "at most 8 coefficients per backend"));
+            }
+            let numbers = fields[2..]
+                .iter()
+                .map(|f| f.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0))
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| error(number, "coefficients must be finite, non-negative numbers"))?;
+            let key = (fields[0].to_string(), fields[1].to_string());
+            if profile.entries.contains_key(&key) {
+                return Err(error(number, "duplicate backend and dtype"));
+            }
+            profile
+                .entries
+                .insert(key, Coefficients { overhead: numbers[0], per_feature: numbers[1..].to_vec() });
+        }
+        Ok(profile)
+    }
+
+    /// Writes the text format (which [`Profile::parse`] reads back).
+    pub fn to_text(&self) -> String {
+        let mut text = String::from(
+            "# convkit backend profile v1\n# backend dtype overhead_seconds seconds_per_feature...\n",
+        );
+        for ((backend, dtype), c) in &self.entries {
+            let _ = write!(text, "{backend} {dtype} {:e}", c.overhead);
+            for v in &c.per_feature {
+                let _ = write!(text, " {v:e}");
+            }
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// Fits `time = overhead + sum_i c_i feature_i` to measurements, minimising the squared
+/// *relative* error, with every coefficient kept non-negative (coefficients that would come out
+/// negative are dropped and the rest refitted).
+///
+/// Returns `None` when there are no measurements.
+pub fn fit(samples: &[(Vec<f64>, f64)]) -> Option<Coefficients> {
+    let width = samples.first()?.0.len() + 1;
+    let mut active = vec![true; width];
+    loop {
+        let columns: Vec<usize> = (0..width).filter(|&j| active[j]).collect();
+        // Normal equations of the weighted problem: rows (1, features) / time, target 1.
+        let k = columns.len();
+        let mut a = vec![vec![0.0f64; k + 1]; k];
+        for (features, time) in samples {
+            let row: Vec<f64> =
+                columns.iter().map(|&j| if j == 0 { 1.0 } else { features[j - 1] } / time).collect();
+            for p in 0..k {
+                for q in 0..k {
+                    a[p][q] += row[p] * row[q];
+                }
+                a[p][k] += row[p];
+            }
+        }
+        let Some(solution) = solve(a) else {
+            // Degenerate measurements (a feature proportional to another): drop the last feature.
+            let last = columns.iter().rev().find(|&&j| j > 0).copied()?;
+            active[last] = false;
+            continue;
+        };
+        if let Some(negative) = solution.iter().position(|&v| v < 0.0) {
+            active[columns[negative]] = false;
+            if active.iter().all(|a| !a) {
+                return None;
+            }
+            continue;
+        }
+        let mut full = vec![0.0; width];
+        for (&j, v) in columns.iter().zip(solution) {
+            full[j] = v;
+        }
+        return Some(Coefficients { overhead: full[0], per_feature: full[1..].to_vec() });
+    }
+}
+
+/// Gaussian elimination with partial pivoting on an augmented `k x (k+1)` system; `None` if singular.
+fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
+    let k = a.len();
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        let pivot_row = a[col].clone();
+        for (index, row) in a.iter_mut().enumerate() {
+            if index != col {
+                let factor = row[col] / pivot_row[col];
+                for (value, &p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *value -= factor * p;
+                }
+            }
+        }
+    }
+    Some((0..k).map(|i| a[i][k] / a[i][i]).collect())
+}
+
+/// Median seconds of `backend.execute` on `geometry` with deterministic pseudo-random data,
+/// repeated for about `budget` (at least 3 runs after one warm-up).
+///
+/// # Errors
+/// Whatever the backend refuses, and size errors of the geometry.
+pub fn time_backend<T: crate::ConvNum>(
+    backend: &dyn crate::ConvBackend<T>,
+    geometry: &Geometry,
+    budget: std::time::Duration,
+) -> Result<f64, ConvError> {
+    backend.supports(geometry)?;
+    let value =
+        |i: usize| T::from_f64_lossy(((i.wrapping_mul(2_654_435_761) >> 7) % 2001) as f64 / 1000.0 - 1.0);
+    let input: Vec<T> = (0..geometry.input_len()?).map(value).collect();
+    let kernel: Vec<T> = (0..geometry.kernel_len()?).map(|i| value(i + 17)).collect();
+    let problem = crate::ConvProblem::new(*geometry, &input, &kernel)?;
+    let mut output = vec![T::zero(); geometry.output_len()?];
+    backend.execute(&problem, &mut output)?;
+    let start = std::time::Instant::now();
+    let mut samples = Vec::new();
+    while samples.len() < 3 || (start.elapsed() < budget && samples.len() < 25) {
+        let t = std::time::Instant::now();
+        backend.execute(&problem, &mut output)?;
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples[samples.len() / 2])
+}
+
+/// Times every backend on every geometry and fits its coefficients (see [`fit`]), giving the
+/// profile for element type `T`. Backends that refuse a geometry are simply not timed there.
+pub fn calibrate<T: crate::ConvNum>(
+    backends: &[std::sync::Arc<dyn crate::ConvBackend<T>>],
+    geometries: &[Geometry],
+    budget: std::time::Duration,
+    mut progress: impl FnMut(&str, &Geometry),
+) -> Profile {
+    let mut profile = Profile::default();
+    let dtype = crate::backend::dtype_name::<T>();
+    for backend in backends {
+        let samples: Vec<(Vec<f64>, f64)> = geometries
+            .iter()
+            .filter_map(|g| {
+                progress(backend.name(), g);
+                time_backend(backend.as_ref(), g, budget).ok().map(|t| (features(backend.name(), g), t))
+            })
+            .collect();
+        if let Some(coefficients) = fit(&samples) {
+            profile.insert(backend.name(), dtype, coefficients);
+        }
+    }
+    profile
+}
+
+/// Merges another profile's entries into this one (the other's win on conflicts).
+impl Extend<((String, String), Coefficients)> for Profile {
+    fn extend<I: IntoIterator<Item = ((String, String), Coefficients)>>(&mut self, iter: I) {
+        self.entries.extend(iter);
+    }
+}
+
+impl IntoIterator for Profile {
+    type Item = ((String, String), Coefficients);
+    type IntoIter = std::collections::btree_map::IntoIter<(String, String), Coefficients>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
