@@ -6,14 +6,15 @@
 //!
 //! | backend | features |
 //! |---|---|
-//! | direct | multiply-adds |
+//! | direct | multiply-adds; row updates (multiply-adds / output width) |
 //! | toeplitz | matrix entries times (batch + 1): the GEMM over the zeros, and building the matrix |
-//! | im2col | multiply-adds; patch-matrix entries (copying, and the GEMM's cost when few kernels share it) |
-//! | fft | `(N C + O Cg + N O) L log2 L` transform work; `N O Cg L / 2` spectrum products |
-//! | overlap-save | the same two counts, per tile, on the tile grid |
+//! | im2col | multiply-adds; patch-matrix entries; the same weighted by `8 / min(Og, 8)` (thin GEMMs) |
+//! | fft | `(N C + N O + O Cg) L log2 L` transform work; `N O Cg L / 2` spectrum products; row transforms |
+//! | overlap-save | the same three counts, per tile, on the tile grid |
 //!
-//! Any other backend (a user's) is modelled by its multiply-adds, if the profile has a line
-//! for it; the `measure` mode of [`Auto`](crate::Auto) times it either way.
+//! and all of them the values read and written. Any other backend (a user's) is modelled by
+//! multiply-adds and output values, if the profile has a line for it; the `measure` mode of
+//! [`Auto`](crate::Auto) times it either way.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,37 +23,45 @@ use crate::backend::{Fft, OverlapSave};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 
-/// The features of `backend` on `geometry` (see the module docs); `None` for a backend the model
-/// does not know.
+/// The features of `backend` on `geometry` (see the module docs).
+///
+/// Every backend also gets the number of values the call reads and writes (padded input plus
+/// output), which carries the front end's padding and copying.
 pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
     let macs = g.multiply_adds() as f64;
-    let spectral = |grid: [usize; 2], tiles: f64, per_tile_inputs: f64| {
+    let values = (g.input_len().unwrap_or(usize::MAX) + g.output_len().unwrap_or(usize::MAX)) as f64;
+    let kernels = (g.out_channels * g.in_per_group()) as f64;
+    let planes = ((g.batch * g.in_channels) + (g.batch * g.out_channels)) as f64;
+    let spectral = |grid: [usize; 2], tiles: f64| {
         let points = (grid[0] * grid[1]) as f64;
         let transform = points * points.log2().max(1.0);
-        let kernels = (g.out_channels * g.in_per_group()) as f64;
         let half = (grid[0] * (grid[1] / 2 + 1)) as f64;
         vec![
-            (tiles * per_tile_inputs + kernels) * transform,
+            (tiles * planes + kernels) * transform,
             tiles * (g.batch * g.out_channels * g.in_per_group()) as f64 * half,
+            tiles * planes * grid[0] as f64,
+            values,
         ]
     };
-    let io = ((g.batch * g.in_channels) + (g.batch * g.out_channels)) as f64;
     match backend {
-        "direct" => vec![macs],
+        // Multiply-adds, and the number of contiguous row updates (each a short loop).
+        "direct" => vec![macs, macs / g.axes[1].output as f64, values],
         "toeplitz" => {
             let entries = (g.out_per_group() * g.output_plane()) as f64
                 * (g.in_per_group() * g.input_plane()) as f64
                 * g.groups as f64;
-            vec![entries * (g.batch + 1) as f64]
+            vec![entries * (g.batch + 1) as f64, values]
         }
         "im2col" => {
             let patches = (g.batch * g.in_channels * g.kernel_plane() * g.output_plane()) as f64;
-            vec![macs, patches]
+            // A GEMM with few kernels (rows) runs far below peak: weight the patch entries by
+            // how few rows share them.
+            let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
+            vec![macs, patches, thin, values]
         }
-        "fft" => spectral(Fft::grid(g), 1.0, io),
+        "fft" => spectral(Fft::grid(g), 1.0),
         "overlap-save" => {
-            let backend = OverlapSave::default();
-            let grid = backend.grid(g);
+            let grid = OverlapSave::default().grid(g);
             let tiles: f64 = g
                 .axes
                 .iter()
@@ -63,9 +72,9 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
                     unit.div_ceil(tile) as f64
                 })
                 .product();
-            spectral(grid, tiles, io)
+            spectral(grid, tiles)
         }
-        _ => vec![macs],
+        _ => vec![macs, planes * g.output_plane() as f64, values],
     }
 }
 

@@ -152,21 +152,25 @@ impl Auto {
         Explanation { chosen, candidates }
     }
 
-    /// The backend the model picks for `g` (Direct when no candidate has a prediction).
+    /// The backend the model picks for `g` (or, in measure mode, the measured winner once there
+    /// is one); Direct when no candidate has a prediction.
     ///
     /// # Errors
     /// [`ConvError::Unsupported`] if no candidate supports the problem.
+    ///
+    /// The choice is remembered per shape, so the model is evaluated once per shape.
     pub fn choose<T: ConvNum>(&self, g: &Geometry) -> Result<Arc<dyn ConvBackend<T>>, ConvError> {
         if let Some(name) = self.cached_winner::<T>(g) {
             return registry::backend::<T>(&name);
         }
-        match self.explain::<T>(g).chosen {
-            Some(name) => registry::backend::<T>(&name),
-            None => {
-                let direct: Arc<dyn ConvBackend<T>> = Arc::new(super::Direct);
-                Ok(direct)
-            }
+        let name = self.explain::<T>(g).chosen.unwrap_or_else(|| "direct".to_string());
+        if !self.measure {
+            self.winners
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((TypeId::of::<T>(), *g), name.clone());
         }
+        registry::backend::<T>(&name)
     }
 
     fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<String> {
