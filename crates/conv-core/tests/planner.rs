@@ -7,7 +7,7 @@ use conv_core::{Auto, ConvBackend, ConvError, ConvSpec, Geometry, Mode, conv2d_w
 use ndarray::{Array1, Array4};
 
 fn geometry(input: &[usize], kernel: &[usize]) -> Geometry {
-    ConvSpec::convolution().mode(Mode::Full).resolve(input, kernel).unwrap().geometry
+    ConvSpec::convolution().mode(Mode::Full).resolve(input, kernel).expect("valid test geometry").geometry
 }
 
 #[test]
