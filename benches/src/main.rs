@@ -1,126 +1,66 @@
-//! `cargo run --release -p bench-suite`: times every registered backend (the built-ins and the
-//! example Winograd backend of `examples/custom-backend`) and the automatic backend on a grid of
-//! 1-D, 2-D and CNN-layer problems, and prints per problem each backend's median time, its
-//! ratio to the fastest, and the automatic backend's regret (its time over the best time).
-//! A Markdown copy goes to `target/bench-report/report.md`.
+//! `cargo run --release -p bench-suite`: the backend report.
+//!
+//! Times every registered backend (the built-ins and the example Winograd backend of
+//! `examples/custom-backend`) and the automatic backend on a grid of 1-D, 2-D and CNN-layer
+//! problems, optionally beside the peers (numpy, scipy, PyTorch, TensorFlow) in the same run.
+//! Prints a table per workload — each backend's median time and ratio to the fastest, the
+//! winner's GFLOP/s and share of the measured FMA peak, what `auto` chose and its regret, the
+//! fastest peer and our ratio to it — and writes the same as Markdown and CSV, plus a crossover
+//! map of the 1-D results, to `target/bench-report/`.
 //!
 //! Timings are medians of repeated runs on this machine in this run; compare ratios, not
 //! absolute times, across machines.
+
+mod crossover;
+mod grid;
+mod peak;
+mod peers;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use conv_core::cost::features;
-use conv_core::{
-    Auto, ConvBackend, ConvError, ConvNum, ConvSpec, Geometry, Mode, conv2d_with, convolve_with, registry,
-};
-use ndarray::{Array1, Array2, Array4};
+use conv_core::{Auto, ConvBackend, ConvError, ConvNum, registry};
+use indicatif::{ProgressBar, ProgressStyle};
 
-/// Compare convolution backends on a grid of problems.
+use grid::{Dtype, Family, Run, Runner, Workload};
+use peers::Peers;
+
+/// Compare convolution backends (and, optionally, numpy/scipy/PyTorch/TensorFlow) on a grid of problems.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Smaller problems and shorter timing (about 15 seconds).
+    /// Smaller problems and shorter timing (about 10 seconds).
     #[arg(long)]
     quick: bool,
+    /// Which workloads.
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["1d", "2d", "cnn"])]
+    workloads: Vec<Family>,
+    /// Element types for the 1-D and 2-D workloads (the CNN layers always run in f32).
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["f64"])]
+    dtypes: Vec<Dtype>,
+    /// Only these backends (comma-separated names); default: all registered.
+    #[arg(long, value_delimiter = ',')]
+    backends: Vec<String>,
     /// Time budget per backend and problem, in milliseconds.
     #[arg(long, default_value_t = 200)]
     budget_ms: u64,
     /// Skip a backend on a problem when the cost model predicts more than this many seconds.
     #[arg(long, default_value_t = 1.5)]
     max_predicted_s: f64,
-    /// Only these backends (comma-separated names); default: all registered.
-    #[arg(long, value_delimiter = ',')]
-    backends: Vec<String>,
-    /// Where the Markdown report goes.
+    /// Peer timings from a JSON file written by `benches/peers/peers.py --all`.
+    #[arg(long, conflicts_with = "run_peers")]
+    peers: Option<std::path::PathBuf>,
+    /// Run `benches/peers/peers.py --serve` and time the peers problem by problem, interleaved.
+    #[arg(long)]
+    run_peers: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Where the report goes.
     #[arg(long, default_value = "target/bench-report")]
     out: std::path::PathBuf,
-}
-
-/// Runs a problem once on a backend of element type `T`.
-type Run<T> = Box<dyn Fn(&dyn ConvBackend<T>) -> Result<(), ConvError>>;
-
-/// A problem in its element type.
-enum Runner {
-    F64(Run<f64>),
-    F32(Run<f32>),
-}
-
-/// One problem of the grid.
-struct Workload {
-    group: &'static str,
-    label: String,
-    geometry: Geometry,
-    run: Runner,
-}
-
-/// Deterministic pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
-fn values(len: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn geometry(spec: &ConvSpec, input: &[usize], kernel: &[usize]) -> Geometry {
-    spec.resolve(input, kernel).expect("grid problems are valid").geometry
-}
-
-fn grid(quick: bool) -> Vec<Workload> {
-    let mut grid = Vec::new();
-    let (signals, taps): (&[usize], &[usize]) = if quick {
-        (&[1_000, 10_000], &[3, 31, 255])
-    } else {
-        (&[1_000, 10_000, 100_000, 1_000_000], &[3, 31, 255, 4095])
-    };
-    for &n in signals {
-        for &k in taps.iter().filter(|&&k| k < n) {
-            let x = Array1::from(values(n, 1));
-            let h = Array1::from(values(k, 2));
-            grid.push(Workload {
-                group: "1-D full convolution (f64)",
-                label: format!("{n} x {k}"),
-                geometry: geometry(&ConvSpec::convolution().mode(Mode::Full), &[1, 1, n], &[1, 1, k]),
-                run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, Mode::Full, b).map(drop))),
-            });
-        }
-    }
-    let images: &[usize] = if quick { &[128] } else { &[512, 2048] };
-    for &n in images {
-        for &k in &[3usize, 7, 31] {
-            for mode in [Mode::Valid, Mode::Same] {
-                let x = Array2::from_shape_vec((n, n), values(n * n, 3)).expect("square");
-                let h = Array2::from_shape_vec((k, k), values(k * k, 4)).expect("square");
-                grid.push(Workload {
-                    group: "2-D single channel (f64)",
-                    label: format!("{n}x{n} * {k}x{k} {mode:?}"),
-                    geometry: geometry(&ConvSpec::convolution().mode(mode), &[1, 1, n, n], &[1, 1, k, k]),
-                    run: Runner::F64(Box::new(move |b| convolve_with(&x, &h, mode, b).map(drop))),
-                });
-            }
-        }
-    }
-    let batch = if quick { 8 } else { 64 };
-    for (h, c, o) in [(32usize, 3usize, 32usize), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)] {
-        if quick && h == 56 {
-            continue;
-        }
-        let x = Array4::from_shape_vec((batch, c, h, h), values(batch * c * h * h, 5))
-            .expect("shape")
-            .mapv(|v| v as f32);
-        let w = Array4::from_shape_vec((o, c, 3, 3), values(o * c * 9, 6)).expect("shape").mapv(|v| v as f32);
-        grid.push(Workload {
-            group: "CNN layers, valid 3x3 (f32, NCHW)",
-            label: format!("{batch}x{c}x{h}x{h} -> {o}"),
-            geometry: geometry(&ConvSpec::correlation(), &[batch, c, h, h], &[o, c, 3, 3]),
-            run: Runner::F32(Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))),
-        });
-    }
-    grid
 }
 
 /// Median wall time of `run`, repeated within `budget` (at least 3 runs after one warm-up).
@@ -137,8 +77,7 @@ fn time(budget: Duration, run: &dyn Fn() -> Result<(), ConvError>) -> Result<Dur
     Ok(samples[samples.len() / 2])
 }
 
-fn format_time(d: Duration) -> String {
-    let s = d.as_secs_f64();
+fn format_seconds(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else if s >= 1e-3 {
@@ -150,11 +89,20 @@ fn format_time(d: Duration) -> String {
 
 /// What happened to one backend on one problem.
 enum Outcome {
-    Timed(Duration),
+    Timed(f64),
     Skipped(String),
 }
 
-/// Times every backend (and `auto`, last) on one workload, skipping what the model says is too slow.
+impl Outcome {
+    fn seconds(&self) -> Option<f64> {
+        match self {
+            Outcome::Timed(s) => Some(*s),
+            Outcome::Skipped(_) => None,
+        }
+    }
+}
+
+/// Times every backend and then `auto` (last) on one workload, skipping what the model says is too slow.
 fn time_all<T: ConvNum>(
     backends: &[std::sync::Arc<dyn ConvBackend<T>>],
     auto: &Auto,
@@ -162,7 +110,7 @@ fn time_all<T: ConvNum>(
     run: &Run<T>,
     args: &Args,
     budget: Duration,
-) -> Vec<Outcome> {
+) -> (Vec<Outcome>, Option<String>) {
     let dtype = std::any::type_name::<T>();
     let mut outcomes: Vec<Outcome> = backends
         .iter()
@@ -180,20 +128,20 @@ fn time_all<T: ConvNum>(
             match predicted {
                 Some(p) if p > args.max_predicted_s => Outcome::Skipped(format!("skipped (model: {p:.0} s)")),
                 _ => match time(budget, &|| run(b.as_ref())) {
-                    Ok(t) => Outcome::Timed(t),
+                    Ok(t) => Outcome::Timed(t.as_secs_f64()),
                     Err(e) => Outcome::Skipped(format!("error: {e}")),
                 },
             }
         })
         .collect();
     outcomes.push(match time(budget, &|| run(auto)) {
-        Ok(t) => Outcome::Timed(t),
+        Ok(t) => Outcome::Timed(t.as_secs_f64()),
         Err(e) => Outcome::Skipped(format!("error: {e}")),
     });
-    outcomes
+    (outcomes, auto.explain::<T>(&workload.geometry).chosen)
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Err(e) = custom_backend::register() {
         eprintln!("could not register the example Winograd backend: {e}");
@@ -206,67 +154,141 @@ fn main() -> std::io::Result<()> {
     names.push("auto".into());
     let auto = Auto::new();
 
-    let mut report = String::from(
-        "# Backend comparison\n\nMedian time per call; in brackets the ratio to the fastest backend. \
-         `auto` is the automatic backend (model mode, shipped profile); `regret` is its time over the best.\n",
+    let peak = peak::measure_peak();
+    let mut peers = match (&args.peers, args.run_peers) {
+        (Some(path), _) => Peers::from_file(path)?,
+        (None, true) => {
+            let (peers, versions) = Peers::live(budget.as_secs_f64())?;
+            println!("peers: {versions}");
+            peers
+        }
+        (None, false) => Peers::None,
+    };
+    let with_peers = !matches!(peers, Peers::None);
+
+    let mut report = String::from("# Backend comparison\n\n");
+    let mut csv = String::from("group,problem,backend,seconds,gflops\n");
+    let peak_line = match peak {
+        Some(p) => format!(
+            "Measured FMA peak of this machine (all cores): {:.0} GFLOP/s f32, {:.0} GFLOP/s f64.",
+            p.f32_gflops, p.f64_gflops
+        ),
+        None => "No FMA peak measured (no AVX2+FMA on this CPU).".to_string(),
+    };
+    println!("{peak_line}");
+    let _ = writeln!(
+        report,
+        "{peak_line}\n\nMedian time per call; in brackets the ratio to the fastest backend. GFLOP/s counts \
+         2 x the multiply-adds of the direct sum, for the winner. `auto` is the automatic backend \
+         (model mode, shipped profile); `regret` is its time over the best backend's. The peer \
+         columns give the fastest peer in this run and auto's time over it (below 1 = we are faster)."
+    );
+
+    let workloads = grid::grid(args.quick, &args.workloads, &args.dtypes);
+    let progress =
+        if args.no_progress { ProgressBar::hidden() } else { ProgressBar::new(workloads.len() as u64) };
+    let say = |line: String| if progress.is_hidden() { println!("{line}") } else { progress.println(line) };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut regrets = Vec::new();
     let mut right_picks = 0;
-    let mut current_group = "";
-    let workloads = grid(args.quick);
-    for (index, workload) in workloads.iter().enumerate() {
+    let mut crossover_cells: Vec<(String, crossover::Cell)> = Vec::new();
+    let mut current_group = String::new();
+    for workload in &workloads {
+        progress.set_message(workload.label.clone());
         if workload.group != current_group {
-            current_group = workload.group;
-            let header = format!("| problem | {} | winner | auto chose | regret |", names.join(" | "));
-            let rule = format!("|---|{}---|---|---|", "---|".repeat(names.len()));
-            println!("\n{current_group}\n{header}");
+            current_group = workload.group.clone();
+            let peer_header = if with_peers { " fastest peer | auto / peer |" } else { "" };
+            let header = format!(
+                "| problem | {} | winner | GFLOP/s (% peak) | auto chose | regret |{peer_header}",
+                names.join(" | ")
+            );
+            let rule = format!(
+                "|---|{}---|---|---|---|{}",
+                "---|".repeat(names.len()),
+                if with_peers { "---|---|" } else { "" }
+            );
+            say(format!("\n{current_group}\n{header}"));
             let _ = write!(report, "\n## {current_group}\n\n{header}\n{rule}\n");
         }
-        eprint!("\r[{}/{}] {:<40}", index + 1, workloads.len(), workload.label);
         let (outcomes, chose) = match &workload.run {
-            Runner::F32(run) => (
-                time_all(&backends32, &auto, workload, run, &args, budget),
-                auto.explain::<f32>(&workload.geometry).chosen,
-            ),
-            Runner::F64(run) => (
-                time_all(&backends64, &auto, workload, run, &args, budget),
-                auto.explain::<f64>(&workload.geometry).chosen,
-            ),
+            Runner::F32(run) => time_all(&backends32, &auto, workload, run, &args, budget),
+            Runner::F64(run) => time_all(&backends64, &auto, workload, run, &args, budget),
         };
-        eprint!("\r{:60}\r", "");
-        let timed = |o: &Outcome| match o {
-            Outcome::Timed(t) => Some(*t),
-            Outcome::Skipped(_) => None,
-        };
-        let best = outcomes[..outcomes.len() - 1].iter().filter_map(timed).min();
-        let winner = outcomes[..outcomes.len() - 1]
-            .iter()
-            .zip(&names)
-            .filter_map(|(o, n)| timed(o).map(|t| (t, n.clone())))
-            .min_by_key(|(t, _)| *t)
-            .map_or("-".to_string(), |(_, n)| n);
+        let peer_times = peers.times(&workload.group, &workload.label, &workload.peer_problem);
+        progress.inc(1);
+
+        let ours = &outcomes[..outcomes.len() - 1];
+        let mut ranked: Vec<(f64, &String)> =
+            ours.iter().zip(&names).filter_map(|(o, n)| o.seconds().map(|s| (s, n))).collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let best = ranked.first().map(|r| r.0);
+        let winner = ranked.first().map_or("-".to_string(), |r| r.1.clone());
+        let flops = 2.0 * workload.geometry.multiply_adds() as f64;
+        for (outcome, name) in outcomes.iter().zip(&names) {
+            if let Some(s) = outcome.seconds() {
+                let _ = writeln!(
+                    csv,
+                    "\"{}\",\"{}\",{name},{s:e},{:.3}",
+                    workload.group,
+                    workload.label,
+                    flops / s / 1e9
+                );
+            }
+        }
+        for (peer, s) in &peer_times {
+            let _ = writeln!(
+                csv,
+                "\"{}\",\"{}\",{peer},{s:e},{:.3}",
+                workload.group,
+                workload.label,
+                flops / s / 1e9
+            );
+        }
         let cells: Vec<String> = outcomes
             .iter()
             .map(|o| match (o, best) {
-                (Outcome::Timed(t), Some(best)) => {
-                    format!("{} ({:.1}x)", format_time(*t), t.as_secs_f64() / best.as_secs_f64())
-                }
-                (Outcome::Timed(t), None) => format_time(*t),
+                (Outcome::Timed(s), Some(b)) => format!("{} ({:.1}x)", format_seconds(*s), s / b),
+                (Outcome::Timed(s), None) => format_seconds(*s),
                 (Outcome::Skipped(why), _) => why.clone(),
             })
             .collect();
-        let regret = match (outcomes.last().and_then(timed), best) {
-            (Some(a), Some(b)) => a.as_secs_f64() / b.as_secs_f64(),
+        let auto_time = outcomes.last().and_then(Outcome::seconds);
+        let regret = match (auto_time, best) {
+            (Some(a), Some(b)) => a / b,
             _ => f64::NAN,
         };
         regrets.push(regret);
         let chose = chose.unwrap_or_else(|| "-".into());
         right_picks += usize::from(chose == winner);
-        let row =
-            format!("| {} | {} | {winner} | {chose} | {regret:.2} |", workload.label, cells.join(" | "));
-        println!("{row}");
+        let gflops = best.map_or(0.0, |b| flops / b / 1e9);
+        let peak_gflops =
+            peak.map(|p| if matches!(workload.run, Runner::F32(_)) { p.f32_gflops } else { p.f64_gflops });
+        let percent = peak_gflops.map_or(String::from("-"), |p| format!("{:.1}%", 100.0 * gflops / p));
+        let mut row = format!(
+            "| {} | {} | {winner} | {gflops:.1} ({percent}) | {chose} | {regret:.2} |",
+            workload.label,
+            cells.join(" | ")
+        );
+        if with_peers {
+            match (peer_times.iter().min_by(|a, b| a.1.total_cmp(b.1)), auto_time) {
+                (Some((peer, s)), Some(a)) => {
+                    let _ = write!(row, " {peer} {} | {:.2} |", format_seconds(*s), a / s);
+                }
+                _ => row.push_str(" - | - |"),
+            }
+        }
+        say(row.clone());
         let _ = writeln!(report, "{row}");
+        if let (Some((signal, kernel)), [first, second, ..]) = (workload.lengths, ranked.as_slice()) {
+            let cell =
+                crossover::Cell { signal, kernel, winner: first.1.clone(), margin: second.0 / first.0 };
+            crossover_cells.push((workload.group.clone(), cell));
+        }
     }
+    progress.finish_and_clear();
 
     let measured: Vec<f64> = regrets.iter().copied().filter(|r| r.is_finite()).collect();
     let within = measured.iter().filter(|&&r| r <= 1.15).count();
@@ -280,9 +302,22 @@ fn main() -> std::io::Result<()> {
     );
     println!("{summary}");
     let _ = writeln!(report, "{summary}");
+
     std::fs::create_dir_all(&args.out)?;
-    let path = args.out.join("report.md");
-    std::fs::write(&path, report)?;
-    println!("wrote {}", path.display());
+    let mut groups: Vec<String> = crossover_cells.iter().map(|(g, _)| g.clone()).collect();
+    groups.dedup();
+    for (index, group) in groups.iter().enumerate() {
+        let cells: Vec<crossover::Cell> = crossover_cells
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, c)| crossover::Cell { winner: c.winner.clone(), ..*c })
+            .collect();
+        let file = format!("crossover-{index}.svg");
+        crossover::draw(&args.out.join(&file), &format!("Fastest backend: {group}"), &cells)?;
+        let _ = writeln!(report, "\n![Crossover map: {group}]({file})");
+    }
+    std::fs::write(args.out.join("report.md"), report)?;
+    std::fs::write(args.out.join("report.csv"), csv)?;
+    println!("wrote {0}/report.md, {0}/report.csv and the crossover maps", args.out.display());
     Ok(())
 }
