@@ -116,7 +116,7 @@ impl Geometry {
         groups: usize,
         axes: [AxisGeometry; SPATIAL_AXES],
     ) -> Result<Self, ConvError> {
-        if groups == 0 || in_channels % groups != 0 || out_channels % groups != 0 {
+        if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
             return Err(ConvError::Groups { groups, in_channels, out_channels });
         }
         let geometry = Geometry { batch, in_channels, out_channels, groups, axes };

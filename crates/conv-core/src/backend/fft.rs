@@ -54,7 +54,7 @@ impl Default for Fft {
 pub fn next_fast_len(n: usize) -> usize {
     fn smooth(mut m: usize) -> bool {
         for p in [2, 3, 5, 7] {
-            while m % p == 0 {
+            while m.is_multiple_of(p) {
                 m /= p;
             }
         }
