@@ -1,6 +1,6 @@
 //! The automatic backend: chooses among the registered backends per problem shape.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -44,7 +44,9 @@ use crate::registry;
 pub struct Auto {
     profile: Profile,
     measure: bool,
-    winners: Mutex<HashMap<(TypeId, Geometry), String>>,
+    /// The chosen backend per (element type, shape); each value is an `Arc<dyn ConvBackend<T>>`
+    /// for the `T` of its key.
+    winners: Mutex<HashMap<(TypeId, Geometry), Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Default for Auto {
@@ -160,21 +162,28 @@ impl Auto {
     ///
     /// The choice is remembered per shape, so the model is evaluated once per shape.
     pub fn choose<T: ConvNum>(&self, g: &Geometry) -> Result<Arc<dyn ConvBackend<T>>, ConvError> {
-        if let Some(name) = self.cached_winner::<T>(g) {
-            return registry::backend::<T>(&name);
+        if let Some(backend) = self.cached_winner::<T>(g) {
+            return Ok(backend);
         }
         let name = self.explain::<T>(g).chosen.unwrap_or_else(|| "direct".to_string());
+        let backend = registry::backend::<T>(&name)?;
         if !self.measure {
-            self.winners
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert((TypeId::of::<T>(), *g), name.clone());
+            self.remember(g, Arc::clone(&backend));
         }
-        registry::backend::<T>(&name)
+        Ok(backend)
     }
 
-    fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<String> {
-        self.winners.lock().unwrap_or_else(PoisonError::into_inner).get(&(TypeId::of::<T>(), *g)).cloned()
+    fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<Arc<dyn ConvBackend<T>>> {
+        let winners = self.winners.lock().unwrap_or_else(PoisonError::into_inner);
+        winners
+            .get(&(TypeId::of::<T>(), *g))
+            .and_then(|any| any.downcast_ref::<Arc<dyn ConvBackend<T>>>())
+            .cloned()
+    }
+
+    fn remember<T: ConvNum>(&self, g: &Geometry, backend: Arc<dyn ConvBackend<T>>) {
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(backend);
+        self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), value);
     }
 
     /// Measure mode's first call for a shape: run every supporting candidate, keep the fastest
@@ -185,7 +194,9 @@ impl Auto {
         output: &mut [T],
     ) -> Result<(), ConvError> {
         let g = problem.geometry();
-        let mut best: Option<(f64, String, Vec<T>)> = None;
+        // (seconds, backend, its answer) of the fastest candidate so far.
+        type Trial<T> = (f64, Arc<dyn ConvBackend<T>>, Vec<T>);
+        let mut best: Option<Trial<T>> = None;
         for backend in Self::candidates::<T>() {
             if backend.supports(g).is_err() {
                 continue;
@@ -197,15 +208,15 @@ impl Auto {
             }
             let seconds = start.elapsed().as_secs_f64();
             if best.as_ref().is_none_or(|(fastest, _, _)| seconds < *fastest) {
-                best = Some((seconds, backend.name().to_string(), trial));
+                best = Some((seconds, Arc::clone(&backend), trial));
             }
         }
-        let (_, name, answer) = best.ok_or_else(|| ConvError::Unsupported {
+        let (_, winner, answer) = best.ok_or_else(|| ConvError::Unsupported {
             backend: "auto".into(),
             reason: "no registered backend supports this problem".into(),
         })?;
         output.copy_from_slice(&answer);
-        self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), name);
+        self.remember(g, winner);
         Ok(())
     }
 }
@@ -229,9 +240,12 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, g)?;
         check_len("output", g.output_len()?, output.len())?;
-        if self.measure && self.cached_winner::<T>(g).is_none() {
+        if let Some(winner) = self.cached_winner::<T>(g) {
+            return winner.execute(problem, output);
+        }
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        if self.measure {
             return self.measure_and_run(problem, output);
         }
         self.choose::<T>(g)?.execute(problem, output)
