@@ -52,6 +52,7 @@
 pub mod backend;
 mod boundary;
 pub mod cost;
+mod deconvolve;
 mod error;
 mod frontend;
 pub mod geometry;
@@ -67,6 +68,7 @@ pub use backend::{
     Toeplitz, builtin_backends,
 };
 pub use boundary::boundary_source_index;
+pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};
 pub use error::{ConvError, Operand};
 pub use frontend::{
     PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with, convolve, convolve_with, convolve2d,
