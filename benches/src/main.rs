@@ -178,8 +178,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{peak_line}");
     let _ = writeln!(
         report,
-        "{peak_line}\n\nMedian time per call; in brackets the ratio to the fastest backend. GFLOP/s counts \
-         2 x the multiply-adds of the direct sum, for the winner. `auto` is the automatic backend \
+        "{peak_line}\n\nMedian time per call; in brackets the ratio to the fastest backend. Effective GFLOP/s counts \
+         2 x the multiply-adds of the direct sum, for the winner (so a transform-based winner can exceed 100% of the peak: it does \
+         fewer operations than it is credited with). `auto` is the automatic backend \
          (model mode, shipped profile); `regret` is its time over the best backend's. The peer \
          columns give the fastest peer in this run and auto's time over it (below 1 = we are faster)."
     );
@@ -202,7 +203,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             current_group = workload.group.clone();
             let peer_header = if with_peers { " fastest peer | auto / peer |" } else { "" };
             let header = format!(
-                "| problem | {} | winner | GFLOP/s (% peak) | auto chose | regret |{peer_header}",
+                "| problem | {} | winner | effective GFLOP/s (% peak) | auto chose | regret |{peer_header}",
                 names.join(" | ")
             );
             let rule = format!(
