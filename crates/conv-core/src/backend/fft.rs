@@ -1,12 +1,9 @@
 //! The FFT backend: the convolution theorem with rustfft.
 
-use rustfft::num_complex::Complex;
-
-use super::plan::Scratch;
-use super::spectral::{Plans, SpectralScratch, channel_sum, kernel_spectra};
-use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
+use super::spectral::{Blocking, SpectralPlan, check_workspace};
+use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
-use crate::geometry::{Geometry, check_bytes, checked_product};
+use crate::geometry::Geometry;
 use crate::num::ConvNum;
 
 /// Multiplies spectra: `x * k = IFFT(FFT(x) . FFT(k))`.
@@ -87,10 +84,7 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        let [lh, lw] = Self::grid(g);
-        let spectra = g.in_channels + g.out_channels * g.in_per_group() + 1;
-        let values = checked_product([spectra, lh, lw / 2 + 1], "FFT workspace")?;
-        check_bytes(values, size_of::<Complex<T>>(), self.cap_bytes, "FFT workspace")
+        check_workspace::<T>(g, Self::grid(g), self.cap_bytes, "FFT workspace")
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
@@ -100,69 +94,11 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
-        check_len("kernel", g.kernel_len()?, kernel.len())?;
-        let plans = Plans::<T>::new(Self::grid(g));
-        let kernel_spectra = kernel_spectra(g, kernel, &plans);
-        let scratch = Scratch::new(SpectralScratch::new(g, &plans));
-        Ok(Box::new(FftPlan { geometry: *g, plans, kernel_spectra, scratch }))
-    }
-}
-
-/// [`Fft`] prepared for one geometry and kernel: transform plans and kernel spectra.
-struct FftPlan<T: ConvNum> {
-    geometry: Geometry,
-    plans: Plans<T>,
-    kernel_spectra: Vec<Complex<T>>,
-    scratch: Scratch<SpectralScratch<T>>,
-}
-
-impl<T: ConvNum> ConvPlan<T> for FftPlan<T> {
-    fn backend_name(&self) -> &str {
-        "fft"
-    }
-
-    fn geometry(&self) -> &Geometry {
-        &self.geometry
-    }
-
-    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
-        let g = &self.geometry;
-        check_len("input", g.input_len()?, input.len())?;
-        check_len("output", g.output_len()?, output.len())?;
-        let plans = &self.plans;
-        let [rows, cols] = g.axes;
-        let [lh, lw] = plans.grid;
-        let spectrum_len = plans.spectrum_len();
-        let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
-        let scale = T::one() / T::from_f64_lossy((lh * lw) as f64);
-        let (in_plane, out_plane) = (g.input_plane(), g.output_plane());
-        self.scratch.with(
-            || SpectralScratch::new(g, plans),
-            |scratch| {
-                let SpectralScratch { row, input_spectra, product, .. } = scratch;
-                for n in 0..g.batch {
-                    for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
-                        let plane = &input[(n * g.in_channels + c) * in_plane..][..in_plane];
-                        plans.forward(plane, cols.input, spectrum, row);
-                    }
-                    for o in 0..g.out_channels {
-                        channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
-                        let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
-                        let wanted = (0..rows.output).map(|y| y * rows.stride + span_rows - 1);
-                        plans.inverse(product, wanted, row, |r, values| {
-                            let y = (r + 1 - span_rows) / rows.stride;
-                            let out_row = &mut out[y * cols.output..][..cols.output];
-                            let first = span_cols - 1;
-                            for (dest, &v) in
-                                out_row.iter_mut().zip(values[first..].iter().step_by(cols.stride))
-                            {
-                                *dest = v * scale;
-                            }
-                        });
-                    }
-                }
-            },
-        );
-        Ok(())
+        // One tile: the whole stride-1 output, on a grid holding the whole padded input.
+        let blocking = g.axes.map(|axis| Blocking {
+            grid: next_fast_len(axis.input),
+            tile: axis.input - axis.effective_kernel() + 1,
+        });
+        Ok(Box::new(SpectralPlan::new("fft", g, kernel, blocking)?))
     }
 }

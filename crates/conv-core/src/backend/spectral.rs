@@ -7,8 +7,32 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft as ComplexFft, FftPlanner};
 
-use crate::geometry::Geometry;
+use super::plan::Scratch;
+use super::{ConvPlan, check_len};
+use crate::error::ConvError;
+use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
+
+/// Transform-grid size and output-tile size along one axis: each tile of `tile` stride-1 outputs
+/// reads `grid` input samples (`tile + span - 1`, or fewer at the end).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Blocking {
+    pub(crate) grid: usize,
+    pub(crate) tile: usize,
+}
+
+/// Refuses with [`ConvError::TooLarge`] when the spectra of one call (every input channel of a
+/// batch item, every kernel plane, one product) on a `grid` exceed `cap_bytes`.
+pub(crate) fn check_workspace<T: ConvNum>(
+    g: &Geometry,
+    [lh, lw]: [usize; 2],
+    cap_bytes: usize,
+    what: &'static str,
+) -> Result<(), ConvError> {
+    let spectra = g.in_channels + g.out_channels * g.in_per_group() + 1;
+    let values = checked_product([spectra, lh, lw / 2 + 1], what)?;
+    check_bytes(values, size_of::<Complex<T>>(), cap_bytes, what)
+}
 
 /// Transforms of one grid size, planned once per call.
 pub(crate) struct Plans<T: ConvNum> {
@@ -161,5 +185,100 @@ impl<T: ConvNum> SpectralScratch<T> {
             product: vec![Complex::default(); plans.spectrum_len()],
             segment: vec![T::zero(); lh * lw],
         }
+    }
+}
+
+/// An FFT backend prepared for one geometry and kernel: the tiling, the transform plans and the
+/// kernel spectra. [`Fft`](super::Fft) is the case of one tile covering the whole input;
+/// [`OverlapSave`](super::OverlapSave) cuts the output into many.
+pub(crate) struct SpectralPlan<T: ConvNum> {
+    name: &'static str,
+    geometry: Geometry,
+    blocking: [Blocking; 2],
+    plans: Plans<T>,
+    kernel_spectra: Vec<Complex<T>>,
+    scratch: Scratch<SpectralScratch<T>>,
+}
+
+impl<T: ConvNum> SpectralPlan<T> {
+    /// Checks the kernel, plans the transforms for `blocking` and transforms the kernel.
+    pub(crate) fn new(
+        name: &'static str,
+        g: &Geometry,
+        kernel: &[T],
+        blocking: [Blocking; 2],
+    ) -> Result<Self, ConvError> {
+        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        let plans = Plans::<T>::new(blocking.map(|b| b.grid));
+        let kernel_spectra = kernel_spectra(g, kernel, &plans);
+        let scratch = Scratch::new(SpectralScratch::new(g, &plans));
+        Ok(SpectralPlan { name, geometry: *g, blocking, plans, kernel_spectra, scratch })
+    }
+}
+
+impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
+    fn backend_name(&self) -> &str {
+        self.name
+    }
+
+    fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        let g = &self.geometry;
+        check_len("input", g.input_len()?, input.len())?;
+        check_len("output", g.output_len()?, output.len())?;
+        let plans = &self.plans;
+        let [rows, cols] = g.axes;
+        let [block_rows, block_cols] = self.blocking;
+        let spectrum_len = plans.spectrum_len();
+        let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
+        // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
+        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
+        let scale = T::one() / T::from_f64_lossy((block_rows.grid * block_cols.grid) as f64);
+        let (in_plane, out_plane) = (g.input_plane(), g.output_plane());
+        self.scratch.with(
+            || SpectralScratch::new(g, plans),
+            |scratch| {
+                let SpectralScratch { row, input_spectra, product, segment } = scratch;
+                for n in 0..g.batch {
+                    for u0 in (0..unit_rows).step_by(block_rows.tile) {
+                        for v0 in (0..unit_cols).step_by(block_cols.tile) {
+                            let seg_rows = block_rows.grid.min(rows.input - u0);
+                            let seg_cols = block_cols.grid.min(cols.input - v0);
+                            for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
+                                let plane = &input[(n * g.in_channels + c) * in_plane..][..in_plane];
+                                let segment = &mut segment[..seg_rows * seg_cols];
+                                for (r, dest) in segment.chunks_exact_mut(seg_cols).enumerate() {
+                                    dest.copy_from_slice(&plane[(u0 + r) * cols.input + v0..][..seg_cols]);
+                                }
+                                plans.forward(segment, seg_cols, spectrum, row);
+                            }
+                            let tile_rows = u0..(u0 + block_rows.tile).min(unit_rows);
+                            let tile_end = (v0 + block_cols.tile).min(unit_cols);
+                            // Stride-1 output columns of this tile that are on the stride grid.
+                            let first_col = v0.div_ceil(cols.stride) * cols.stride;
+                            for o in 0..g.out_channels {
+                                channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
+                                let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                                let wanted = tile_rows
+                                    .clone()
+                                    .filter(|u| u % rows.stride == 0)
+                                    .map(|u| u - u0 + span_rows - 1);
+                                plans.inverse(product, wanted, row, |r, values| {
+                                    let y = (r + u0 + 1 - span_rows) / rows.stride;
+                                    for v in (first_col..tile_end).step_by(cols.stride) {
+                                        out[y * cols.output + v / cols.stride] =
+                                            values[v - v0 + span_cols - 1] * scale;
+                                    }
+                                });
+                            }
+                        }
+                    }
+                }
+            },
+        );
+        Ok(())
     }
 }
