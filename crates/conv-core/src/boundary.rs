@@ -71,8 +71,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
         Boundary::Constant(value) => T::from_f64_lossy(value),
         _ => T::zero(),
     };
-    let column_source: Vec<Option<usize>> =
-        (0..padded_w).map(|c| boundary_source_index(c as isize - left as isize, width, boundary)).collect();
+    // Where each padding column reads from (the columns in between copy the row as it is).
+    let source = |c: usize| boundary_source_index(c as isize - left as isize, width, boundary);
+    let left_source: Vec<Option<usize>> = (0..left).map(source).collect();
+    let right_source: Vec<Option<usize>> = (left + width..padded_w).map(source).collect();
     padded.reserve(planes * padded_h * padded_w);
     for plane in input.chunks_exact(height * width).take(planes) {
         for r in 0..padded_h {
@@ -80,9 +82,9 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
                 None => padded.extend(std::iter::repeat_n(fill, padded_w)),
                 Some(source_row) => {
                     let row = &plane[source_row * width..][..width];
-                    padded.extend(column_source[..left].iter().map(|s| s.map_or(fill, |j| row[j])));
+                    padded.extend(left_source.iter().map(|s| s.map_or(fill, |j| row[j])));
                     padded.extend_from_slice(row);
-                    padded.extend(column_source[left + width..].iter().map(|s| s.map_or(fill, |j| row[j])));
+                    padded.extend(right_source.iter().map(|s| s.map_or(fill, |j| row[j])));
                 }
             }
         }
