@@ -227,6 +227,9 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        if self.cached_winner::<T>(g).is_some() {
+            return Ok(()); // a backend already chosen for this shape supports it
+        }
         let refusals: Vec<String> = Self::candidates::<T>()
             .iter()
             .filter_map(|b| b.supports(g).err().map(|e| e.to_string()))
