@@ -84,7 +84,8 @@ where
 /// # Errors
 /// [`ConvError::Empty`] for empty operands, [`ConvError::ValidModeShapes`] when the kernel is
 /// longer than `observed`, [`ConvError::NonFinite`] for a negative or non-finite `lambda` or
-/// non-finite data.
+/// non-finite data, [`ConvError::TooLarge`] when the spectra would exceed
+/// [`DEFAULT_MAX_BUFFER_BYTES`](crate::DEFAULT_MAX_BUFFER_BYTES).
 pub fn wiener_deconvolve<T, S1, S2>(
     observed: &ArrayBase<S1, Ix1>,
     kernel: &ArrayBase<S2, Ix1>,
@@ -140,6 +141,14 @@ where
     // The observed signal is a linear convolution of length n + k - 1; a circular transform of
     // at least that size holds it without wrap-around.
     let (lh, lw) = (next_fast_len(oh), next_fast_len(ow));
+    // Two spectra and a transpose buffer of the grid: refuse what would exhaust memory.
+    let grid = crate::geometry::checked_product([lh, lw, 3], "deconvolution spectra")?;
+    crate::geometry::check_bytes(
+        grid,
+        size_of::<Complex<T>>(),
+        crate::DEFAULT_MAX_BUFFER_BYTES,
+        "deconvolution spectra",
+    )?;
     let y = spectrum(observed, lh, lw);
     let k = spectrum(kernel, lh, lw);
     let lambda = T::from_f64_lossy(lambda);

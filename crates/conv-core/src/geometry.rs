@@ -126,14 +126,45 @@ impl Geometry {
         Ok(geometry)
     }
 
+    /// Checks that a geometry built by hand (its fields are public) is consistent: groups divide
+    /// the channels, every axis has a non-zero stride and dilation, its dilated kernel fits the
+    /// input and its output length is the one the formula gives. Backends rely on this to index
+    /// safely; [`ConvProblem::new`](crate::ConvProblem::new) and every plan call it.
+    ///
+    /// # Errors
+    /// The [`ConvError`] that [`Geometry::new`] or [`AxisGeometry::new`] would give, or
+    /// [`ConvError::BufferLength`] naming the output when an axis's `output` is inconsistent.
+    pub fn validate(&self) -> Result<(), ConvError> {
+        Geometry::new(self.batch, self.in_channels, self.out_channels, self.groups, self.axes)?;
+        for (axis, given) in self.axes.iter().enumerate() {
+            let derived = AxisGeometry::new(axis, given.input, given.kernel, given.stride, given.dilation)?;
+            if derived.output != given.output {
+                return Err(ConvError::BufferLength {
+                    what: "output axis",
+                    expected: derived.output,
+                    got: given.output,
+                });
+            }
+        }
+        if [self.batch, self.in_channels, self.out_channels].contains(&0)
+            || self.axes.iter().any(|a| a.kernel == 0)
+        {
+            return Err(ConvError::Empty {
+                operand: crate::error::Operand::Input,
+                shape: vec![self.batch, self.in_channels],
+            });
+        }
+        Ok(())
+    }
+
     /// Input channels seen by each kernel (`Cg`).
     pub fn in_per_group(&self) -> usize {
-        self.in_channels / self.groups
+        self.in_channels / self.groups.max(1) // groups = 0 is refused by `validate`
     }
 
     /// Kernels per group (`Og`).
     pub fn out_per_group(&self) -> usize {
-        self.out_channels / self.groups
+        self.out_channels / self.groups.max(1)
     }
 
     /// Elements of one padded input plane (`H * W`).

@@ -162,3 +162,28 @@ fn errors_explain_themselves() {
         "the kernel expects 2 input channels per group, but the input has 3 channels in 1 group(s)"
     );
 }
+
+/// Geometry fields are public; a hand-built, inconsistent one is refused, not indexed out of bounds.
+#[test]
+fn inconsistent_hand_built_geometry_is_refused() {
+    use conv_core::{ConvProblem, builtin_backends};
+    let sound = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(0, 4, 2, 1, 1).unwrap()])
+        .unwrap();
+    let mut wrong_output = sound;
+    wrong_output.axes[1].output = 10;
+    let mut kernel_too_long = sound;
+    kernel_too_long.axes[1].kernel = 9;
+    let mut zero_stride = sound;
+    zero_stride.axes[1].stride = 0;
+    let mut bad_groups = sound;
+    bad_groups.groups = 0;
+    for geometry in [wrong_output, kernel_too_long, zero_stride, bad_groups] {
+        let input = vec![0.0f64; geometry.input_len().unwrap_or(4)];
+        let kernel = vec![0.0f64; geometry.kernel_len().unwrap_or(2)];
+        assert!(ConvProblem::new(geometry, &input, &kernel).is_err(), "{geometry:?}");
+        for backend in builtin_backends::<f64>() {
+            let _ = backend.supports(&geometry); // must not panic
+            assert!(backend.plan(&geometry, &kernel).is_err(), "{} planned {geometry:?}", backend.name());
+        }
+    }
+}

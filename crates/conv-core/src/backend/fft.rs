@@ -93,6 +93,7 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        g.validate()?;
         <Self as ConvBackend<T>>::supports(self, g)?;
         // One tile: the whole stride-1 output, on a grid holding the whole padded input.
         let blocking = g.axes.map(|axis| Blocking {

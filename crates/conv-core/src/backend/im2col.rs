@@ -51,7 +51,7 @@ impl Im2col {
         let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
         let row_bytes = checked_product([taps, g.axes[1].output, size_of::<T>()], "patch matrix")?;
         check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
-        Ok((self.cap_bytes / row_bytes).clamp(1, g.axes[0].output))
+        Ok((self.cap_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
     }
 }
 
@@ -100,6 +100,7 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        g.validate()?;
         let band_rows = self.rows_per_band::<T>(g)?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         let patch_len = g.in_per_group() * g.kernel_plane() * band_rows * g.axes[1].output;

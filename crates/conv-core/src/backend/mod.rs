@@ -41,8 +41,10 @@ impl<'a, T: ConvNum> ConvProblem<'a, T> {
     /// Pairs a geometry with its operands.
     ///
     /// # Errors
+    /// What [`Geometry::validate`] finds wrong with a hand-built geometry, and
     /// [`ConvError::BufferLength`] if a slice does not have the length the geometry implies.
     pub fn new(geometry: Geometry, input: &'a [T], kernel: &'a [T]) -> Result<Self, ConvError> {
+        geometry.validate()?;
         check_len("input", geometry.input_len()?, input.len())?;
         check_len("kernel", geometry.kernel_len()?, kernel.len())?;
         Ok(ConvProblem { geometry, input, kernel })

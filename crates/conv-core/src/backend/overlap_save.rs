@@ -85,6 +85,7 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        g.validate()?; // the tiling below assumes a consistent geometry
         check_workspace::<T>(g, self.grid(g), self.cap_bytes, "overlap-save workspace")
     }
 

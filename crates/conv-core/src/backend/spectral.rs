@@ -208,6 +208,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         kernel: &[T],
         blocking: [Blocking; 2],
     ) -> Result<Self, ConvError> {
+        g.validate()?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         let plans = Plans::<T>::new(blocking.map(|b| b.grid));
         let kernel_spectra = kernel_spectra(g, kernel, &plans);

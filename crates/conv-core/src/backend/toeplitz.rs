@@ -97,6 +97,7 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
+        g.validate()?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         let (rows, cols) = Self::matrix_shape(g)?;
         let matrices = (0..g.groups)
