@@ -17,10 +17,10 @@ mod peak;
 mod peers;
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
-use conv_core::cost::features;
+use conv_core::cost::{features, median_seconds};
 use conv_core::{Auto, ConvBackend, ConvError, ConvNum, registry};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -61,20 +61,6 @@ struct Args {
     /// Where the report goes.
     #[arg(long, default_value = "target/bench-report")]
     out: std::path::PathBuf,
-}
-
-/// Median wall time of `run`, repeated within `budget` (at least 3 runs after one warm-up).
-fn time(budget: Duration, run: &dyn Fn() -> Result<(), ConvError>) -> Result<Duration, ConvError> {
-    run()?;
-    let start = Instant::now();
-    let mut samples = Vec::new();
-    while samples.len() < 3 || (start.elapsed() < budget && samples.len() < 50) {
-        let t = Instant::now();
-        run()?;
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    Ok(samples[samples.len() / 2])
 }
 
 fn format_seconds(s: f64) -> String {
@@ -127,15 +113,15 @@ fn time_all<T: ConvNum>(
                 .map(|c| c.predict(&features(b.name(), &workload.geometry)));
             match predicted {
                 Some(p) if p > args.max_predicted_s => Outcome::Skipped(format!("skipped (model: {p:.0} s)")),
-                _ => match time(budget, &|| run(b.as_ref())) {
-                    Ok(t) => Outcome::Timed(t.as_secs_f64()),
+                _ => match median_seconds(budget, 50, || run(b.as_ref())) {
+                    Ok(t) => Outcome::Timed(t),
                     Err(e) => Outcome::Skipped(format!("error: {e}")),
                 },
             }
         })
         .collect();
-    outcomes.push(match time(budget, &|| run(auto)) {
-        Ok(t) => Outcome::Timed(t.as_secs_f64()),
+    outcomes.push(match median_seconds(budget, 50, || run(auto)) {
+        Ok(t) => Outcome::Timed(t),
         Err(e) => Outcome::Skipped(format!("error: {e}")),
     });
     (outcomes, auto.explain::<T>(&workload.geometry).chosen)

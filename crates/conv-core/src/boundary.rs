@@ -36,21 +36,9 @@ pub fn boundary_source_index(i: isize, n: usize, boundary: Boundary) -> Option<u
     }
 }
 
-/// Copies `planes` contiguous planes of shape `dims` into planes of shape
-/// `dims + before + after`, filling the border by `boundary`.
-pub(crate) fn pad_planes<T: ConvNum>(
-    input: &[T],
-    planes: usize,
-    dims: [usize; SPATIAL_AXES],
-    pads: [(usize, usize); SPATIAL_AXES],
-    boundary: Boundary,
-) -> Vec<T> {
-    let mut padded = Vec::new();
-    pad_planes_into(input, planes, dims, pads, boundary, &mut padded);
-    padded
-}
-
-/// [`pad_planes`] into a buffer that is cleared first (its allocation is reused).
+/// Copies `planes` contiguous planes of shape `dims` into `padded` (cleared first; its
+/// allocation is reused) as planes of shape `dims + before + after`, filling the border by
+/// `boundary`.
 pub(crate) fn pad_planes_into<T: ConvNum>(
     input: &[T],
     planes: usize,

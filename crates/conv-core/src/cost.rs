@@ -278,12 +278,25 @@ pub fn time_backend<T: crate::ConvNum>(
     let kernel: Vec<T> = (0..geometry.kernel_len()?).map(|i| value(i + 17)).collect();
     let problem = crate::ConvProblem::new(*geometry, &input, &kernel)?;
     let mut output = vec![T::zero(); geometry.output_len()?];
-    backend.execute(&problem, &mut output)?;
+    median_seconds(budget, 25, || backend.execute(&problem, &mut output))
+}
+
+/// Median wall time of `run` in seconds: one warm-up call, then at least 3 timed calls and more
+/// while `budget` lasts, up to `max_samples`. Stops at the first error.
+///
+/// # Errors
+/// The first error `run` returns.
+pub fn median_seconds<E>(
+    budget: std::time::Duration,
+    max_samples: usize,
+    mut run: impl FnMut() -> Result<(), E>,
+) -> Result<f64, E> {
+    run()?;
     let start = std::time::Instant::now();
     let mut samples = Vec::new();
-    while samples.len() < 3 || (start.elapsed() < budget && samples.len() < 25) {
+    while samples.len() < 3 || (start.elapsed() < budget && samples.len() < max_samples) {
         let t = std::time::Instant::now();
-        backend.execute(&problem, &mut output)?;
+        run()?;
         samples.push(t.elapsed().as_secs_f64());
     }
     samples.sort_by(f64::total_cmp);

@@ -3,8 +3,9 @@
 
 use ndarray::{Array, Array3, Array4, ArrayBase, Data, Dimension, Ix2, Ix3, Ix4};
 
+use crate::backend::Scratch;
 use crate::backend::{ConvBackend, ConvProblem, Direct};
-use crate::boundary::{flip_planes, pad_planes};
+use crate::boundary::{flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
 use crate::geometry::SPATIAL_AXES;
 use crate::num::ConvNum;
@@ -44,16 +45,27 @@ pub(crate) fn prepare_operands<T: ConvNum>(
     kind: Kind,
     resolved: &Resolved,
 ) -> (Vec<T>, Vec<T>) {
+    let mut padded = Vec::new();
+    pad_input_into(input, input_shape, resolved, &mut padded);
+    (padded, orient_kernel(kernel, kind, resolved))
+}
+
+/// The input padded by the boundary rule into `padded` (cleared first; its allocation is reused).
+fn pad_input_into<T: ConvNum>(input: &[T], input_shape: &[usize], resolved: &Resolved, padded: &mut Vec<T>) {
     let geometry = resolved.geometry;
     let mut unpadded = [1; SPATIAL_AXES];
     unpadded[SPATIAL_AXES - resolved.spatial_rank..].copy_from_slice(&input_shape[2..]);
     let planes = geometry.batch * geometry.in_channels;
-    let padded = pad_planes(input, planes, unpadded, resolved.pads, resolved.boundary);
+    pad_planes_into(input, planes, unpadded, resolved.pads, resolved.boundary, padded);
+}
+
+/// The kernel in correlation orientation: flipped for a convolution.
+fn orient_kernel<T: ConvNum>(kernel: &[T], kind: Kind, resolved: &Resolved) -> Vec<T> {
     let mut oriented = kernel.to_vec();
     if kind == Kind::Convolution {
-        flip_planes(&mut oriented, geometry.kernel_plane());
+        flip_planes(&mut oriented, resolved.geometry.kernel_plane());
     }
-    (padded, oriented)
+    oriented
 }
 
 fn check_finite<T: ConvNum>(operand: Operand, values: &[T]) -> Result<(), ConvError> {
@@ -524,7 +536,7 @@ pub struct PreparedConv2d<'b, T: ConvNum> {
     input_shape: [usize; 4],
     require_finite: bool,
     plan: Box<dyn crate::backend::ConvPlan<T> + 'b>,
-    padded: std::sync::Mutex<Vec<T>>,
+    padded: Scratch<Vec<T>>,
 }
 
 impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
@@ -544,17 +556,14 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
         if spec.require_finite {
             check_finite(Operand::Kernel, &kernel)?;
         }
-        let mut oriented = kernel.into_owned();
-        if spec.kind == Kind::Convolution {
-            flip_planes(&mut oriented, resolved.geometry.kernel_plane());
-        }
+        let oriented = orient_kernel(&kernel, spec.kind, &resolved);
         let plan = backend.plan(&resolved.geometry, &oriented)?;
         Ok(PreparedConv2d {
             resolved,
             input_shape,
             require_finite: spec.require_finite,
             plan,
-            padded: std::sync::Mutex::new(Vec::new()),
+            padded: Scratch::new(Vec::new()),
         })
     }
 
@@ -583,20 +592,10 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
         }
         let geometry = self.resolved.geometry;
         let mut output = vec![T::zero(); geometry.output_len()?];
-        let mut unpadded = [1; SPATIAL_AXES];
-        unpadded.copy_from_slice(&self.input_shape[2..]);
-        let planes = geometry.batch * geometry.in_channels;
-        let r = &self.resolved;
-        match self.padded.try_lock() {
-            Ok(mut buffer) => {
-                crate::boundary::pad_planes_into(&values, planes, unpadded, r.pads, r.boundary, &mut buffer);
-                self.plan.execute(&buffer, &mut output)?;
-            }
-            Err(_) => {
-                let buffer = pad_planes(&values, planes, unpadded, r.pads, r.boundary);
-                self.plan.execute(&buffer, &mut output)?;
-            }
-        }
+        self.padded.with(Vec::new, |padded| {
+            pad_input_into(&values, &self.input_shape, &self.resolved, padded);
+            self.plan.execute(padded, &mut output)
+        })?;
         let shape = geometry.output_shape();
         Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
             what: "output",
