@@ -1,7 +1,42 @@
 //! # cnn
 //!
-//! Convolutional layers, pooling, dense layers, losses and optimizers, generic over the
-//! `conv-core` backend.
+//! Convolutional networks the way Keras builds them — `Sequential`, `Conv2D`, pooling,
+//! `Dense`, dropout, cross-entropy losses, SGD and Adam — with every convolution, forward and
+//! backward, solved by a [`conv_core`] backend of your choice.
 //!
-//! Not built yet: this crate is a placeholder in the workspace so that the layout is in place;
-//! its issue ("cnn: layers generic over the conv backend") builds it.
+//! Tensors are `ndarray::ArrayD` with the batch first; images are `[batch, height, width,
+//! channels]` (NHWC, Keras's `channels_last`). Kernels use Keras's layouts, so weights map one
+//! to one.
+//!
+//! ```
+//! use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
+//! use cnn::{data, FitConfig, Loss, Sequential, Sgd};
+//!
+//! let digits = data::load_digits::<f32>()?;
+//! let (train, test) = digits.train_test_split(0.2, 0)?;
+//! let mut model = Sequential::new(&[8, 8, 1], 0);
+//! model.add(Conv2D::new(10, (3, 3)).activation(Activation::Relu))?;
+//! model.add(MaxPooling2D::new((2, 2)))?;
+//! model.add(Flatten::new())?;
+//! model.add(Dense::new(10).activation(Activation::Softmax))?;
+//! model.compile(Sgd::new(0.01), Loss::CategoricalCrossentropy)?;
+//! let y = data::one_hot(&train.labels, 10)?;
+//! model.fit(&train.images, &y, &FitConfig::new(1).batch_size(100).verbose(false))?;
+//! let (_loss, accuracy) = model.evaluate(&test.images, &data::one_hot(&test.labels, 10)?, 100)?;
+//! assert!(accuracy > 0.5);
+//! # Ok::<(), cnn::CnnError>(())
+//! ```
+
+pub mod data;
+mod error;
+mod float;
+pub mod layers;
+mod loss;
+mod model;
+mod optimizer;
+
+pub use error::{CnnError, DataError};
+pub use float::Float;
+pub use loss::{EPSILON, Loss, argmax};
+pub use model::{FitConfig, History, Sequential};
+pub use optimizer::{Adam, Optimizer, Sgd};

@@ -170,3 +170,23 @@ pub fn builtin_backends<T: ConvNum>() -> Vec<std::sync::Arc<dyn ConvBackend<T>>>
         std::sync::Arc::new(OverlapSave::default()),
     ]
 }
+
+/// A shared backend is a backend: `Arc<dyn ConvBackend<T>>` (what the registry hands out) can
+/// be used wherever a generic `B: ConvBackend<T>` is expected, e.g. as a layer's backend.
+impl<T: ConvNum, B: ConvBackend<T> + ?Sized> ConvBackend<T> for std::sync::Arc<B> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
+        (**self).supports(geometry)
+    }
+
+    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        (**self).execute(problem, output)
+    }
+
+    fn plan<'a>(&'a self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        (**self).plan(geometry, kernel)
+    }
+}

@@ -1,0 +1,126 @@
+//! Element-wise activations (and softmax over the last axis), as a layer and as the
+//! `activation` argument of Conv2D and Dense.
+
+use ndarray::{ArrayD, Axis, Zip};
+use rand_chacha::ChaCha8Rng;
+
+use super::{Layer, cached};
+use crate::error::CnnError;
+use crate::float::Float;
+
+/// The activations Keras names `linear`, `relu`, `sigmoid`, `tanh` and `softmax`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// The identity (Keras's default).
+    #[default]
+    Linear,
+    /// `max(x, 0)`.
+    Relu,
+    /// `1 / (1 + exp(-x))`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// `exp(x_i - max x) / sum_j exp(x_j - max x)` over the last axis.
+    Softmax,
+}
+
+impl Activation {
+    /// The Keras name of the activation.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softmax => "softmax",
+        }
+    }
+
+    /// Applies the activation in place.
+    pub fn apply<T: Float>(self, values: &mut ArrayD<T>) {
+        match self {
+            Activation::Linear => {}
+            Activation::Relu => values.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() }),
+            Activation::Sigmoid => values.mapv_inplace(|v| T::one() / (T::one() + (-v).exp())),
+            Activation::Tanh => values.mapv_inplace(T::tanh),
+            Activation::Softmax => {
+                let last = Axis(values.ndim() - 1);
+                for mut row in values.lanes_mut(last) {
+                    let max = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - max).exp());
+                    let sum = row.sum();
+                    row.mapv_inplace(|v| v / sum);
+                }
+            }
+        }
+    }
+
+    /// Turns the gradient with respect to the activation's `output` into the gradient with
+    /// respect to its input, in place (each derivative is written in terms of the output).
+    pub fn backward_in_place<T: Float>(self, output: &ArrayD<T>, grad: &mut ArrayD<T>) {
+        match self {
+            Activation::Linear => {}
+            Activation::Relu => {
+                Zip::from(grad).and(output).for_each(|g, &y| {
+                    if y <= T::zero() {
+                        *g = T::zero();
+                    }
+                });
+            }
+            Activation::Sigmoid => Zip::from(grad).and(output).for_each(|g, &y| *g = *g * y * (T::one() - y)),
+            Activation::Tanh => Zip::from(grad).and(output).for_each(|g, &y| *g = *g * (T::one() - y * y)),
+            Activation::Softmax => {
+                let last = Axis(output.ndim() - 1);
+                for (mut g, y) in grad.lanes_mut(last).into_iter().zip(output.lanes(last)) {
+                    let dot = g.iter().zip(y.iter()).map(|(&a, &b)| a * b).sum::<T>();
+                    Zip::from(&mut g).and(&y).for_each(|g, &y| *g = y * (*g - dot));
+                }
+            }
+        }
+    }
+}
+
+/// Keras's `Activation` layer: an activation on its own.
+#[derive(Clone, Debug)]
+pub struct ActivationLayer<T> {
+    activation: Activation,
+    output: Option<ArrayD<T>>,
+}
+
+impl<T> ActivationLayer<T> {
+    /// A layer applying `activation`.
+    pub fn new(activation: Activation) -> Self {
+        ActivationLayer { activation, output: None }
+    }
+}
+
+impl<T: Float> Layer<T> for ActivationLayer<T> {
+    fn kind(&self) -> &'static str {
+        "Activation"
+    }
+
+    fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
+        Ok(input_shape.to_vec())
+    }
+
+    fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let mut output = input.clone();
+        self.activation.apply(&mut output);
+        self.output = training.then(|| output.clone());
+        Ok(output)
+    }
+
+    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let output = cached("Activation", &self.output)?;
+        if output.shape() != grad_output.shape() {
+            return Err(CnnError::shape(
+                "gradient of Activation",
+                format!("{:?}", output.shape()),
+                grad_output.shape(),
+            ));
+        }
+        let mut grad = grad_output.clone();
+        self.activation.backward_in_place(output, &mut grad);
+        Ok(grad)
+    }
+}

@@ -1,0 +1,377 @@
+//! Keras's `Conv2D`, forward and backward through any conv-core backend.
+
+use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
+use ndarray::{ArrayD, Axis, Ix4, IxDyn};
+use rand_chacha::ChaCha8Rng;
+
+use super::{Activation, Layer, Padding, Param, cached, check_batch_shape, glorot_uniform, window_axis};
+use crate::error::CnnError;
+use crate::float::Float;
+
+/// A 2-D convolution layer (Keras's `Conv2D`, cross-correlation like every deep-learning
+/// framework), computed by the conv-core backend `B`.
+///
+/// # Shapes
+/// - input `[batch, height, width, channels]`
+/// - kernel `[kernel_height, kernel_width, channels, filters]` (Keras's layout), bias `[filters]`
+/// - output `[batch, out_height, out_width, filters]`, with `out = (in - k) / stride + 1` for
+///   valid padding and `ceil(in / stride)` for same padding.
+///
+/// # Gradients are convolutions
+/// With `y = x ⋆ w` (valid correlation of the padded input, stride `s`):
+/// - the kernel gradient is the valid correlation of the input with the output gradient used as
+///   the kernel, dilated by `s` (batch and channels trade places);
+/// - the input gradient is the valid correlation of the output gradient, dilated by `s` and
+///   padded by `k - 1`, with the kernel rotated by 180° and its channel axes swapped.
+///
+/// Both are solved by the layer's own backend, so every backend trains.
+///
+/// # Examples
+/// ```
+/// use cnn::layers::{Activation, Conv2D, Padding};
+/// use conv_core::Fft;
+/// let layer = Conv2D::<f32>::new(16, (3, 3))
+///     .padding(Padding::Same)
+///     .activation(Activation::Relu)
+///     .kernel_regularizer_l2(1e-4)
+///     .with_backend(Fft::default());
+/// # let _ = layer;
+/// ```
+pub struct Conv2D<T, B = Direct> {
+    filters: usize,
+    kernel_size: [usize; 2],
+    strides: [usize; 2],
+    padding: Padding,
+    activation: Activation,
+    use_bias: bool,
+    l2: Option<f64>,
+    backend: B,
+    shape: Option<BuiltShape>,
+    params: Vec<Param<T>>,
+    cache: Option<Cache<T>>,
+}
+
+/// Sizes fixed at build time.
+#[derive(Clone, Copy, Debug)]
+struct BuiltShape {
+    input: [usize; 3],
+    output: [usize; 2],
+    /// Padding before and after, per spatial axis.
+    pads: [(usize, usize); 2],
+}
+
+impl BuiltShape {
+    fn padded(&self) -> [usize; 2] {
+        [self.input[0] + self.pads[0].0 + self.pads[0].1, self.input[1] + self.pads[1].0 + self.pads[1].1]
+    }
+}
+
+/// What the backward pass needs from the forward pass.
+struct Cache<T> {
+    batch: usize,
+    /// The padded input, `[batch, channels, padded_h, padded_w]`.
+    padded: Vec<T>,
+    /// The kernel in conv-core's layout, `[filters, channels, kh, kw]`.
+    kernel_oihw: Vec<T>,
+    /// The layer's output (after the activation).
+    output: ArrayD<T>,
+}
+
+impl<T: Float> Conv2D<T, Direct> {
+    /// `filters` kernels of `kernel_size = (height, width)`, stride 1, valid padding, no
+    /// activation, with bias, computed by [`Direct`]; change these with the builder methods.
+    pub fn new(filters: usize, kernel_size: (usize, usize)) -> Self {
+        Conv2D {
+            filters,
+            kernel_size: [kernel_size.0, kernel_size.1],
+            strides: [1, 1],
+            padding: Padding::Valid,
+            activation: Activation::Linear,
+            use_bias: true,
+            l2: None,
+            backend: Direct,
+            shape: None,
+            params: Vec::new(),
+            cache: None,
+        }
+    }
+}
+
+impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
+    /// The same layer computed by another backend (any `ConvBackend<T>`, including
+    /// `Arc<dyn ConvBackend<T>>` from the registry).
+    pub fn with_backend<B2: ConvBackend<T>>(self, backend: B2) -> Conv2D<T, B2> {
+        Conv2D {
+            filters: self.filters,
+            kernel_size: self.kernel_size,
+            strides: self.strides,
+            padding: self.padding,
+            activation: self.activation,
+            use_bias: self.use_bias,
+            l2: self.l2,
+            backend,
+            shape: None,
+            params: Vec::new(),
+            cache: None,
+        }
+    }
+
+    /// Strides `(vertical, horizontal)`.
+    pub fn strides(mut self, strides: (usize, usize)) -> Self {
+        self.strides = [strides.0, strides.1];
+        self
+    }
+
+    /// Valid or same padding.
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// The activation applied to the output.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Whether the layer adds a bias per filter (default true).
+    pub fn use_bias(mut self, use_bias: bool) -> Self {
+        self.use_bias = use_bias;
+        self
+    }
+
+    /// Keras's `kernel_regularizer=regularizers.L2(l2)`: adds `l2 * sum(kernel^2)` to the loss.
+    pub fn kernel_regularizer_l2(mut self, l2: f64) -> Self {
+        self.l2 = Some(l2);
+        self
+    }
+
+    /// The backend computing the layer.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn built(&self) -> Result<BuiltShape, CnnError> {
+        self.shape.ok_or_else(|| CnnError::shape("Conv2D", "a built layer (add it to a model)", &[]))
+    }
+
+    fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
+        let len = geometry.output_len().map_err(CnnError::conv("Conv2D"))?;
+        let mut output = vec![T::zero(); len];
+        let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
+        self.backend.execute(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
+        Ok(output)
+    }
+}
+
+fn axis(
+    index: usize,
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+) -> Result<AxisGeometry, CnnError> {
+    AxisGeometry::new(index, input, kernel, stride, dilation).map_err(CnnError::conv("Conv2D"))
+}
+
+impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
+    fn kind(&self) -> &'static str {
+        "Conv2D"
+    }
+
+    fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
+        let &[height, width, channels] = input_shape else {
+            return Err(CnnError::shape("input of Conv2D", "[height, width, channels]", input_shape));
+        };
+        if self.filters == 0 {
+            return Err(CnnError::InvalidParameter {
+                name: "filters",
+                value: "0".into(),
+                reason: "must be >= 1",
+            });
+        }
+        if channels == 0 {
+            return Err(CnnError::shape("input of Conv2D", "at least one channel", input_shape));
+        }
+        if let Some(l2) = self.l2.filter(|l2| !(l2.is_finite() && *l2 >= 0.0)) {
+            return Err(CnnError::InvalidParameter {
+                name: "kernel_regularizer l2",
+                value: l2.to_string(),
+                reason: "must be finite and >= 0",
+            });
+        }
+        let [kh, kw] = self.kernel_size;
+        let (oh, pt, pb) = window_axis("input height of Conv2D", height, kh, self.strides[0], self.padding)?;
+        let (ow, pl, pr) = window_axis("input width of Conv2D", width, kw, self.strides[1], self.padding)?;
+        self.shape = Some(BuiltShape {
+            input: [height, width, channels],
+            output: [oh, ow],
+            pads: [(pt, pb), (pl, pr)],
+        });
+        let kernel = glorot_uniform(
+            &[kh, kw, channels, self.filters],
+            kh * kw * channels,
+            kh * kw * self.filters,
+            rng,
+        );
+        self.params = vec![Param::new("kernel", kernel, self.l2)];
+        if self.use_bias {
+            self.params.push(Param::new("bias", ArrayD::zeros(IxDyn(&[self.filters])), None));
+        }
+        self.cache = None;
+        Ok(vec![oh, ow, self.filters])
+    }
+
+    fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let shape = self.built()?;
+        check_batch_shape("Conv2D", input, &shape.input)?;
+        let [_, _, channels] = shape.input;
+        let [hp, wp] = shape.padded();
+        let [oh, ow] = shape.output;
+        let [kh, kw] = self.kernel_size;
+        let (batch, filters) = (input.shape()[0], self.filters);
+
+        // NHWC -> padded NCHW.
+        let mut padded = vec![T::zero(); batch * channels * hp * wp];
+        let input4 = input
+            .view()
+            .into_dimensionality::<Ix4>()
+            .map_err(|_| CnnError::shape("input of Conv2D", "rank 4", input.shape()))?;
+        for ((n, y, x, c), &value) in input4.indexed_iter() {
+            padded[((n * channels + c) * hp + y + shape.pads[0].0) * wp + x + shape.pads[1].0] = value;
+        }
+        // HWIO -> OIHW.
+        let kernel = &self.params[0].value;
+        let mut kernel_oihw = vec![T::zero(); filters * channels * kh * kw];
+        let kernel4 = kernel
+            .view()
+            .into_dimensionality::<Ix4>()
+            .map_err(|_| CnnError::shape("Conv2D kernel", "rank 4", kernel.shape()))?;
+        for ((i, j, c, o), &value) in kernel4.indexed_iter() {
+            kernel_oihw[((o * channels + c) * kh + i) * kw + j] = value;
+        }
+
+        let geometry = Geometry::new(
+            batch,
+            channels,
+            filters,
+            1,
+            [axis(0, hp, kh, self.strides[0], 1)?, axis(1, wp, kw, self.strides[1], 1)?],
+        )
+        .map_err(CnnError::conv("Conv2D"))?;
+        let out_nchw = self.solve(geometry, &padded, &kernel_oihw)?;
+
+        let mut output = ArrayD::from_shape_fn(IxDyn(&[batch, oh, ow, filters]), |index| {
+            out_nchw[((index[0] * filters + index[3]) * oh + index[1]) * ow + index[2]]
+        });
+        if let Some(bias) = self.params.get(1) {
+            for mut pixel in output.lanes_mut(Axis(3)) {
+                pixel.zip_mut_with(&bias.value, |o, &b| *o = *o + b);
+            }
+        }
+        self.activation.apply(&mut output);
+        self.cache = training.then(|| Cache { batch, padded, kernel_oihw, output: output.clone() });
+        Ok(output)
+    }
+
+    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let shape = self.built()?;
+        let cache = cached("Conv2D", &self.cache)?;
+        if grad_output.shape() != cache.output.shape() {
+            return Err(CnnError::shape(
+                "gradient of Conv2D",
+                format!("{:?}", cache.output.shape()),
+                grad_output.shape(),
+            ));
+        }
+        let [height, width, channels] = shape.input;
+        let [hp, wp] = shape.padded();
+        let [oh, ow] = shape.output;
+        let [kh, kw] = self.kernel_size;
+        let [sh, sw] = self.strides;
+        let (batch, filters) = (cache.batch, self.filters);
+
+        let mut grad = grad_output.clone();
+        self.activation.backward_in_place(&cache.output, &mut grad);
+        let bias_grad = grad.sum_axis(Axis(0)).sum_axis(Axis(0)).sum_axis(Axis(0));
+        // The output gradient as [batch, filters, oh, ow].
+        let grad_nchw = |n: usize, o: usize, y: usize, x: usize| grad[[n, y, x, o]];
+
+        // Kernel gradient: input as [channels, batch, hp, wp] correlated with the output
+        // gradient as a [filters, batch, oh, ow] kernel dilated by the stride.
+        let mut input_cnhw = vec![T::zero(); cache.padded.len()];
+        for n in 0..batch {
+            for c in 0..channels {
+                let plane = hp * wp;
+                input_cnhw[(c * batch + n) * plane..][..plane]
+                    .copy_from_slice(&cache.padded[(n * channels + c) * plane..][..plane]);
+            }
+        }
+        let mut grad_kernel = vec![T::zero(); filters * batch * oh * ow];
+        for o in 0..filters {
+            for n in 0..batch {
+                for y in 0..oh {
+                    for x in 0..ow {
+                        grad_kernel[((o * batch + n) * oh + y) * ow + x] = grad_nchw(n, o, y, x);
+                    }
+                }
+            }
+        }
+        let weight_geometry =
+            Geometry::new(channels, batch, filters, 1, [axis(0, hp, oh, 1, sh)?, axis(1, wp, ow, 1, sw)?])
+                .map_err(CnnError::conv("Conv2D"))?;
+        let [rh, rw] = [weight_geometry.axes[0].output, weight_geometry.axes[1].output];
+        let weight_result = self.solve(weight_geometry, &input_cnhw, &grad_kernel)?;
+        let kernel_grad = ArrayD::from_shape_fn(IxDyn(&[kh, kw, channels, filters]), |index| {
+            weight_result[((index[2] * filters + index[3]) * rh + index[0]) * rw + index[1]]
+        });
+
+        // Input gradient: the output gradient spread out by the stride, padded by k - 1, and
+        // correlated with the rotated kernel whose channel axes are swapped.
+        let (dh, dw) = (hp + kh - 1, wp + kw - 1);
+        let mut spread = vec![T::zero(); batch * filters * dh * dw];
+        for n in 0..batch {
+            for o in 0..filters {
+                for y in 0..oh {
+                    for x in 0..ow {
+                        spread[((n * filters + o) * dh + kh - 1 + y * sh) * dw + kw - 1 + x * sw] =
+                            grad_nchw(n, o, y, x);
+                    }
+                }
+            }
+        }
+        let mut rotated = vec![T::zero(); channels * filters * kh * kw];
+        for c in 0..channels {
+            for o in 0..filters {
+                for p in 0..kh {
+                    for q in 0..kw {
+                        rotated[((c * filters + o) * kh + p) * kw + q] =
+                            cache.kernel_oihw[((o * channels + c) * kh + kh - 1 - p) * kw + kw - 1 - q];
+                    }
+                }
+            }
+        }
+        let input_geometry =
+            Geometry::new(batch, filters, channels, 1, [axis(0, dh, kh, 1, 1)?, axis(1, dw, kw, 1, 1)?])
+                .map_err(CnnError::conv("Conv2D"))?;
+        let grad_padded = self.solve(input_geometry, &spread, &rotated)?;
+        let (top, left) = (shape.pads[0].0, shape.pads[1].0);
+        let grad_input = ArrayD::from_shape_fn(IxDyn(&[batch, height, width, channels]), |index| {
+            grad_padded[((index[0] * channels + index[3]) * hp + index[1] + top) * wp + index[2] + left]
+        });
+
+        self.params[0].grad = kernel_grad;
+        if let Some(bias) = self.params.get_mut(1) {
+            bias.grad = bias_grad;
+        }
+        Ok(grad_input)
+    }
+
+    fn params(&self) -> Vec<&Param<T>> {
+        self.params.iter().collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        self.params.iter_mut().collect()
+    }
+}

@@ -1,0 +1,190 @@
+//! Layers, one per file, and the trait they share.
+//!
+//! Tensors are `ndarray::ArrayD` with the batch on the first axis; images are
+//! `[batch, height, width, channels]` (NHWC), as Keras and the material have them.
+
+mod activation;
+mod conv2d;
+mod dense;
+mod dropout;
+mod flatten;
+mod pooling;
+
+pub use activation::{Activation, ActivationLayer};
+pub use conv2d::Conv2D;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use pooling::{AveragePooling2D, MaxPooling2D};
+
+use ndarray::ArrayD;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::CnnError;
+use crate::float::Float;
+
+/// A trainable tensor of a layer, its gradient from the last backward pass, and its L2 factor.
+#[derive(Clone, Debug)]
+pub struct Param<T> {
+    /// `kernel` or `bias`, as Keras names them.
+    pub name: &'static str,
+    /// The current value.
+    pub value: ArrayD<T>,
+    /// The gradient of the loss (without regularisation) from the last backward pass.
+    pub grad: ArrayD<T>,
+    /// Keras's `regularizers.L2(l2)`: adds `l2 * sum(value^2)` to the loss.
+    pub l2: Option<f64>,
+}
+
+impl<T: Float> Param<T> {
+    pub(crate) fn new(name: &'static str, value: ArrayD<T>, l2: Option<f64>) -> Self {
+        let grad = ArrayD::zeros(value.raw_dim());
+        Param { name, value, grad, l2 }
+    }
+
+    /// `l2 * sum(value^2)`, or 0 without a regulariser.
+    pub fn regularization_loss(&self) -> f64 {
+        self.l2.map_or(0.0, |l2| l2 * self.value.iter().map(|v| v.to_f64_lossy().powi(2)).sum::<f64>())
+    }
+}
+
+/// Zero, or same padding, as Keras spells them for Conv2D and the pooling layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// No padding: windows lie inside the input (`"valid"`).
+    #[default]
+    Valid,
+    /// Output size `ceil(input / stride)`, the extra padding row/column after (`"same"`).
+    Same,
+}
+
+/// The output length and the padding before and after along one axis of a sliding window
+/// (Conv2D or pooling): the one place the layers compute it, following TensorFlow.
+///
+/// # Errors
+/// [`CnnError::InvalidParameter`] for a zero window or stride, and [`CnnError::Shape`] when a
+/// valid window does not fit in the input.
+///
+/// # Examples
+/// ```
+/// use cnn::layers::{window_axis, Padding};
+/// assert_eq!(window_axis("input", 8, 3, 1, Padding::Valid)?, (6, 0, 0));
+/// assert_eq!(window_axis("input", 8, 3, 1, Padding::Same)?, (8, 1, 1));
+/// assert_eq!(window_axis("input", 15, 2, 2, Padding::Same)?, (8, 0, 1));
+/// # Ok::<(), cnn::CnnError>(())
+/// ```
+pub fn window_axis(
+    what: &str,
+    input: usize,
+    window: usize,
+    stride: usize,
+    padding: Padding,
+) -> Result<(usize, usize, usize), CnnError> {
+    if window == 0 {
+        return Err(CnnError::InvalidParameter {
+            name: "kernel_size",
+            value: "0".into(),
+            reason: "must be >= 1",
+        });
+    }
+    if stride == 0 {
+        return Err(CnnError::InvalidParameter {
+            name: "strides",
+            value: "0".into(),
+            reason: "must be >= 1",
+        });
+    }
+    match padding {
+        Padding::Valid => {
+            if window > input {
+                return Err(CnnError::shape(
+                    what,
+                    format!("at least {window} along a window axis"),
+                    &[input],
+                ));
+            }
+            Ok(((input - window) / stride + 1, 0, 0))
+        }
+        Padding::Same => {
+            let output = input.div_ceil(stride);
+            let total = ((output - 1) * stride + window).saturating_sub(input);
+            Ok((output, total / 2, total - total / 2))
+        }
+    }
+}
+
+/// One layer of a [`Sequential`](crate::Sequential) model.
+///
+/// A layer is built once for an input shape (without the batch axis), then runs forward on a
+/// batch, caching what its backward pass needs; `backward` takes the gradient of the loss with
+/// respect to the layer's output and returns it with respect to the input, leaving the
+/// gradients of its parameters in [`Param::grad`].
+pub trait Layer<T: Float>: Send {
+    /// The Keras class name (`Conv2D`, `Dense`, ...).
+    fn kind(&self) -> &'static str;
+
+    /// Creates the parameters for inputs of shape `input_shape` (no batch axis) and returns the
+    /// output shape.
+    ///
+    /// # Errors
+    /// [`CnnError::Shape`] if the layer cannot take that shape.
+    fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError>;
+
+    /// Computes the layer on a batch (`training` enables dropout and caching for backward).
+    ///
+    /// # Errors
+    /// [`CnnError::Shape`] for a batch of the wrong shape, [`CnnError::Conv`] if the backend
+    /// refuses.
+    fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError>;
+
+    /// The gradient with respect to the input of the last training forward pass.
+    ///
+    /// # Errors
+    /// [`CnnError::Shape`] if `grad_output` does not match that pass's output.
+    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError>;
+
+    /// The trainable parameters, in a fixed order.
+    fn params(&self) -> Vec<&Param<T>> {
+        Vec::new()
+    }
+
+    /// The trainable parameters, mutably, in the order of [`params`](Layer::params).
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        Vec::new()
+    }
+}
+
+/// Fails with [`CnnError::Shape`] unless `tensor` is `[batch, expected...]`.
+pub(crate) fn check_batch_shape<T>(
+    layer: &str,
+    tensor: &ArrayD<T>,
+    expected: &[usize],
+) -> Result<(), CnnError> {
+    let shape = tensor.shape();
+    if shape.len() != expected.len() + 1 || &shape[1..] != expected || shape[0] == 0 {
+        return Err(CnnError::shape(
+            format!("input of {layer}"),
+            format!("[batch >= 1, {expected:?}]"),
+            shape,
+        ));
+    }
+    Ok(())
+}
+
+/// The shape of the output of the last forward pass, or an error if there was none.
+pub(crate) fn cached<'a, X>(layer: &str, cache: &'a Option<X>) -> Result<&'a X, CnnError> {
+    cache.as_ref().ok_or_else(|| CnnError::shape(format!("backward of {layer}"), "a forward pass first", &[]))
+}
+
+/// Glorot (Xavier) uniform initialisation: `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`.
+pub(crate) fn glorot_uniform<T: Float>(
+    shape: &[usize],
+    fan_in: usize,
+    fan_out: usize,
+    rng: &mut ChaCha8Rng,
+) -> ArrayD<T> {
+    use rand::Rng;
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    let (low, high) = (T::of(-limit), T::of(limit));
+    ArrayD::from_shape_simple_fn(shape, || rng.random_range(low..high))
+}
