@@ -45,7 +45,7 @@ fn ensure_state<T: Float>(state: &mut Vec<ArrayD<T>>, params: &[&mut Param<T>]) 
 /// # Examples
 /// ```
 /// use cnn::Sgd;
-/// let optimizer = Sgd::new(0.1).momentum(0.9).nesterov(true);
+/// let optimizer = Sgd::<f32>::new(0.1).momentum(0.9).nesterov(true);
 /// # let _ = optimizer;
 /// ```
 #[derive(Clone, Debug)]

@@ -1,10 +1,14 @@
 //! Keras's `Conv2D`, forward and backward through any conv-core backend.
 
 use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
-use ndarray::{ArrayD, Axis, Ix4, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Activation, Layer, Padding, Param, cached, check_batch_shape, glorot_uniform, window_axis};
+use super::layout::{nchw_window_to_nhwc, nhwc_to_padded_nchw, swap_leading_axes};
+use super::{
+    Activation, Layer, Padding, Param, cached, check_batch_shape, contiguous, glorot_uniform, tensor,
+    window_axis,
+};
 use crate::error::CnnError;
 use crate::float::Float;
 
@@ -225,31 +229,24 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let shape = self.built()?;
         check_batch_shape("Conv2D", input, &shape.input)?;
-        let [_, _, channels] = shape.input;
+        let [height, width, channels] = shape.input;
         let [hp, wp] = shape.padded();
         let [oh, ow] = shape.output;
         let [kh, kw] = self.kernel_size;
         let (batch, filters) = (input.shape()[0], self.filters);
 
-        // NHWC -> padded NCHW.
-        let mut padded = vec![T::zero(); batch * channels * hp * wp];
-        let input4 = input
-            .view()
-            .into_dimensionality::<Ix4>()
-            .map_err(|_| CnnError::shape("input of Conv2D", "rank 4", input.shape()))?;
-        for ((n, y, x, c), &value) in input4.indexed_iter() {
-            padded[((n * channels + c) * hp + y + shape.pads[0].0) * wp + x + shape.pads[1].0] = value;
-        }
-        // HWIO -> OIHW.
-        let kernel = &self.params[0].value;
-        let mut kernel_oihw = vec![T::zero(); filters * channels * kh * kw];
-        let kernel4 = kernel
-            .view()
-            .into_dimensionality::<Ix4>()
-            .map_err(|_| CnnError::shape("Conv2D kernel", "rank 4", kernel.shape()))?;
-        for ((i, j, c, o), &value) in kernel4.indexed_iter() {
-            kernel_oihw[((o * channels + c) * kh + i) * kw + j] = value;
-        }
+        let input = input.as_standard_layout();
+        let padded = nhwc_to_padded_nchw(
+            contiguous(&input)?,
+            [batch, height, width, channels],
+            (shape.pads[0].0, shape.pads[1].0),
+            [hp, wp],
+        );
+        // Keras's [kh, kw, C, F] is conv-core's [F, C, kh, kw] with the axes reordered.
+        let kernel_hwio = contiguous(&self.params[0].value)?;
+        let kernel_oihw =
+            nchw_window_to_nhwc(kernel_hwio, [kh * kw, channels, filters, 1], (0, 0), [filters, 1]);
+        let kernel_oihw = swap_leading_axes(&kernel_oihw, kh * kw, filters * channels, 1);
 
         let geometry = Geometry::new(
             batch,
@@ -261,14 +258,14 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         .map_err(CnnError::conv("Conv2D"))?;
         let out_nchw = self.solve(geometry, &padded, &kernel_oihw)?;
 
-        let mut output = ArrayD::from_shape_fn(IxDyn(&[batch, oh, ow, filters]), |index| {
-            out_nchw[((index[0] * filters + index[3]) * oh + index[1]) * ow + index[2]]
-        });
+        let mut values = nchw_window_to_nhwc(&out_nchw, [batch, filters, oh, ow], (0, 0), [oh, ow]);
         if let Some(bias) = self.params.get(1) {
-            for mut pixel in output.lanes_mut(Axis(3)) {
-                pixel.zip_mut_with(&bias.value, |o, &b| *o = *o + b);
+            let bias = contiguous(&bias.value)?;
+            for pixel in values.chunks_exact_mut(filters) {
+                pixel.iter_mut().zip(bias).for_each(|(v, &b)| *v = *v + b);
             }
         }
+        let mut output = tensor(&[batch, oh, ow, filters], values)?;
         self.activation.apply(&mut output);
         self.cache = training.then(|| Cache { batch, padded, kernel_oihw, output: output.clone() });
         Ok(output)
@@ -291,80 +288,65 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         let [sh, sw] = self.strides;
         let (batch, filters) = (cache.batch, self.filters);
 
-        let mut grad = grad_output.clone();
+        let mut grad = grad_output.as_standard_layout().into_owned();
         self.activation.backward_in_place(&cache.output, &mut grad);
-        let bias_grad = grad.sum_axis(Axis(0)).sum_axis(Axis(0)).sum_axis(Axis(0));
+        let grad = contiguous(&grad)?;
+        let mut bias_grad = vec![T::zero(); filters];
+        for pixel in grad.chunks_exact(filters) {
+            bias_grad.iter_mut().zip(pixel).for_each(|(b, &g)| *b = *b + g);
+        }
         // The output gradient as [batch, filters, oh, ow].
-        let grad_nchw = |n: usize, o: usize, y: usize, x: usize| grad[[n, y, x, o]];
+        let grad_nchw = nhwc_to_padded_nchw(grad, [batch, oh, ow, filters], (0, 0), [oh, ow]);
 
-        // Kernel gradient: input as [channels, batch, hp, wp] correlated with the output
+        // Kernel gradient: the input as [channels, batch, hp, wp] correlated with the output
         // gradient as a [filters, batch, oh, ow] kernel dilated by the stride.
-        let mut input_cnhw = vec![T::zero(); cache.padded.len()];
-        for n in 0..batch {
-            for c in 0..channels {
-                let plane = hp * wp;
-                input_cnhw[(c * batch + n) * plane..][..plane]
-                    .copy_from_slice(&cache.padded[(n * channels + c) * plane..][..plane]);
-            }
-        }
-        let mut grad_kernel = vec![T::zero(); filters * batch * oh * ow];
-        for o in 0..filters {
-            for n in 0..batch {
-                for y in 0..oh {
-                    for x in 0..ow {
-                        grad_kernel[((o * batch + n) * oh + y) * ow + x] = grad_nchw(n, o, y, x);
-                    }
-                }
-            }
-        }
+        let input_cnhw = swap_leading_axes(&cache.padded, batch, channels, hp * wp);
+        let grad_kernel = swap_leading_axes(&grad_nchw, batch, filters, oh * ow);
         let weight_geometry =
             Geometry::new(channels, batch, filters, 1, [axis(0, hp, oh, 1, sh)?, axis(1, wp, ow, 1, sw)?])
                 .map_err(CnnError::conv("Conv2D"))?;
         let [rh, rw] = [weight_geometry.axes[0].output, weight_geometry.axes[1].output];
+        // [channels, filters, rh, rw] -> its [kh, kw] corner as [kh, kw, channels, filters].
         let weight_result = self.solve(weight_geometry, &input_cnhw, &grad_kernel)?;
-        let kernel_grad = ArrayD::from_shape_fn(IxDyn(&[kh, kw, channels, filters]), |index| {
-            weight_result[((index[2] * filters + index[3]) * rh + index[0]) * rw + index[1]]
-        });
+        let kernel_grad =
+            nchw_window_to_nhwc(&weight_result, [1, channels * filters, rh, rw], (0, 0), [kh, kw]);
 
         // Input gradient: the output gradient spread out by the stride, padded by k - 1, and
         // correlated with the rotated kernel whose channel axes are swapped.
         let (dh, dw) = (hp + kh - 1, wp + kw - 1);
         let mut spread = vec![T::zero(); batch * filters * dh * dw];
-        for n in 0..batch {
-            for o in 0..filters {
-                for y in 0..oh {
-                    for x in 0..ow {
-                        spread[((n * filters + o) * dh + kh - 1 + y * sh) * dw + kw - 1 + x * sw] =
-                            grad_nchw(n, o, y, x);
-                    }
+        for (plane, source) in spread.chunks_exact_mut(dh * dw).zip(grad_nchw.chunks_exact(oh * ow)) {
+            for (y, row) in source.chunks_exact(ow).enumerate() {
+                let target = &mut plane[(kh - 1 + y * sh) * dw + kw - 1..];
+                for (x, &value) in row.iter().enumerate() {
+                    target[x * sw] = value;
                 }
             }
         }
         let mut rotated = vec![T::zero(); channels * filters * kh * kw];
         for c in 0..channels {
             for o in 0..filters {
-                for p in 0..kh {
-                    for q in 0..kw {
-                        rotated[((c * filters + o) * kh + p) * kw + q] =
-                            cache.kernel_oihw[((o * channels + c) * kh + kh - 1 - p) * kw + kw - 1 - q];
-                    }
-                }
+                let source = &cache.kernel_oihw[(o * channels + c) * kh * kw..][..kh * kw];
+                let target = &mut rotated[(c * filters + o) * kh * kw..][..kh * kw];
+                target.iter_mut().zip(source.iter().rev()).for_each(|(t, &s)| *t = s);
             }
         }
         let input_geometry =
             Geometry::new(batch, filters, channels, 1, [axis(0, dh, kh, 1, 1)?, axis(1, dw, kw, 1, 1)?])
                 .map_err(CnnError::conv("Conv2D"))?;
         let grad_padded = self.solve(input_geometry, &spread, &rotated)?;
-        let (top, left) = (shape.pads[0].0, shape.pads[1].0);
-        let grad_input = ArrayD::from_shape_fn(IxDyn(&[batch, height, width, channels]), |index| {
-            grad_padded[((index[0] * channels + index[3]) * hp + index[1] + top) * wp + index[2] + left]
-        });
+        let grad_input = nchw_window_to_nhwc(
+            &grad_padded,
+            [batch, channels, hp, wp],
+            (shape.pads[0].0, shape.pads[1].0),
+            [height, width],
+        );
 
-        self.params[0].grad = kernel_grad;
+        self.params[0].grad = tensor(&[kh, kw, channels, filters], kernel_grad)?;
         if let Some(bias) = self.params.get_mut(1) {
-            bias.grad = bias_grad;
+            bias.grad = tensor(&[filters], bias_grad)?;
         }
-        Ok(grad_input)
+        tensor(&[batch, height, width, channels], grad_input)
     }
 
     fn params(&self) -> Vec<&Param<T>> {

@@ -16,7 +16,7 @@ use crate::float::Float;
 /// # Examples
 /// ```
 /// use cnn::layers::{Activation, Dense};
-/// let layer = Dense::new(10).activation(Activation::Softmax).kernel_regularizer_l2(1e-3);
+/// let layer = Dense::<f32>::new(10).activation(Activation::Softmax).kernel_regularizer_l2(1e-3);
 /// # let _ = layer;
 /// ```
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod layout;
 mod pooling;
 
 pub use activation::{Activation, ActivationLayer};
@@ -169,6 +170,20 @@ pub(crate) fn check_batch_shape<T>(
         ));
     }
     Ok(())
+}
+
+/// The elements of a standard-layout tensor as a slice.
+pub(crate) fn contiguous<S: ndarray::Data>(
+    tensor: &ndarray::ArrayBase<S, ndarray::IxDyn>,
+) -> Result<&[S::Elem], CnnError> {
+    tensor.as_slice().ok_or_else(|| CnnError::shape("tensor", "standard (row-major) layout", tensor.shape()))
+}
+
+/// A row-major tensor of `shape` holding `values`.
+pub(crate) fn tensor<T>(shape: &[usize], values: Vec<T>) -> Result<ArrayD<T>, CnnError> {
+    let len = values.len();
+    ArrayD::from_shape_vec(ndarray::IxDyn(shape), values)
+        .map_err(|_| CnnError::shape(format!("{len} values"), format!("{shape:?}"), &[len]))
 }
 
 /// The shape of the output of the last forward pass, or an error if there was none.

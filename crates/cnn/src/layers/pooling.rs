@@ -2,10 +2,10 @@
 
 use std::ops::Range;
 
-use ndarray::{ArrayD, Ix4, IxDyn};
+use ndarray::ArrayD;
 use rand_chacha::ChaCha8Rng;
 
-use super::{Layer, Padding, cached, check_batch_shape, window_axis};
+use super::{Layer, Padding, cached, check_batch_shape, contiguous, tensor, window_axis};
 use crate::error::CnnError;
 use crate::float::Float;
 
@@ -56,13 +56,6 @@ impl PoolShape {
     fn output_shape(&self, batch: usize) -> [usize; 4] {
         [batch, self.output[0], self.output[1], self.input[2]]
     }
-}
-
-fn as_4d<'a, T>(kind: &str, tensor: &'a ArrayD<T>) -> Result<ndarray::ArrayView4<'a, T>, CnnError> {
-    tensor
-        .view()
-        .into_dimensionality::<Ix4>()
-        .map_err(|_| CnnError::shape(format!("tensor of {kind}"), "rank 4", tensor.shape()))
 }
 
 /// Max pooling over `pool_size` windows (Keras's `MaxPooling2D`); strides default to the pool
@@ -119,28 +112,40 @@ impl<T: Float> Layer<T> for MaxPooling2D {
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
         check_batch_shape("MaxPooling2D", input, &shape.input)?;
-        let x = as_4d("MaxPooling2D", input)?;
-        let out_shape = shape.output_shape(input.shape()[0]);
+        let batch = input.shape()[0];
+        let input = input.as_standard_layout();
+        let x = contiguous(&input)?;
         let [h, w, c] = shape.input;
-        let mut winners = Vec::with_capacity(out_shape.iter().product());
-        let output = ArrayD::from_shape_fn(IxDyn(&out_shape), |i| {
-            let (rows, cols) = shape.window(self.pool, i[1], i[2]);
-            let mut best = (T::neg_infinity(), usize::MAX);
-            for y in rows {
-                for xx in cols.clone() {
-                    let value = x[[i[0], y, xx, i[3]]];
-                    // NaN wins, so that it propagates as in TensorFlow.
-                    if value > best.0 || value.is_nan() && !best.0.is_nan() || best.1 == usize::MAX {
-                        best = (value, ((i[0] * h + y) * w + xx) * c + i[3]);
+        let [oh, ow] = shape.output;
+        let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
+        let mut winners = vec![usize::MAX; output.len()];
+        for n in 0..batch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (rows, cols) = shape.window(self.pool, oy, ox);
+                    let at = ((n * oh + oy) * ow + ox) * c;
+                    let (best, won) = (&mut output[at..at + c], &mut winners[at..at + c]);
+                    for y in rows {
+                        for xx in cols.clone() {
+                            let base = ((n * h + y) * w + xx) * c;
+                            for ch in 0..c {
+                                let value = x[base + ch];
+                                // NaN wins, so that it propagates as in TensorFlow.
+                                if won[ch] == usize::MAX
+                                    || value > best[ch]
+                                    || value.is_nan() && !best[ch].is_nan()
+                                {
+                                    best[ch] = value;
+                                    won[ch] = base + ch;
+                                }
+                            }
+                        }
                     }
                 }
             }
-            winners.push(best.1);
-            best.0
-        });
-        let input_shape = [input.shape()[0], h, w, c];
-        self.winners = training.then_some((winners, input_shape));
-        Ok(output)
+        }
+        self.winners = training.then_some((winners, [batch, h, w, c]));
+        tensor(&shape.output_shape(batch), output)
     }
 
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
@@ -156,8 +161,7 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         for (&winner, &g) in winners.iter().zip(grad_output.iter()) {
             grad[winner] = grad[winner] + g;
         }
-        ArrayD::from_shape_vec(IxDyn(input_shape), grad)
-            .map_err(|_| CnnError::shape("gradient of MaxPooling2D", "the input shape", input_shape))
+        tensor(input_shape, grad)
     }
 }
 
@@ -214,20 +218,30 @@ impl<T: Float> Layer<T> for AveragePooling2D {
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let shape = self.shape.ok_or_else(|| CnnError::shape("AveragePooling2D", "a built layer", &[]))?;
         check_batch_shape("AveragePooling2D", input, &shape.input)?;
-        let x = as_4d("AveragePooling2D", input)?;
-        let output = ArrayD::from_shape_fn(IxDyn(&shape.output_shape(input.shape()[0])), |i| {
-            let (rows, cols) = shape.window(self.pool, i[1], i[2]);
-            let count = T::of((rows.len() * cols.len()) as f64);
-            let mut sum = T::zero();
-            for y in rows {
-                for xx in cols.clone() {
-                    sum = sum + x[[i[0], y, xx, i[3]]];
+        let batch = input.shape()[0];
+        let input = input.as_standard_layout();
+        let x = contiguous(&input)?;
+        let [h, w, c] = shape.input;
+        let [oh, ow] = shape.output;
+        let mut output = vec![T::zero(); batch * oh * ow * c];
+        for n in 0..batch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (rows, cols) = shape.window(self.pool, oy, ox);
+                    let count = T::of((rows.len() * cols.len()) as f64);
+                    let sum = &mut output[((n * oh + oy) * ow + ox) * c..][..c];
+                    for y in rows {
+                        for xx in cols.clone() {
+                            let pixel = &x[((n * h + y) * w + xx) * c..][..c];
+                            sum.iter_mut().zip(pixel).for_each(|(s, &v)| *s = *s + v);
+                        }
+                    }
+                    sum.iter_mut().for_each(|s| *s = *s / count);
                 }
             }
-            sum / count
-        });
-        self.batch = training.then_some(input.shape()[0]);
-        Ok(output)
+        }
+        self.batch = training.then_some(batch);
+        tensor(&shape.output_shape(batch), output)
     }
 
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
@@ -242,16 +256,25 @@ impl<T: Float> Layer<T> for AveragePooling2D {
             ));
         }
         let [h, w, c] = shape.input;
-        let mut grad = ArrayD::zeros(IxDyn(&[batch, h, w, c]));
-        for (i, &g) in as_4d("AveragePooling2D", grad_output)?.indexed_iter() {
-            let (rows, cols) = shape.window(self.pool, i.1, i.2);
-            let share = g / T::of((rows.len() * cols.len()) as f64);
-            for y in rows {
-                for xx in cols.clone() {
-                    grad[[i.0, y, xx, i.3]] = grad[[i.0, y, xx, i.3]] + share;
+        let [oh, ow] = shape.output;
+        let grad_output = grad_output.as_standard_layout();
+        let g = contiguous(&grad_output)?;
+        let mut grad = vec![T::zero(); batch * h * w * c];
+        for n in 0..batch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (rows, cols) = shape.window(self.pool, oy, ox);
+                    let count = T::of((rows.len() * cols.len()) as f64);
+                    let share = &g[((n * oh + oy) * ow + ox) * c..][..c];
+                    for y in rows {
+                        for xx in cols.clone() {
+                            let pixel = &mut grad[((n * h + y) * w + xx) * c..][..c];
+                            pixel.iter_mut().zip(share).for_each(|(p, &s)| *p = *p + s / count);
+                        }
+                    }
                 }
             }
         }
-        Ok(grad)
+        tensor(&[batch, h, w, c], grad)
     }
 }

@@ -1,0 +1,158 @@
+//! Times training of the digits model and the CIFAR-10 model (on CIFAR-sized random data) and,
+//! with `--run-keras`, the same models in Keras in the same run, printing the ratios.
+//!
+//! ```text
+//! pip install -r crates/cnn/peers/requirements.txt
+//! cargo run --release -p cnn --example train_vs_keras -- --run-keras
+//! ```
+
+use std::error::Error;
+use std::process::Command;
+use std::sync::Arc;
+
+use clap::Parser;
+use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
+use cnn::{Adam, FitConfig, Loss, Sequential, Sgd, data};
+use conv_core::{Auto, ConvBackend};
+use ndarray::{ArrayD, IxDyn};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Parser, Debug)]
+#[command(about = "Training speed of the example models, against Keras")]
+struct Args {
+    /// Digits epochs (the first is warm-up and not counted).
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Random CIFAR-sized training images.
+    #[arg(long, default_value_t = 4000)]
+    cifar_images: usize,
+    /// CIFAR epochs (the first is warm-up and not counted).
+    #[arg(long, default_value_t = 3)]
+    cifar_epochs: usize,
+    /// The conv backend: `auto` or a registered name.
+    #[arg(long, default_value = "auto")]
+    backend: String,
+    /// Also run `crates/cnn/peers/keras_models.py` (needs TensorFlow) and print ratios.
+    #[arg(long)]
+    run_keras: bool,
+    /// The Python interpreter for --run-keras.
+    #[arg(long, default_value = "python3")]
+    python: String,
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    let backend: Arc<dyn ConvBackend<f32>> = if args.backend == "auto" {
+        Arc::new(Auto::new())
+    } else {
+        conv_core::registry::backend(&args.backend)?
+    };
+
+    let digits = data::load_digits::<f32>()?;
+    let (train, test) = digits.train_test_split(0.2, 0)?;
+    let mut model = Sequential::<f32>::new(&[8, 8, 1], 0);
+    model.add(
+        Conv2D::new(10, (3, 3))
+            .activation(Activation::Relu)
+            .kernel_regularizer_l2(1e-5)
+            .with_backend(backend.clone()),
+    )?;
+    model.add(MaxPooling2D::new((2, 2)))?;
+    model.add(Flatten::new())?;
+    model.add(Dense::new(50).activation(Activation::Relu).kernel_regularizer_l2(1e-5))?;
+    model.add(Dense::new(10).activation(Activation::Softmax).kernel_regularizer_l2(1e-5))?;
+    model.compile(Sgd::new(1e-2), Loss::CategoricalCrossentropy)?;
+    let history = model.fit(
+        &train.images,
+        &data::one_hot(&train.labels, 10)?,
+        &FitConfig::new(args.epochs).batch_size(100).verbose(false),
+    )?;
+    let digits_epoch = median(&history.epoch_seconds[1.min(history.epoch_seconds.len())..]);
+    let (_, digits_accuracy) = model.evaluate(&test.images, &data::one_hot(&test.labels, 10)?, 100)?;
+    println!(
+        "digits: {:.2} ms per epoch (1437 images, batch 100), test accuracy {digits_accuracy:.4} after {} epochs",
+        digits_epoch * 1e3,
+        args.epochs
+    );
+
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let images = ArrayD::from_shape_simple_fn(IxDyn(&[args.cifar_images, 32, 32, 3]), || {
+        rng.random_range(0.0f32..1.0)
+    });
+    let labels = ArrayD::from_shape_simple_fn(IxDyn(&[args.cifar_images]), || rng.random_range(0..10) as f32);
+    let mut cifar = Sequential::<f32>::new(&[32, 32, 3], 0);
+    cifar.add(Conv2D::new(32, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
+    cifar.add(MaxPooling2D::new((2, 2)))?;
+    cifar.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
+    cifar.add(MaxPooling2D::new((2, 2)))?;
+    cifar.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend))?;
+    cifar.add(Flatten::new())?;
+    cifar.add(Dense::new(64).activation(Activation::Relu))?;
+    cifar.add(Dense::new(10))?;
+    cifar.compile(Adam::default(), Loss::SparseCategoricalCrossentropy { from_logits: true })?;
+    let history =
+        cifar.fit(&images, &labels, &FitConfig::new(args.cifar_epochs).batch_size(32).verbose(false))?;
+    let cifar_train =
+        args.cifar_images as f64 / median(&history.epoch_seconds[1.min(history.epoch_seconds.len())..]);
+    let started = std::time::Instant::now();
+    cifar.predict(&images, 32)?;
+    let cifar_predict = args.cifar_images as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "cifar model: training {cifar_train:.0} images/s, inference {cifar_predict:.0} images/s (batch 32)"
+    );
+
+    if args.run_keras {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/keras_models.py");
+        let output = Command::new(&args.python)
+            .args([
+                script,
+                "--epochs",
+                &args.epochs.to_string(),
+                "--cifar-images",
+                &args.cifar_images.to_string(),
+            ])
+            .args(["--cifar-epochs", &args.cifar_epochs.to_string()])
+            .output()?;
+        if !output.status.success() {
+            return Err(format!("{script} failed:\n{}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let json = text.lines().last().unwrap_or_default();
+        let field = |name: &str| -> f64 {
+            json.split(&format!("\"{name}\": "))
+                .nth(1)
+                .and_then(|rest| rest.split([',', '}']).next())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let (keras_epoch, keras_train, keras_predict) = (
+            field("digits_epoch_seconds"),
+            field("cifar_train_images_per_second"),
+            field("cifar_predict_images_per_second"),
+        );
+        println!("keras: {json}");
+        println!("| measure | convkit | Keras | ratio |\n|---|---|---|---|");
+        println!(
+            "| digits epoch (ms) | {:.2} | {:.2} | Keras / ours = {:.1}x |",
+            digits_epoch * 1e3,
+            keras_epoch * 1e3,
+            keras_epoch / digits_epoch
+        );
+        println!(
+            "| CIFAR training (images/s) | {cifar_train:.0} | {keras_train:.0} | ours / Keras = {:.2}x |",
+            cifar_train / keras_train
+        );
+        println!(
+            "| CIFAR inference (images/s) | {cifar_predict:.0} | {keras_predict:.0} | ours / Keras = {:.2}x |",
+            cifar_predict / keras_predict
+        );
+    }
+    Ok(())
+}
