@@ -336,9 +336,11 @@ impl<T: Float> Sequential<T> {
     /// forward pass), adds the L2 terms and lets the optimizer update every parameter.
     fn backward_and_step(&mut self, grad: ArrayD<T>) -> Result<(), CnnError> {
         let mut grad = grad;
-        for entry in self.layers.iter_mut().rev() {
+        let (first, rest) = self.layers.split_first_mut().ok_or(CnnError::NoLayers)?;
+        for entry in rest.iter_mut().rev() {
             grad = entry.layer.backward(&grad)?;
         }
+        first.layer.backward_params_only(&grad)?;
         let mut params: Vec<&mut Param<T>> =
             self.layers.iter_mut().flat_map(|e| e.layer.params_mut()).collect();
         for param in &mut params {

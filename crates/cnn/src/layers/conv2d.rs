@@ -159,14 +159,47 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         self.shape.ok_or_else(|| CnnError::shape("Conv2D", "a built layer (add it to a model)", &[]))
     }
 
+    /// Solves one convolution with the layer's backend, splitting the batch across the cores
+    /// (scoped threads) when the problem is large enough to pay for it: batch items are
+    /// independent.
     fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
         let len = geometry.output_len().map_err(CnnError::conv("Conv2D"))?;
         let mut output = vec![T::zero(); len];
-        let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-        self.backend.execute(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(geometry.batch);
+        if threads <= 1 || geometry.multiply_adds() < PARALLEL_MIN_MULTIPLY_ADDS {
+            let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
+            self.backend.execute(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
+            return Ok(output);
+        }
+        let items_per_task = geometry.batch.div_ceil(threads);
+        let (input_item, output_item) = (input.len() / geometry.batch, len / geometry.batch);
+        let run = |output: &mut [T], input: &[T]| {
+            let mut part = geometry;
+            part.batch = input.len() / input_item;
+            let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
+            self.backend.execute(&problem, output).map_err(CnnError::conv("Conv2D"))
+        };
+        let mut tasks =
+            output.chunks_mut(items_per_task * output_item).zip(input.chunks(items_per_task * input_item));
+        let first = tasks.next();
+        std::thread::scope(|scope| {
+            let others: Vec<_> = tasks.map(|(output, input)| scope.spawn(move || run(output, input))).collect();
+            let mut result = first.map_or(Ok(()), |(output, input)| run(output, input));
+            for other in others {
+                let joined = other.join().unwrap_or_else(|_| {
+                    Err(CnnError::shape("Conv2D", "a convolution thread that does not panic", &[]))
+                });
+                result = result.and(joined);
+            }
+            result
+        })?;
         Ok(output)
     }
 }
+
+/// Below this many multiply-adds a convolution runs on the calling thread: splitting it would
+/// cost more in synchronisation than it saves.
+const PARALLEL_MIN_MULTIPLY_ADDS: u128 = 1 << 20;
 
 fn axis(
     index: usize,
@@ -272,6 +305,26 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
     }
 
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        self.backward_inner(grad_output, true)?
+            .ok_or_else(|| CnnError::shape("Conv2D", "an input gradient", &[]))
+    }
+
+    fn backward_params_only(&mut self, grad_output: &ArrayD<T>) -> Result<(), CnnError> {
+        self.backward_inner(grad_output, false).map(|_| ())
+    }
+
+    fn params(&self) -> Vec<&Param<T>> {
+        self.params.iter().collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        self.params.iter_mut().collect()
+    }
+}
+
+impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
+    /// The backward pass: parameter gradients always, the input gradient when asked for.
+    fn backward_inner(&mut self, grad_output: &ArrayD<T>, input_gradient: bool) -> Result<Option<ArrayD<T>>, CnnError> {
         let shape = self.built()?;
         let cache = cached("Conv2D", &self.cache)?;
         if grad_output.shape() != cache.output.shape() {
@@ -311,6 +364,14 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         let kernel_grad =
             nchw_window_to_nhwc(&weight_result, [1, channels * filters, rh, rw], (0, 0), [kh, kw]);
 
+        self.params[0].grad = tensor(&[kh, kw, channels, filters], kernel_grad)?;
+        if let Some(bias) = self.params.get_mut(1) {
+            bias.grad = tensor(&[filters], bias_grad)?;
+        }
+        if !input_gradient {
+            return Ok(None);
+        }
+
         // Input gradient: the output gradient spread out by the stride, padded by k - 1, and
         // correlated with the rotated kernel whose channel axes are swapped.
         let (dh, dw) = (hp + kh - 1, wp + kw - 1);
@@ -341,19 +402,6 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
             (shape.pads[0].0, shape.pads[1].0),
             [height, width],
         );
-
-        self.params[0].grad = tensor(&[kh, kw, channels, filters], kernel_grad)?;
-        if let Some(bias) = self.params.get_mut(1) {
-            bias.grad = tensor(&[filters], bias_grad)?;
-        }
-        tensor(&[batch, height, width, channels], grad_input)
-    }
-
-    fn params(&self) -> Vec<&Param<T>> {
-        self.params.iter().collect()
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
-        self.params.iter_mut().collect()
+        tensor(&[batch, height, width, channels], grad_input).map(Some)
     }
 }

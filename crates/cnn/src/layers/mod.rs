@@ -144,6 +144,16 @@ pub trait Layer<T: Float>: Send {
     /// [`CnnError::Shape`] if `grad_output` does not match that pass's output.
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError>;
 
+    /// Like [`backward`](Layer::backward) but only the parameter gradients are needed (the
+    /// model's first layer: nothing consumes its input gradient, and Keras skips it too).
+    /// Layers override this when the input gradient is costly.
+    ///
+    /// # Errors
+    /// As [`backward`](Layer::backward).
+    fn backward_params_only(&mut self, grad_output: &ArrayD<T>) -> Result<(), CnnError> {
+        self.backward(grad_output).map(|_| ())
+    }
+
     /// The trainable parameters, in a fixed order.
     fn params(&self) -> Vec<&Param<T>> {
         Vec::new()

@@ -55,19 +55,21 @@ impl Im2col {
     }
 }
 
-/// Fills `patches` (`Cg*KH*KW` rows x `(y_end - y_start) * OW` columns) for output rows
-/// `y_start..y_end` of batch item `n` and `group`.
+/// Fills the columns of batch item `n`, output rows `y_range`, of a patch matrix with one row
+/// per tap (`Cg*KH*KW` rows, `row_len` elements apart): that item's `y_range.len() * OW`
+/// columns start at `first_column` of each row.
 fn fill_patches<T: ConvNum>(
     problem: &ConvProblem<'_, T>,
     n: usize,
     group: usize,
     y_range: std::ops::Range<usize>,
     patches: &mut [T],
+    (row_len, first_column): (usize, usize),
 ) {
     let g = problem.geometry();
     let [rows, cols] = g.axes;
     let band = y_range.len() * cols.output;
-    let mut tap_rows = patches.chunks_exact_mut(band);
+    let mut tap_rows = patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
     for c in 0..g.in_per_group() {
         let input = problem.input_plane(n, group * g.in_per_group() + c);
         for i in 0..rows.kernel {
@@ -103,13 +105,24 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
         g.validate()?;
         let band_rows = self.rows_per_band::<T>(g)?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
-        let patch_len = g.in_per_group() * g.kernel_plane() * band_rows * g.axes[1].output;
+        let taps = g.in_per_group() * g.kernel_plane();
+        // When a whole output plane fits, several batch items share one wider product, which
+        // the GEMM runs much closer to its peak than one small product per image.
+        let items_per_product = if band_rows == g.axes[0].output {
+            (self.cap_bytes / (taps * g.output_plane() * size_of::<T>()).max(1)).clamp(1, g.batch.max(1))
+        } else {
+            1
+        };
+        let patch_len = taps * band_rows * g.axes[1].output * items_per_product;
+        let product_len = if items_per_product > 1 { g.out_per_group() * g.output_plane() * items_per_product } else { 0 };
         Ok(Box::new(Im2colPlan {
             geometry: *g,
             band_rows,
+            items_per_product,
             kernel: kernel.to_vec(),
-            patches: Scratch::new(vec![T::zero(); patch_len]),
+            patches: Scratch::new((vec![T::zero(); patch_len], vec![T::zero(); product_len])),
             patch_len,
+            product_len,
         }))
     }
 }
@@ -118,9 +131,13 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 struct Im2colPlan<T> {
     geometry: Geometry,
     band_rows: usize,
+    /// Batch items whose patches sit side by side in one product (1: one item, in bands).
+    items_per_product: usize,
     kernel: Vec<T>,
-    patches: Scratch<Vec<T>>,
+    /// The patch matrix and, when items are batched, the product before it is scattered.
+    patches: Scratch<(Vec<T>, Vec<T>)>,
     patch_len: usize,
+    product_len: usize,
 }
 
 impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
@@ -137,9 +154,13 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
         let g = self.geometry;
         check_len("output", g.output_len()?, output.len())?;
         let band_rows = self.band_rows;
+        if self.items_per_product > 1 {
+            self.execute_batched(&problem, output);
+            return Ok(());
+        }
         self.patches.with(
-            || vec![T::zero(); self.patch_len],
-            |patches| {
+            || (vec![T::zero(); self.patch_len], Vec::new()),
+            |(patches, _)| {
                 let taps = g.in_per_group() * g.kernel_plane();
                 let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
                 let out_plane = g.output_plane();
@@ -156,7 +177,7 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
                             let y_end = (y_start + band_rows).min(out_rows);
                             let band = (y_end - y_start) * out_cols;
                             let patches = &mut patches[..taps * band];
-                            fill_patches(&problem, n, group, y_start..y_end, patches);
+                            fill_patches(&problem, n, group, y_start..y_end, patches, (band, 0));
                             let patches = ArrayView2::from_shape((taps, band), &*patches)
                                 .expect("patch buffer has taps * band elements");
                             let mut out = ArrayViewMut2::from_shape(
@@ -171,5 +192,47 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
             },
         );
         Ok(())
+    }
+}
+
+impl<T: ConvNum> Im2colPlan<T> {
+    /// The batched path: for each group and run of `items_per_product` batch items, one patch
+    /// matrix with every item's whole output plane side by side, one GEMM
+    /// (`Og x taps` times `taps x items*OH*OW`), then a scatter into the NCHW output.
+    fn execute_batched(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) {
+        let g = self.geometry;
+        let taps = g.in_per_group() * g.kernel_plane();
+        let (plane, og) = (g.output_plane(), g.out_per_group());
+        self.patches.with(
+            || (vec![T::zero(); self.patch_len], vec![T::zero(); self.product_len]),
+            |(patches, product)| {
+                for group in 0..g.groups {
+                    let first_kernel = group * og;
+                    let weights =
+                        ArrayView2::from_shape((og, taps), &problem.kernel()[first_kernel * taps..][..og * taps])
+                            .expect("kernel slice has Og * taps elements");
+                    for first_item in (0..g.batch).step_by(self.items_per_product) {
+                        let items = self.items_per_product.min(g.batch - first_item);
+                        let width = items * plane;
+                        let patches = &mut patches[..taps * width];
+                        for k in 0..items {
+                            fill_patches(problem, first_item + k, group, 0..g.axes[0].output, patches, (width, k * plane));
+                        }
+                        let patches =
+                            ArrayView2::from_shape((taps, width), &*patches).expect("patch buffer has taps * width elements");
+                        let product = &mut product[..og * width];
+                        let mut out = ArrayViewMut2::from_shape((og, width), &mut *product)
+                            .expect("product buffer has Og * width elements");
+                        general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                        for (o, row) in product.chunks_exact(width).enumerate() {
+                            for (k, values) in row.chunks_exact(plane).enumerate() {
+                                let at = ((first_item + k) * g.out_channels + first_kernel + o) * plane;
+                                output[at..at + plane].copy_from_slice(values);
+                            }
+                        }
+                    }
+                }
+            },
+        );
     }
 }
