@@ -183,7 +183,8 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
             output.chunks_mut(items_per_task * output_item).zip(input.chunks(items_per_task * input_item));
         let first = tasks.next();
         std::thread::scope(|scope| {
-            let others: Vec<_> = tasks.map(|(output, input)| scope.spawn(move || run(output, input))).collect();
+            let others: Vec<_> =
+                tasks.map(|(output, input)| scope.spawn(move || run(output, input))).collect();
             let mut result = first.map_or(Ok(()), |(output, input)| run(output, input));
             for other in others {
                 let joined = other.join().unwrap_or_else(|_| {
@@ -324,7 +325,11 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
 
 impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
     /// The backward pass: parameter gradients always, the input gradient when asked for.
-    fn backward_inner(&mut self, grad_output: &ArrayD<T>, input_gradient: bool) -> Result<Option<ArrayD<T>>, CnnError> {
+    fn backward_inner(
+        &mut self,
+        grad_output: &ArrayD<T>,
+        input_gradient: bool,
+    ) -> Result<Option<ArrayD<T>>, CnnError> {
         let shape = self.built()?;
         let cache = cached("Conv2D", &self.cache)?;
         if grad_output.shape() != cache.output.shape() {

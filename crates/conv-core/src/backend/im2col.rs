@@ -3,7 +3,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
-use super::plan::Scratch;
+use super::plan::{Scratch, with_thread_buffers};
 use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
@@ -69,7 +69,8 @@ fn fill_patches<T: ConvNum>(
     let g = problem.geometry();
     let [rows, cols] = g.axes;
     let band = y_range.len() * cols.output;
-    let mut tap_rows = patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
+    let mut tap_rows =
+        patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
     for c in 0..g.in_per_group() {
         let input = problem.input_plane(n, group * g.in_per_group() + c);
         for i in 0..rows.kernel {
@@ -78,8 +79,12 @@ fn fill_patches<T: ConvNum>(
                 for (y, dest) in y_range.clone().zip(tap_row.chunks_exact_mut(cols.output)) {
                     let r = y * rows.stride + i * rows.dilation;
                     let source = &input[r * cols.input + j * cols.dilation..];
-                    for (d, &s) in dest.iter_mut().zip(source.iter().step_by(cols.stride)) {
-                        *d = s;
+                    if cols.stride == 1 {
+                        dest.copy_from_slice(&source[..dest.len()]);
+                    } else {
+                        for (d, &s) in dest.iter_mut().zip(source.iter().step_by(cols.stride)) {
+                            *d = s;
+                        }
                     }
                 }
             }
@@ -97,47 +102,161 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = problem.geometry();
-        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+        let layout = Layout::new::<T>(self, problem.geometry())?;
+        check_len("output", problem.geometry().output_len()?, output.len())?;
+        with_thread_buffers(|buffers| layout.run(problem, output, buffers));
+        Ok(())
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
-        g.validate()?;
-        let band_rows = self.rows_per_band::<T>(g)?;
+        let layout = Layout::new::<T>(self, g)?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
-        let taps = g.in_per_group() * g.kernel_plane();
-        // When a whole output plane fits, several batch items share one wider product, which
-        // the GEMM runs much closer to its peak than one small product per image.
-        let items_per_product = if band_rows == g.axes[0].output {
-            (self.cap_bytes / (taps * g.output_plane() * size_of::<T>()).max(1)).clamp(1, g.batch.max(1))
-        } else {
-            1
-        };
-        let patch_len = taps * band_rows * g.axes[1].output * items_per_product;
-        let product_len = if items_per_product > 1 { g.out_per_group() * g.output_plane() * items_per_product } else { 0 };
         Ok(Box::new(Im2colPlan {
-            geometry: *g,
-            band_rows,
-            items_per_product,
+            layout,
             kernel: kernel.to_vec(),
-            patches: Scratch::new((vec![T::zero(); patch_len], vec![T::zero(); product_len])),
-            patch_len,
-            product_len,
+            buffers: Scratch::new((Vec::new(), Vec::new())),
         }))
     }
 }
 
-/// [`Im2col`] prepared for one geometry and kernel: the weights and the patch buffer.
-struct Im2colPlan<T> {
+/// How one geometry is cut into products: bands of output rows of one batch item, or whole
+/// planes of several batch items side by side.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
     geometry: Geometry,
     band_rows: usize,
     /// Batch items whose patches sit side by side in one product (1: one item, in bands).
     items_per_product: usize,
+}
+
+impl Layout {
+    fn new<T>(backend: &Im2col, g: &Geometry) -> Result<Layout, ConvError> {
+        g.validate()?;
+        let band_rows = backend.rows_per_band::<T>(g)?;
+        let taps = g.in_per_group() * g.kernel_plane();
+        // When a whole output plane fits, several batch items share one wider product, which
+        // the GEMM runs much closer to its peak than one small product per image.
+        let items_per_product = if band_rows == g.axes[0].output {
+            (backend.cap_bytes / (taps * g.output_plane() * size_of::<T>()).max(1)).clamp(1, g.batch.max(1))
+        } else {
+            1
+        };
+        Ok(Layout { geometry: *g, band_rows, items_per_product })
+    }
+
+    /// Solves `problem` using (and growing as needed) the patch and product buffers.
+    fn run<T: ConvNum>(
+        &self,
+        problem: &ConvProblem<'_, T>,
+        output: &mut [T],
+        buffers: &mut (Vec<T>, Vec<T>),
+    ) {
+        let g = self.geometry;
+        let taps = g.in_per_group() * g.kernel_plane();
+        let patch_len = taps * self.band_rows * g.axes[1].output * self.items_per_product;
+        if buffers.0.len() < patch_len {
+            buffers.0.resize(patch_len, T::zero());
+        }
+        if self.items_per_product > 1 {
+            let product_len = g.out_per_group() * g.output_plane() * self.items_per_product;
+            if buffers.1.len() < product_len {
+                buffers.1.resize(product_len, T::zero());
+            }
+            self.run_batched(problem, output, &mut buffers.0, &mut buffers.1);
+        } else {
+            self.run_banded(problem, output, &mut buffers.0);
+        }
+    }
+
+    /// One batch item at a time, in bands of output rows, the GEMM writing straight into the
+    /// output.
+    fn run_banded<T: ConvNum>(&self, problem: &ConvProblem<'_, T>, output: &mut [T], patches: &mut [T]) {
+        let g = self.geometry;
+        let taps = g.in_per_group() * g.kernel_plane();
+        let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
+        let out_plane = g.output_plane();
+        for n in 0..g.batch {
+            for group in 0..g.groups {
+                let first_kernel = group * g.out_per_group();
+                let weights = ArrayView2::from_shape(
+                    (g.out_per_group(), taps),
+                    &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
+                )
+                .expect("kernel slice has Og * taps elements");
+                let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
+                for y_start in (0..out_rows).step_by(self.band_rows) {
+                    let y_end = (y_start + self.band_rows).min(out_rows);
+                    let band = (y_end - y_start) * out_cols;
+                    let patches = &mut patches[..taps * band];
+                    fill_patches(problem, n, group, y_start..y_end, patches, (band, 0));
+                    let patches = ArrayView2::from_shape((taps, band), &*patches)
+                        .expect("patch buffer has taps * band elements");
+                    let mut out = ArrayViewMut2::from_shape(
+                        (g.out_per_group(), band).strides((out_plane, 1)),
+                        &mut group_out[y_start * out_cols..],
+                    )
+                    .expect("strided view lies inside the output buffer");
+                    general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                }
+            }
+        }
+    }
+
+    /// For each group and run of `items_per_product` batch items, one patch matrix with every
+    /// item's whole output plane side by side, one GEMM (`Og x taps` times
+    /// `taps x items*OH*OW`), then a scatter into the NCHW output.
+    fn run_batched<T: ConvNum>(
+        &self,
+        problem: &ConvProblem<'_, T>,
+        output: &mut [T],
+        patches: &mut [T],
+        product: &mut [T],
+    ) {
+        let g = self.geometry;
+        let taps = g.in_per_group() * g.kernel_plane();
+        let (plane, og) = (g.output_plane(), g.out_per_group());
+        for group in 0..g.groups {
+            let first_kernel = group * og;
+            let weights =
+                ArrayView2::from_shape((og, taps), &problem.kernel()[first_kernel * taps..][..og * taps])
+                    .expect("kernel slice has Og * taps elements");
+            for first_item in (0..g.batch).step_by(self.items_per_product) {
+                let items = self.items_per_product.min(g.batch - first_item);
+                let width = items * plane;
+                let patches = &mut patches[..taps * width];
+                for k in 0..items {
+                    fill_patches(
+                        problem,
+                        first_item + k,
+                        group,
+                        0..g.axes[0].output,
+                        patches,
+                        (width, k * plane),
+                    );
+                }
+                let patches = ArrayView2::from_shape((taps, width), &*patches)
+                    .expect("patch buffer has taps * width elements");
+                let product = &mut product[..og * width];
+                let mut out = ArrayViewMut2::from_shape((og, width), &mut *product)
+                    .expect("product buffer has Og * width elements");
+                general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                for (o, row) in product.chunks_exact(width).enumerate() {
+                    for (k, values) in row.chunks_exact(plane).enumerate() {
+                        let at = ((first_item + k) * g.out_channels + first_kernel + o) * plane;
+                        output[at..at + plane].copy_from_slice(values);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`Im2col`] prepared for one geometry and kernel: the weights and its own buffers.
+struct Im2colPlan<T> {
+    layout: Layout,
     kernel: Vec<T>,
     /// The patch matrix and, when items are batched, the product before it is scattered.
-    patches: Scratch<(Vec<T>, Vec<T>)>,
-    patch_len: usize,
-    product_len: usize,
+    buffers: Scratch<(Vec<T>, Vec<T>)>,
 }
 
 impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
@@ -146,93 +265,13 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
     }
 
     fn geometry(&self) -> &Geometry {
-        &self.geometry
+        &self.layout.geometry
     }
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
-        let problem = ConvProblem::new(self.geometry, input, &self.kernel)?;
-        let g = self.geometry;
-        check_len("output", g.output_len()?, output.len())?;
-        let band_rows = self.band_rows;
-        if self.items_per_product > 1 {
-            self.execute_batched(&problem, output);
-            return Ok(());
-        }
-        self.patches.with(
-            || (vec![T::zero(); self.patch_len], Vec::new()),
-            |(patches, _)| {
-                let taps = g.in_per_group() * g.kernel_plane();
-                let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
-                let out_plane = g.output_plane();
-                for n in 0..g.batch {
-                    for group in 0..g.groups {
-                        let first_kernel = group * g.out_per_group();
-                        let weights = ArrayView2::from_shape(
-                            (g.out_per_group(), taps),
-                            &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
-                        )
-                        .expect("kernel slice has Og * taps elements");
-                        let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
-                        for y_start in (0..out_rows).step_by(band_rows) {
-                            let y_end = (y_start + band_rows).min(out_rows);
-                            let band = (y_end - y_start) * out_cols;
-                            let patches = &mut patches[..taps * band];
-                            fill_patches(&problem, n, group, y_start..y_end, patches, (band, 0));
-                            let patches = ArrayView2::from_shape((taps, band), &*patches)
-                                .expect("patch buffer has taps * band elements");
-                            let mut out = ArrayViewMut2::from_shape(
-                                (g.out_per_group(), band).strides((out_plane, 1)),
-                                &mut group_out[y_start * out_cols..],
-                            )
-                            .expect("strided view lies inside the output buffer");
-                            general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
-                        }
-                    }
-                }
-            },
-        );
+        let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;
+        check_len("output", self.layout.geometry.output_len()?, output.len())?;
+        self.buffers.with(|| (Vec::new(), Vec::new()), |buffers| self.layout.run(&problem, output, buffers));
         Ok(())
-    }
-}
-
-impl<T: ConvNum> Im2colPlan<T> {
-    /// The batched path: for each group and run of `items_per_product` batch items, one patch
-    /// matrix with every item's whole output plane side by side, one GEMM
-    /// (`Og x taps` times `taps x items*OH*OW`), then a scatter into the NCHW output.
-    fn execute_batched(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) {
-        let g = self.geometry;
-        let taps = g.in_per_group() * g.kernel_plane();
-        let (plane, og) = (g.output_plane(), g.out_per_group());
-        self.patches.with(
-            || (vec![T::zero(); self.patch_len], vec![T::zero(); self.product_len]),
-            |(patches, product)| {
-                for group in 0..g.groups {
-                    let first_kernel = group * og;
-                    let weights =
-                        ArrayView2::from_shape((og, taps), &problem.kernel()[first_kernel * taps..][..og * taps])
-                            .expect("kernel slice has Og * taps elements");
-                    for first_item in (0..g.batch).step_by(self.items_per_product) {
-                        let items = self.items_per_product.min(g.batch - first_item);
-                        let width = items * plane;
-                        let patches = &mut patches[..taps * width];
-                        for k in 0..items {
-                            fill_patches(problem, first_item + k, group, 0..g.axes[0].output, patches, (width, k * plane));
-                        }
-                        let patches =
-                            ArrayView2::from_shape((taps, width), &*patches).expect("patch buffer has taps * width elements");
-                        let product = &mut product[..og * width];
-                        let mut out = ArrayViewMut2::from_shape((og, width), &mut *product)
-                            .expect("product buffer has Og * width elements");
-                        general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
-                        for (o, row) in product.chunks_exact(width).enumerate() {
-                            for (k, values) in row.chunks_exact(plane).enumerate() {
-                                let at = ((first_item + k) * g.out_channels + first_kernel + o) * plane;
-                                output[at..at + plane].copy_from_slice(values);
-                            }
-                        }
-                    }
-                }
-            },
-        );
     }
 }

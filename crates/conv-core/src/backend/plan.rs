@@ -78,3 +78,28 @@ impl<S> Scratch<S> {
         result
     }
 }
+
+/// Buffers larger than this are freed after a call instead of kept for the thread's next one.
+const KEEP_BUFFER_BYTES: usize = 32 << 20;
+
+/// Runs `work` with a pair of buffers kept per thread between calls (a one-shot `execute` then
+/// does not pay for allocating and faulting in fresh memory every time). Buffers come back with
+/// whatever the last call left in them; `work` must size and overwrite what it reads.
+pub(crate) fn with_thread_buffers<T: ConvNum, R>(work: impl FnOnce(&mut (Vec<T>, Vec<T>)) -> R) -> R {
+    use std::any::Any;
+    use std::cell::RefCell;
+    thread_local! {
+        static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    }
+    let taken = POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let index = pool.iter().position(|b| b.is::<(Vec<T>, Vec<T>)>())?;
+        pool.swap_remove(index).downcast::<(Vec<T>, Vec<T>)>().ok()
+    });
+    let mut buffers = taken.map_or_else(|| (Vec::new(), Vec::new()), |b| *b);
+    let result = work(&mut buffers);
+    if (buffers.0.capacity() + buffers.1.capacity()) * size_of::<T>() <= KEEP_BUFFER_BYTES {
+        POOL.with(|pool| pool.borrow_mut().push(Box::new(buffers)));
+    }
+    result
+}
