@@ -56,12 +56,13 @@ struct Args {
     seed: u64,
 }
 
-/// `n` 32x32x3 images of ten classes: each class a fixed random smooth template, each image
-/// its template plus noise, so that a CNN can learn it.
+/// `n` 32x32x3 images of ten classes: each class a fixed smooth template (the same for every
+/// call), each image its template plus noise drawn from `seed`, so that a CNN can learn it.
 fn synthetic(n: usize, seed: u64) -> data::Dataset<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut template_rng = ChaCha8Rng::seed_from_u64(0xC1FA);
     let templates: Vec<[f32; 6]> =
-        (0..10).map(|_| std::array::from_fn(|_| rng.random_range(0.5..3.0))).collect();
+        (0..10).map(|_| std::array::from_fn(|_| template_rng.random_range(0.5..3.0))).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let labels: Vec<usize> = (0..n).map(|_| rng.random_range(0..10)).collect();
     let images = ArrayD::from_shape_fn(IxDyn(&[n, 32, 32, 3]), |i| {
         let t = &templates[labels[i[0]]];
@@ -72,7 +73,17 @@ fn synthetic(n: usize, seed: u64) -> data::Dataset<f32> {
     data::Dataset { images: images + noise, labels }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     let (train, test) = if args.synthetic {
         (synthetic(args.limit.unwrap_or(2000), args.seed), synthetic(500, args.seed + 1))

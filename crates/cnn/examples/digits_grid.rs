@@ -101,7 +101,17 @@ fn train_cell(
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     let (etas, lambdas, epochs) = if args.quick {
         (logspace(-3.0, -1.0, 3), logspace(-5.0, -3.0, 3), args.epochs.unwrap_or(3))

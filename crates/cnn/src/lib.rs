@@ -36,6 +36,11 @@ mod model;
 mod optimizer;
 
 pub use error::{CnnError, DataError};
+
+/// The crate README's example, compiled and run by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use float::Float;
 pub use loss::{EPSILON, Loss, argmax};
 pub use model::{FitConfig, History, Sequential};

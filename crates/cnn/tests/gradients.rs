@@ -33,7 +33,19 @@ fn assert_close(what: &str, analytic: f64, numeric: f64) {
 }
 
 /// Checks input and parameter gradients of `layer` built for `input_shape` at a random point.
-fn check_layer(name: &str, mut layer: impl Layer<f64>, input_shape: &[usize], batch: usize, seed: u64) {
+fn check_layer(name: &str, layer: impl Layer<f64>, input_shape: &[usize], batch: usize, seed: u64) {
+    check_layer_sampled(name, layer, input_shape, batch, seed, usize::MAX);
+}
+
+/// As `check_layer`, checking at most `samples` evenly spread entries of each gradient.
+fn check_layer_sampled(
+    name: &str,
+    mut layer: impl Layer<f64>,
+    input_shape: &[usize],
+    batch: usize,
+    seed: u64,
+    samples: usize,
+) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let output_shape = layer.build(input_shape, &mut rng).unwrap();
     let mut full_in = vec![batch];
@@ -52,7 +64,8 @@ fn check_layer(name: &str, mut layer: impl Layer<f64>, input_shape: &[usize], ba
     assert_eq!(grad_x.shape(), x.shape(), "{name}: input gradient shape");
     let param_grads: Vec<ArrayD<f64>> = layer.params().iter().map(|p| p.grad.clone()).collect();
 
-    for index in 0..x.len() {
+    let spread = |len: usize| (0..len).step_by(len.div_ceil(samples.min(len)).max(1));
+    for index in spread(x.len()) {
         let original = x.as_slice().unwrap()[index];
         x.as_slice_mut().unwrap()[index] = original + STEP;
         let plus = projected_loss(&mut layer, &x, &r);
@@ -66,7 +79,7 @@ fn check_layer(name: &str, mut layer: impl Layer<f64>, input_shape: &[usize], ba
         );
     }
     for (p, analytic) in param_grads.iter().enumerate() {
-        for index in 0..analytic.len() {
+        for index in spread(analytic.len()) {
             let nudge = |layer: &mut dyn Layer<f64>, delta: f64| {
                 let mut params = layer.params_mut();
                 let value = params[p].value.as_slice_mut().unwrap();
@@ -106,6 +119,17 @@ fn conv2d_gradients_with_every_backend_stride_and_padding() {
                 format!("Conv2D {kernel:?} {strides:?} {padding:?} {activation:?} on {}", backend.name());
             check_layer(&name, layer, &[7, 6, 2], 2, i as u64);
         }
+    }
+}
+
+/// Layers large enough that Conv2D splits each convolution across threads.
+#[test]
+fn conv2d_gradients_when_split_across_threads() {
+    for backend in builtin_backends::<f64>() {
+        let layer =
+            Conv2D::new(16, (3, 3)).strides((1, 2)).padding(Padding::Same).activation(Activation::Tanh);
+        let name = format!("large Conv2D on {}", backend.name());
+        check_layer_sampled(&name, layer.with_backend(backend), &[16, 16, 8], 8, 40, 40);
     }
 }
 
