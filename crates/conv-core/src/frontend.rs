@@ -130,6 +130,34 @@ where
     Array::from_shape_vec(dim, output).map_err(|_| ConvError::BufferLength { what: "output", expected, got })
 }
 
+/// A batch of same-shaped signals against a bank of same-shaped kernels, every pair, with
+/// scipy's operand rule: `inputs` is `[batch, spatial...]`, `kernels` `[bank, spatial...]`
+/// (row-major); returns `[batch, bank, out...]` and the output's spatial shape.
+pub(crate) fn signal_pairs<T: ConvNum>(
+    (inputs, batch, input_spatial): (&[T], usize, &[usize]),
+    (kernels, bank, kernel_spatial): (&[T], usize, &[usize]),
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<(Vec<T>, Vec<usize>), ConvError> {
+    let rank = input_spatial.len();
+    if !(1..=SPATIAL_AXES).contains(&rank) {
+        return Err(ConvError::Rank {
+            operand: Operand::Input,
+            expected: SPATIAL_AXES,
+            got: rank,
+            shape: input_spatial.to_vec(),
+        });
+    }
+    let input_shape: Vec<usize> = [batch, 1].iter().chain(input_spatial).copied().collect();
+    let kernel_shape: Vec<usize> = [bank, 1].iter().chain(kernel_spatial).copied().collect();
+    let spec = ConvSpec { groups: 1, ..spec.clone() };
+    let (output, resolved) =
+        solve(inputs, &input_shape, kernels, &kernel_shape, &spec, OperandRule::Scipy, backend)?;
+    let offset = SPATIAL_AXES - rank;
+    let spatial = (0..rank).map(|axis| resolved.geometry.axes[offset + axis].output).collect();
+    Ok((output, spatial))
+}
+
 /// Convolves two 1-D signals or two 2-D images, like `scipy.signal.convolve(in1, in2, mode)`.
 ///
 /// `y[i] = sum_j in1[i - j] * in2[j]`, evaluated by the [`Direct`] backend. Outside its bounds

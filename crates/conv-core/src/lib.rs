@@ -51,6 +51,7 @@
 
 pub mod backend;
 mod boundary;
+mod complex;
 pub mod cost;
 mod deconvolve;
 mod error;
@@ -68,6 +69,7 @@ pub use backend::{
     Toeplitz, builtin_backends,
 };
 pub use boundary::boundary_source_index;
+pub use complex::{convolve_complex, convolve_complex_with, correlate_complex, correlate_complex_with};
 pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};
 pub use error::{ConvError, Operand};
 pub use frontend::{
