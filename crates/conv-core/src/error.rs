@@ -180,4 +180,17 @@ pub enum ConvError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A numeric parameter (a regularisation weight, ...) is out of its range.
+    #[error("{name} = {value} is invalid: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// Its valid range.
+        reason: &'static str,
+    },
+    /// A linear-algebra routine (LAPACK) failed.
+    #[error("linear algebra: {0}")]
+    LinearAlgebra(String),
 }

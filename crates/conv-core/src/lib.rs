@@ -57,6 +57,8 @@ mod deconvolve;
 mod error;
 mod frontend;
 pub mod geometry;
+#[cfg(feature = "lapack")]
+mod lstsq;
 mod num;
 pub mod registry;
 mod spec;
@@ -77,6 +79,10 @@ pub use frontend::{
     convolve2d_with, correlate, correlate_with, correlate2d, correlate2d_with, filter_with,
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
+#[cfg(feature = "lapack")]
+pub use lstsq::{
+    LeastSquaresDeconvolution, convolution_condition_number, convolution_matrix, deconvolve_least_squares,
+};
 pub use num::ConvNum;
 pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
 
