@@ -71,6 +71,7 @@ fn train_cell(
     test: &data::Dataset<f32>,
 ) -> Result<Cell, Box<dyn Error + Send + Sync>> {
     let backend = backend(&args.backend).map_err(|e| e.to_string())?;
+    // ANCHOR: model
     let mut model = Sequential::<f32>::new(&[8, 8, 1], args.seed);
     model.add(
         Conv2D::new(10, (3, 3))
@@ -83,6 +84,7 @@ fn train_cell(
     model.add(Dense::new(50).activation(Activation::Relu).kernel_regularizer_l2(lambda))?;
     model.add(Dense::new(10).activation(Activation::Softmax).kernel_regularizer_l2(lambda))?;
     model.compile(Sgd::new(eta), Loss::CategoricalCrossentropy)?;
+    // ANCHOR_END: model
     let y_train = data::one_hot(&train.labels, 10)?;
     let y_test = data::one_hot(&test.labels, 10)?;
     let config = FitConfig::new(epochs).batch_size(100).verbose(false);
