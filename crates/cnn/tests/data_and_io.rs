@@ -377,3 +377,21 @@ fn dropout_is_identity_at_inference_and_unbiased_in_training() {
     let g = layer.backward(&ArrayD::from_elem(IxDyn(&[20, 1000]), 1.0)).unwrap();
     assert!(g.iter().zip(y.iter()).all(|(g, y)| (*g == 0.0) == (*y == 0.0)));
 }
+
+/// Paths need not be UTF-8 (Linux allows any bytes): loaders take them, and the error shows
+/// the path lossily instead of failing to format it.
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_work_and_show_in_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir("non-utf8").join(std::ffi::OsStr::from_bytes(b"data-\xff\xfe"));
+    match data::load_mnist::<f32>(&dir) {
+        Err(error @ CnnError::Data(DataError::Missing { .. })) => {
+            assert!(error.to_string().contains("data-\u{fffd}\u{fffd}"))
+        }
+        other => panic!("expected Missing, got {other:?}"),
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    write_mnist(&dir, true);
+    assert_eq!(data::load_mnist::<f32>(&dir).unwrap().0.labels, [7, 0, 9]);
+}
