@@ -163,10 +163,12 @@ fn polynomial_product_through_its_toeplitz_matrix() {
 /// compute it).
 #[test]
 fn three_by_three_input_two_by_two_filter() {
+    // ANCHOR: three_by_three
     let input = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]];
     let filter = array![[1.0, 0.0], [0.0, -1.0]];
     // Window at (0,0): 1*1 + 5*(-1) = -4, and every window gives x[i][j] - x[i+1][j+1] = -4.
     let by_hand = array![[-4.0, -4.0], [-4.0, -4.0]];
+    // ANCHOR_END: three_by_three
     let input4 = input.clone().into_shape_with_order((1, 1, 3, 3)).expect("reshape");
     let filter4 = filter.clone().into_shape_with_order((1, 1, 2, 2)).expect("reshape");
     for backend in builtin_backends::<f64>() {
