@@ -10,16 +10,14 @@
 //! Without `--synthetic` the CIFAR-10 binary files must be on disk (nothing is downloaded);
 //! when they are missing the program says where they come from.
 
+mod common;
 mod plots;
 
 use std::error::Error;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Parser;
-use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
-use cnn::{Adam, FitConfig, Loss, Sequential, data};
-use conv_core::{Auto, ConvBackend};
+use cnn::{Adam, FitConfig, Loss, data};
 use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -74,13 +72,7 @@ fn synthetic(n: usize, seed: u64) -> data::Dataset<f32> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
@@ -92,21 +84,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         let keep: Vec<usize> = (0..args.limit.unwrap_or(train.len()).min(train.len())).collect();
         (train.select(&keep), test)
     };
-    let backend: Arc<dyn ConvBackend<f32>> = if args.backend == "auto" {
-        Arc::new(Auto::new())
-    } else {
-        conv_core::registry::backend(&args.backend)?
-    };
+    let backend = common::backend(&args.backend)?;
 
-    let mut model = Sequential::<f32>::new(&[32, 32, 3], args.seed);
-    model.add(Conv2D::new(32, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
-    model.add(MaxPooling2D::new((2, 2)))?;
-    model.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
-    model.add(MaxPooling2D::new((2, 2)))?;
-    model.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend))?;
-    model.add(Flatten::new())?;
-    model.add(Dense::new(64).activation(Activation::Relu))?;
-    model.add(Dense::new(10))?;
+    let mut model = common::cifar_model(&backend, args.seed)?;
     print!("{}", model.summary());
     model.compile(Adam::default(), Loss::SparseCategoricalCrossentropy { from_logits: true })?;
 

@@ -10,17 +10,16 @@
 //! cargo run --release -p cnn --example digits_grid -- --quick # 3 x 3 cells, 3 epochs
 //! ```
 
+mod common;
 mod plots;
 
 use std::error::Error;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
 use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
 use cnn::{CnnError, FitConfig, Loss, Sequential, Sgd, data};
-use conv_core::{Auto, ConvBackend};
 
 #[derive(Parser, Debug)]
 #[command(about = "Grid search over learning rate and L2 factor for a CNN on the 8x8 digits")]
@@ -58,10 +57,6 @@ struct Cell {
     seconds_per_epoch: f64,
 }
 
-fn backend(name: &str) -> Result<Arc<dyn ConvBackend<f32>>, Box<dyn Error>> {
-    if name == "auto" { Ok(Arc::new(Auto::new())) } else { Ok(conv_core::registry::backend::<f32>(name)?) }
-}
-
 fn train_cell(
     args: &Args,
     eta: f64,
@@ -70,7 +65,7 @@ fn train_cell(
     train: &data::Dataset<f32>,
     test: &data::Dataset<f32>,
 ) -> Result<Cell, Box<dyn Error + Send + Sync>> {
-    let backend = backend(&args.backend).map_err(|e| e.to_string())?;
+    let backend = common::backend(&args.backend).map_err(|e| e.to_string())?;
     // ANCHOR: model
     let mut model = Sequential::<f32>::new(&[8, 8, 1], args.seed);
     model.add(
@@ -104,13 +99,7 @@ fn train_cell(
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
@@ -120,7 +109,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     } else {
         (logspace(-5.0, 1.0, 7), logspace(-5.0, 1.0, 7), args.epochs.unwrap_or(100))
     };
-    backend(&args.backend)?;
+    common::backend(&args.backend)?;
     std::fs::create_dir_all(&args.out)?;
 
     let digits = data::load_digits::<f32>()?;

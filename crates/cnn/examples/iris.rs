@@ -5,6 +5,8 @@
 //! cargo run --release -p cnn --example iris
 //! ```
 
+mod common;
+
 use std::error::Error;
 
 use cnn::layers::{Activation, Dense};
@@ -12,13 +14,7 @@ use cnn::{Adam, FitConfig, Loss, Sequential, data};
 use ndarray::{ArrayD, Axis, IxDyn};
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn Error>> {

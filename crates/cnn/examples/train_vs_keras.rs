@@ -6,14 +6,14 @@
 //! cargo run --release -p cnn --example train_vs_keras -- --run-keras
 //! ```
 
+mod common;
+
 use std::error::Error;
 use std::process::Command;
-use std::sync::Arc;
 
 use clap::Parser;
 use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
 use cnn::{Adam, FitConfig, Loss, Sequential, Sgd, data};
-use conv_core::{Auto, ConvBackend};
 use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,22 +48,12 @@ fn median(values: &[f64]) -> f64 {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
-    let backend: Arc<dyn ConvBackend<f32>> = if args.backend == "auto" {
-        Arc::new(Auto::new())
-    } else {
-        conv_core::registry::backend(&args.backend)?
-    };
+    let backend = common::backend(&args.backend)?;
 
     let digits = data::load_digits::<f32>()?;
     let (train, test) = digits.train_test_split(0.2, 0)?;
@@ -97,15 +87,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         rng.random_range(0.0f32..1.0)
     });
     let labels = ArrayD::from_shape_simple_fn(IxDyn(&[args.cifar_images]), || rng.random_range(0..10) as f32);
-    let mut cifar = Sequential::<f32>::new(&[32, 32, 3], 0);
-    cifar.add(Conv2D::new(32, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
-    cifar.add(MaxPooling2D::new((2, 2)))?;
-    cifar.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend.clone()))?;
-    cifar.add(MaxPooling2D::new((2, 2)))?;
-    cifar.add(Conv2D::new(64, (3, 3)).activation(Activation::Relu).with_backend(backend))?;
-    cifar.add(Flatten::new())?;
-    cifar.add(Dense::new(64).activation(Activation::Relu))?;
-    cifar.add(Dense::new(10))?;
+    let mut cifar = common::cifar_model(&backend, 0)?;
     cifar.compile(Adam::default(), Loss::SparseCategoricalCrossentropy { from_logits: true })?;
     let history =
         cifar.fit(&images, &labels, &FitConfig::new(args.cifar_epochs).batch_size(32).verbose(false))?;

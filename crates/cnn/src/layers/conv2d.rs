@@ -6,8 +6,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::layout::{nchw_window_to_nhwc, nhwc_to_padded_nchw, swap_leading_axes};
 use super::{
-    Activation, Layer, Padding, Param, cached, check_batch_shape, contiguous, glorot_uniform, tensor,
-    window_axis,
+    Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
+    tensor, window_axis,
 };
 use crate::error::CnnError;
 use crate::float::Float;
@@ -231,13 +231,7 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         if channels == 0 {
             return Err(CnnError::shape("input of Conv2D", "at least one channel", input_shape));
         }
-        if let Some(l2) = self.l2.filter(|l2| !(l2.is_finite() && *l2 >= 0.0)) {
-            return Err(CnnError::InvalidParameter {
-                name: "kernel_regularizer l2",
-                value: l2.to_string(),
-                reason: "must be finite and >= 0",
-            });
-        }
+        check_l2(self.l2)?;
         let [kh, kw] = self.kernel_size;
         let (oh, pt, pb) = window_axis("input height of Conv2D", height, kh, self.strides[0], self.padding)?;
         let (ow, pl, pr) = window_axis("input width of Conv2D", width, kw, self.strides[1], self.padding)?;

@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Activation, Layer, Param, cached, check_batch_shape, glorot_uniform};
+use super::{Activation, Layer, Param, cached, check_batch_shape, check_l2, glorot_uniform};
 use crate::error::CnnError;
 use crate::float::Float;
 
@@ -88,13 +88,7 @@ impl<T: Float> Layer<T> for Dense<T> {
                 reason: "units and inputs must be >= 1",
             });
         }
-        if let Some(l2) = self.l2.filter(|l2| !(l2.is_finite() && *l2 >= 0.0)) {
-            return Err(CnnError::InvalidParameter {
-                name: "kernel_regularizer l2",
-                value: l2.to_string(),
-                reason: "must be finite and >= 0",
-            });
-        }
+        check_l2(self.l2)?;
         self.inputs = Some(inputs);
         self.params = vec![Param::new(
             "kernel",

@@ -165,6 +165,18 @@ pub trait Layer<T: Float>: Send {
     }
 }
 
+/// Fails with [`CnnError::InvalidParameter`] for an L2 factor that is negative or not finite.
+pub(crate) fn check_l2(l2: Option<f64>) -> Result<(), CnnError> {
+    match l2 {
+        Some(l2) if !(l2.is_finite() && l2 >= 0.0) => Err(CnnError::InvalidParameter {
+            name: "kernel_regularizer l2",
+            value: l2.to_string(),
+            reason: "must be finite and >= 0",
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Fails with [`CnnError::Shape`] unless `tensor` is `[batch, expected...]`.
 pub(crate) fn check_batch_shape<T>(
     layer: &str,
