@@ -127,6 +127,26 @@ fn non_finite_values_propagate_or_are_refused() {
     // FFT spreads it to every output.
     let y = conv_core::convolve_with(&x, &k, Mode::Valid, &Fft::default()).expect("NaN propagates");
     assert!(y.iter().all(|v| v.is_nan()));
+    // Overlap-save spreads it over the tiles whose input reads it, and no further (the case
+    // the fuzzer raised: a NaN-poisoned tile where Direct has finite outputs is documented
+    // behaviour, not a bug).
+    let mut long = Array1::from_shape_fn(20_000, |i| (i % 7) as f64);
+    long[100] = f64::NAN;
+    let taps = Array1::from_elem(129, 0.5);
+    let direct = convolve(&long, &taps, Mode::Valid).expect("NaN propagates");
+    let tiled = conv_core::convolve_with(&long, &taps, Mode::Valid, &conv_core::OverlapSave::default())
+        .expect("runs");
+    assert_eq!(direct.iter().filter(|v| v.is_nan()).count(), 101, "Direct: the windows covering sample 100");
+    let poisoned = tiled.iter().filter(|v| v.is_nan()).count();
+    assert!(
+        poisoned >= 101 && poisoned < tiled.len() / 2,
+        "overlap-save poisoned {poisoned} of {}",
+        tiled.len()
+    );
+    assert!(
+        tiled.iter().zip(&direct).all(|(t, d)| t.is_nan() || (t - d).abs() < 1e-9),
+        "finite outputs stay right"
+    );
     // On request, a typed error.
     let spec = ConvSpec::convolution().require_finite(true);
     let err = filter_with(&x, &k, &spec, &conv_core::Direct).unwrap_err();
