@@ -82,7 +82,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     } else {
         let (train, test) = data::load_cifar10::<f32>(&args.data_dir, args.train_batches)?;
         let keep: Vec<usize> = (0..args.limit.unwrap_or(train.len()).min(train.len())).collect();
-        (train.select(&keep), test)
+        (train.select(&keep)?, test)
     };
     let backend = common::backend(&args.backend)?;
 

@@ -211,6 +211,7 @@ fn split_is_seeded_disjoint_and_complete() {
         }
     }
     assert!(matches!(data::one_hot::<f32>(&[1, 10], 10), Err(CnnError::Label { row: 1, .. })));
+    assert!(matches!(digits.select(&[0, 1797]), Err(CnnError::InvalidParameter { name: "indices", .. })));
 }
 
 fn small_model(seed: u64) -> Sequential<f32> {
@@ -226,7 +227,7 @@ fn small_model(seed: u64) -> Sequential<f32> {
 
 #[test]
 fn weights_round_trip_through_safetensors() {
-    let digits = data::load_digits::<f32>().unwrap().select(&(0..50).collect::<Vec<_>>());
+    let digits = data::load_digits::<f32>().unwrap().select(&(0..50).collect::<Vec<_>>()).unwrap();
     let mut trained = small_model(1);
     trained
         .fit(&digits.images, &data::one_hot(&digits.labels, 10).unwrap(), &FitConfig::new(2).verbose(false))
@@ -346,7 +347,7 @@ fn bad_input_gets_typed_errors() {
     diverging.add(Flatten::new()).unwrap();
     diverging.add(Dense::new(10)).unwrap();
     diverging.compile(Sgd::new(10.0), Loss::MeanSquaredError).unwrap();
-    let digits = data::load_digits::<f32>().unwrap().select(&(0..100).collect::<Vec<_>>());
+    let digits = data::load_digits::<f32>().unwrap().select(&(0..100).collect::<Vec<_>>()).unwrap();
     let result = diverging.fit(
         &digits.images,
         &data::one_hot(&digits.labels, 10).unwrap(),

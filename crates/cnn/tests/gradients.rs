@@ -297,7 +297,7 @@ fn every_backend_trains_to_the_same_weights() {
         model
             .compile(Sgd::new(0.05).momentum(0.9), Loss::SparseCategoricalCrossentropy { from_logits: true })
             .unwrap();
-        let digits = cnn::data::load_digits::<f64>().unwrap().select(&(0..64).collect::<Vec<_>>());
+        let digits = cnn::data::load_digits::<f64>().unwrap().select(&(0..64).collect::<Vec<_>>()).unwrap();
         model
             .fit(
                 &(digits.images.clone() / 16.0),

@@ -47,11 +47,21 @@ impl<T: Float> Dataset<T> {
     }
 
     /// The samples at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Dataset<T> {
-        Dataset {
+    ///
+    /// # Errors
+    /// [`CnnError::InvalidParameter`] if an index is not below [`len`](Dataset::len).
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset<T>, CnnError> {
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(CnnError::InvalidParameter {
+                name: "indices",
+                value: bad.to_string(),
+                reason: "every index must be below the number of samples",
+            });
+        }
+        Ok(Dataset {
             images: self.images.select(Axis(0), indices),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
-        }
+        })
     }
 
     /// Splits into a shuffled train and test part, like scikit-learn's `train_test_split`: the
@@ -84,7 +94,7 @@ impl<T: Float> Dataset<T> {
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         let (test_part, train_part) = order.split_at(test as usize);
-        Ok((self.select(train_part), self.select(test_part)))
+        Ok((self.select(train_part)?, self.select(test_part)?))
     }
 }
 
