@@ -4,6 +4,7 @@
 use ndarray::{Array, Array3, Array4, ArrayBase, Data, Dimension, Ix2, Ix3, Ix4};
 
 use crate::backend::Scratch;
+use crate::backend::with_thread_buffers;
 use crate::backend::{ConvBackend, ConvProblem, Direct};
 use crate::boundary::{flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
@@ -29,15 +30,27 @@ fn solve<T: ConvNum>(
     }
     let geometry = resolved.geometry;
     backend.supports(&geometry)?;
-    let (padded, oriented) = prepare_operands(input, input_shape, kernel, spec.kind, &resolved);
-    let problem = ConvProblem::new(geometry, &padded, &oriented)?;
+    let oriented = orient_kernel(kernel, spec.kind, &resolved);
     let mut output = vec![T::zero(); geometry.output_len()?];
-    backend.execute(&problem, &mut output)?;
+    if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
+        // Nothing to pad: the backend reads the caller's array itself.
+        let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
+        backend.execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
+    } else {
+        // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
+        // fresh pages for it each time.
+        with_thread_buffers(|(padded, _)| {
+            pad_input_into(input, input_shape, &resolved, padded);
+            backend.execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
+        })?;
+    }
     Ok((output, resolved))
 }
 
 /// The operands a backend receives for a resolved request: the input padded by the boundary
-/// rule, and the kernel in correlation orientation (flipped for a convolution).
+/// rule, and the kernel in correlation orientation (flipped for a convolution). The conformance
+/// kit uses it to build the problems it hands to backends.
+#[cfg(feature = "testkit")]
 pub(crate) fn prepare_operands<T: ConvNum>(
     input: &[T],
     input_shape: &[usize],

@@ -60,6 +60,7 @@ pub mod geometry;
 #[cfg(feature = "lapack")]
 mod lstsq;
 mod num;
+pub mod parallel;
 pub mod registry;
 mod spec;
 #[cfg(feature = "testkit")]

@@ -1,4 +1,5 @@
 //! Every built-in backend against the Direct oracle, through the public conformance kit.
+#![allow(clippy::unwrap_used)]
 
 use conv_core::{Direct, Fft, Im2col, Toeplitz, testkit};
 
@@ -146,4 +147,87 @@ fn auto_conforms() {
 #[test]
 fn auto_in_measure_mode_conforms() {
     testkit::assert_conforms::<f64>(&conv_core::Auto::new().measuring());
+}
+
+/// The defining sum, written as plainly as possible, in Direct's documented order (input channel,
+/// kernel row, kernel column, from zero, no fused multiply-add).
+fn defining_sum<T: conv_core::ConvNum>(g: &conv_core::Geometry, input: &[T], kernel: &[T]) -> Vec<T> {
+    let [rows, cols] = g.axes;
+    let (cg, og) = (g.in_channels / g.groups, g.out_channels / g.groups);
+    let mut output = Vec::with_capacity(g.output_len().unwrap_or(0));
+    for n in 0..g.batch {
+        for o in 0..g.out_channels {
+            for y in 0..rows.output {
+                for x in 0..cols.output {
+                    let mut sum = T::zero();
+                    for c in 0..cg {
+                        let channel = (o / og) * cg + c;
+                        for i in 0..rows.kernel {
+                            for j in 0..cols.kernel {
+                                let row = y * rows.stride + i * rows.dilation;
+                                let col = x * cols.stride + j * cols.dilation;
+                                let value = input
+                                    [((n * g.in_channels + channel) * rows.input + row) * cols.input + col];
+                                sum =
+                                    sum + kernel[((o * cg + c) * rows.kernel + i) * cols.kernel + j] * value;
+                            }
+                        }
+                    }
+                    output.push(sum);
+                }
+            }
+        }
+    }
+    output
+}
+
+fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
+    use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Geometry};
+    // (batch, in, out, groups, rows (input, kernel, stride, dilation), cols (same)): rows longer
+    // and shorter than a register tile, strides, dilations, groups, and problems large enough to
+    // be split over threads mid-row.
+    let shapes = [
+        (1, 1, 1, 1, (1, 1, 1, 1), (1_000_003, 3, 1, 1)),
+        (1, 1, 1, 1, (1, 1, 1, 1), (70_001, 255, 1, 1)),
+        (2, 3, 4, 1, (40, 3, 1, 1), (203, 3, 1, 1)),
+        (1, 4, 6, 2, (35, 5, 2, 1), (300, 5, 3, 2)),
+        (3, 2, 2, 2, (9, 2, 1, 3), (131, 7, 2, 1)),
+        (1, 1, 1, 1, (515, 7, 1, 1), (517, 7, 1, 1)),
+    ];
+    for (batch, inc, outc, groups, r, c) in shapes {
+        let axis =
+            |a: usize, (len, k, s, d): (usize, usize, usize, usize)| AxisGeometry::new(a, len, k, s, d);
+        let g = Geometry::new(batch, inc, outc, groups, [axis(0, r).unwrap(), axis(1, c).unwrap()]).unwrap();
+        let input: Vec<T> = (0..g.input_len().unwrap())
+            .map(|i| T::from_f64_lossy(((i * 7919) % 1013) as f64 / 1013.0 - 0.5))
+            .collect();
+        let kernel: Vec<T> = (0..g.kernel_len().unwrap())
+            .map(|i| T::from_f64_lossy(((i * 104_729) % 97) as f64 / 97.0 - 0.3))
+            .collect();
+        let mut output = vec![T::nan(); g.output_len().unwrap()];
+        Direct.execute(&ConvProblem::new(g, &input, &kernel).unwrap(), &mut output).unwrap();
+        let want = defining_sum(&g, &input, &kernel);
+        let first_difference =
+            output.iter().zip(&want).position(|(a, b)| a.to_bits_lossy() != b.to_bits_lossy());
+        assert_eq!(first_difference, None, "{g:?}");
+    }
+}
+
+trait Bits {
+    fn to_bits_lossy(self) -> u64;
+}
+impl<T: conv_core::ConvNum> Bits for T {
+    fn to_bits_lossy(self) -> u64 {
+        self.to_f64_lossy().to_bits()
+    }
+}
+
+#[test]
+fn direct_is_the_defining_sum_bit_for_bit_f64() {
+    direct_matches_defining_sum::<f64>();
+}
+
+#[test]
+fn direct_is_the_defining_sum_bit_for_bit_f32() {
+    direct_matches_defining_sum::<f32>();
 }

@@ -165,19 +165,25 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
     fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
         let len = geometry.output_len().map_err(CnnError::conv("Conv2D"))?;
         let mut output = vec![T::zero(); len];
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(geometry.batch);
-        if threads <= 1 || geometry.multiply_adds() < PARALLEL_MIN_MULTIPLY_ADDS {
+        let threads = conv_core::parallel::max_threads().min(geometry.batch);
+        if threads <= 1
+            || conv_core::parallel::inside_worker()
+            || geometry.multiply_adds() < PARALLEL_MIN_MULTIPLY_ADDS
+        {
             let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
             self.backend.execute(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
             return Ok(output);
         }
         let items_per_task = geometry.batch.div_ceil(threads);
         let (input_item, output_item) = (input.len() / geometry.batch, len / geometry.batch);
+        // Each piece runs as a conv-core worker, so the backend does not split it again.
         let run = |output: &mut [T], input: &[T]| {
-            let mut part = geometry;
-            part.batch = input.len() / input_item;
-            let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-            self.backend.execute(&problem, output).map_err(CnnError::conv("Conv2D"))
+            conv_core::parallel::as_worker(|| {
+                let mut part = geometry;
+                part.batch = input.len() / input_item;
+                let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
+                self.backend.execute(&problem, output).map_err(CnnError::conv("Conv2D"))
+            })
         };
         let mut tasks =
             output.chunks_mut(items_per_task * output_item).zip(input.chunks(items_per_task * input_item));

@@ -80,7 +80,7 @@ impl<S> Scratch<S> {
 }
 
 /// Buffers larger than this are freed after a call instead of kept for the thread's next one.
-const KEEP_BUFFER_BYTES: usize = 32 << 20;
+const KEEP_BUFFER_BYTES: usize = 64 << 20;
 
 /// Runs `work` with a pair of buffers kept per thread between calls (a one-shot `execute` then
 /// does not pay for allocating and faulting in fresh memory every time). Buffers come back with

@@ -1,0 +1,145 @@
+//! Splitting one backend call over the machine's cores.
+//!
+//! The backends split their output into contiguous pieces, one per thread, when the problem
+//! is large enough that a thread (tens of microseconds to start) pays for itself. Work that is
+//! already running on one of these threads stays on it: a backend called from inside another
+//! backend's worker (the CNN layers call backends from their own split) does not spawn again.
+//!
+//! The thread count is the machine's available parallelism, or `CONVKIT_NUM_THREADS` when set
+//! (like `OMP_NUM_THREADS`; `1` turns threading off, which is how single-threaded peers are
+//! compared fairly).
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+thread_local! {
+    static INSIDE_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How many threads a backend call may use: `CONVKIT_NUM_THREADS` if it is a positive integer,
+/// otherwise the machine's available parallelism.
+///
+/// # Examples
+/// ```
+/// assert!(conv_core::parallel::max_threads() >= 1);
+/// ```
+pub fn max_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("CONVKIT_NUM_THREADS")
+            .ok()
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// Whether the calling thread is already one of the workers of a split call.
+pub fn inside_worker() -> bool {
+    INSIDE_WORKER.with(Cell::get)
+}
+
+/// Runs `work` on the calling thread marked as a worker, so backends it calls stay serial.
+///
+/// Code that does its own splitting (the CNN layers split a batch) wraps each piece in this.
+///
+/// # Examples
+/// ```
+/// use conv_core::parallel::{inside_worker, as_worker};
+/// assert!(!inside_worker());
+/// assert!(as_worker(inside_worker));
+/// assert!(!inside_worker());
+/// ```
+pub fn as_worker<R>(work: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            INSIDE_WORKER.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(INSIDE_WORKER.with(|flag| flag.replace(true)));
+    work()
+}
+
+/// How many threads a call with `work_units` units of work should use, given that one thread
+/// should have at least `min_units_per_thread` of them.
+pub(crate) fn threads_for(work_units: u128, min_units_per_thread: u128) -> usize {
+    if inside_worker() {
+        return 1;
+    }
+    let wanted = work_units / min_units_per_thread.max(1);
+    usize::try_from(wanted).unwrap_or(usize::MAX).clamp(1, max_threads())
+}
+
+/// Splits `output` into `threads` contiguous pieces of nearly equal length and runs
+/// `work(piece, offset_of_piece)` on each, the first on the calling thread. Returns the first
+/// error any piece reports.
+pub(crate) fn split_output<T, E, F>(output: &mut [T], threads: usize, work: F) -> Result<(), E>
+where
+    T: Send,
+    E: Send,
+    F: Fn(&mut [T], usize) -> Result<(), E> + Sync,
+{
+    let threads = threads.clamp(1, output.len().max(1));
+    if threads == 1 {
+        return work(output, 0);
+    }
+    let piece = output.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut pieces = output.chunks_mut(piece).enumerate();
+        let first = pieces.next();
+        let handles: Vec<_> = pieces
+            .map(|(index, chunk)| {
+                let work = &work;
+                scope.spawn(move || as_worker(|| work(chunk, index * piece)))
+            })
+            .collect();
+        let mut result = match first {
+            Some((_, chunk)) => as_worker(|| work(chunk, 0)),
+            None => Ok(()),
+        };
+        for handle in handles {
+            let piece_result = handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+            if result.is_ok() {
+                result = piece_result;
+            }
+        }
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_output_once_with_their_offsets() {
+        let mut output = vec![0_usize; 1001];
+        split_output(&mut output, 3, |piece, offset| {
+            for (i, value) in piece.iter_mut().enumerate() {
+                *value += offset + i;
+            }
+            Ok::<(), ()>(())
+        })
+        .ok();
+        assert!(output.iter().enumerate().all(|(i, &v)| v == i));
+    }
+
+    #[test]
+    fn workers_do_not_split_again() {
+        let mut output = vec![0_usize; 8];
+        split_output(&mut output, 2, |piece, _| {
+            piece.fill(threads_for(1 << 40, 1));
+            Ok::<(), ()>(())
+        })
+        .ok();
+        assert!(output.iter().all(|&threads| threads == 1));
+    }
+
+    #[test]
+    fn an_error_of_any_piece_is_returned() {
+        let mut output = vec![0_u8; 10];
+        let result = split_output(&mut output, 2, |_, offset| if offset > 0 { Err(offset) } else { Ok(()) });
+        assert_eq!(result, Err(5));
+    }
+}
