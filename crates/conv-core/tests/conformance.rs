@@ -231,3 +231,40 @@ fn direct_is_the_defining_sum_bit_for_bit_f64() {
 fn direct_is_the_defining_sum_bit_for_bit_f32() {
     direct_matches_defining_sum::<f32>();
 }
+
+/// Problems large enough that the backends split them over threads (by output rows, or along
+/// the one row of a long signal), with strides and several planes, agree with Direct.
+#[test]
+fn backends_split_over_threads_agree_with_direct() {
+    use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Geometry, OverlapSave};
+    let shapes = [
+        (1, 1, 1, (1, 1, 1), (400_000, 255, 1)),
+        (2, 2, 3, (1, 1, 1), (60_001, 101, 3)),
+        (1, 1, 1, (300, 31, 1), (301, 31, 1)),
+        (2, 3, 2, (150, 9, 2), (97, 5, 1)),
+    ];
+    let backends: Vec<Box<dyn ConvBackend<f64>>> = vec![
+        Box::new(OverlapSave::default()),
+        Box::new(OverlapSave::with_grid(64)),
+        Box::new(Fft::default()),
+    ];
+    for (batch, inc, outc, (h, kh, sh), (w, kw, sw)) in shapes {
+        let axes = [AxisGeometry::new(0, h, kh, sh, 1).unwrap(), AxisGeometry::new(1, w, kw, sw, 1).unwrap()];
+        let g = Geometry::new(batch, inc, outc, 1, axes).unwrap();
+        let input: Vec<f64> =
+            (0..g.input_len().unwrap()).map(|i| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5).collect();
+        let kernel: Vec<f64> =
+            (0..g.kernel_len().unwrap()).map(|i| ((i * 104_729) % 97) as f64 / 97.0 - 0.3).collect();
+        let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+        let mut want = vec![0.0; g.output_len().unwrap()];
+        Direct.execute(&problem, &mut want).unwrap();
+        let tol = testkit::tolerance::<f64>(&g, 0.5, 0.7);
+        for backend in &backends {
+            let mut got = vec![f64::NAN; want.len()];
+            backend.execute(&problem, &mut got).unwrap();
+            if let Err(mismatch) = testkit::compare(&g, &got, &want, tol) {
+                panic!("{} on {g:?}: {mismatch:?}", backend.name());
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ use super::{ConvPlan, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
+use crate::parallel;
 
 /// Transform-grid size and output-tile size along one axis: each tile of `tile` stride-1 outputs
 /// reads `grid` input samples (`tile + span - 1`, or fewer at the end).
@@ -230,6 +231,81 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         let g = &self.geometry;
         check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
+        let [rows, cols] = g.axes;
+        let (row_tiles, col_tiles) = (self.tile_starts(0), self.tile_starts(1));
+        // Tiles are independent: split them over the cores along rows, or along the one row of a
+        // 1-D signal. Each worker owns the band of every output plane its tiles write.
+        let split_axis = if row_tiles.len() > 1 { 0 } else { 1 };
+        let tiles = [&row_tiles, &col_tiles][split_axis];
+        let per_tile = g.multiply_adds() / u128::try_from(tiles.len().max(1)).unwrap_or(1);
+        let threads = if rows.output > 1 && split_axis == 1 {
+            1 // one row of tiles in a 2-D plane: the bands would not be contiguous
+        } else {
+            parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD.max(per_tile))
+                .min(tiles.len())
+        };
+        let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
+        if threads <= 1 {
+            self.run_tiles(input, &[0..usize::MAX, 0..usize::MAX], [0, 0], &mut planes);
+            return Ok(());
+        }
+        let mut jobs = Vec::with_capacity(threads);
+        for worker in 0..threads {
+            let first = worker * tiles.len() / threads;
+            let end = (worker + 1) * tiles.len() / threads;
+            let unit_range = tiles[first]..tiles.get(end).copied().unwrap_or(usize::MAX);
+            let axis = g.axes[split_axis];
+            // Outputs of the band: the stride-1 positions of its tiles that are on the stride grid.
+            let unit_end = unit_range.end.min(axis.input - axis.effective_kernel() + 1);
+            let band = unit_range.start.div_ceil(axis.stride)..unit_end.div_ceil(axis.stride);
+            let band_len = if split_axis == 0 { band.len() * cols.output } else { band.len() };
+            let mut mine = Vec::with_capacity(planes.len());
+            for plane in &mut planes {
+                let take = band_len.min(plane.len());
+                let (head, rest) = std::mem::take(plane).split_at_mut(take);
+                mine.push(head);
+                *plane = rest;
+            }
+            let region = if split_axis == 0 { [band.start, 0] } else { [0, band.start] };
+            let tile_ranges =
+                if split_axis == 0 { [unit_range, 0..usize::MAX] } else { [0..usize::MAX, unit_range] };
+            jobs.push((tile_ranges, region, mine));
+        }
+        let mut jobs: Vec<_> = jobs.into_iter().map(Some).collect();
+        let run = |job: &mut [Option<Band<'_, T>>], _: usize| {
+            for (tile_ranges, region, planes) in job.iter_mut().flatten() {
+                self.run_tiles(input, tile_ranges, *region, planes);
+            }
+            Ok(())
+        };
+        parallel::split_output(&mut jobs, threads, run)
+    }
+}
+
+/// The tiles a worker computes (stride-1 start positions per axis, half-open), the first output
+/// row and column of its band, and the band of every output plane.
+type Band<'a, T> = ([std::ops::Range<usize>; 2], [usize; 2], Vec<&'a mut [T]>);
+
+/// Multiply-adds of direct work below which an FFT plan call stays on one thread.
+const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
+
+impl<T: ConvNum> SpectralPlan<T> {
+    /// The stride-1 start of every tile along `axis`.
+    fn tile_starts(&self, axis: usize) -> Vec<usize> {
+        let a = self.geometry.axes[axis];
+        (0..a.input - a.effective_kernel() + 1).step_by(self.blocking[axis].tile).collect()
+    }
+
+    /// Computes the tiles whose starts lie in `tile_ranges` into `planes`, the bands of every
+    /// output plane that begin at output row and column `region`.
+    fn run_tiles(
+        &self,
+        input: &[T],
+        tile_ranges: &[std::ops::Range<usize>; 2],
+        region: [usize; 2],
+        planes: &mut [&mut [T]],
+    ) {
+        let g = &self.geometry;
         let plans = &self.plans;
         let [rows, cols] = g.axes;
         let [block_rows, block_cols] = self.blocking;
@@ -238,14 +314,16 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
         let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
         let scale = T::one() / T::from_f64_lossy((block_rows.grid * block_cols.grid) as f64);
-        let (in_plane, out_plane) = (g.input_plane(), g.output_plane());
+        let in_plane = g.input_plane();
+        let [y0, x0] = region;
+        let [row_range, col_range] = tile_ranges;
         self.scratch.with(
             || SpectralScratch::new(g, plans),
             |scratch| {
                 let SpectralScratch { row, input_spectra, product, segment } = scratch;
                 for n in 0..g.batch {
-                    for u0 in (0..unit_rows).step_by(block_rows.tile) {
-                        for v0 in (0..unit_cols).step_by(block_cols.tile) {
+                    for u0 in (0..unit_rows).step_by(block_rows.tile).filter(|u| row_range.contains(u)) {
+                        for v0 in (0..unit_cols).step_by(block_cols.tile).filter(|v| col_range.contains(v)) {
                             let seg_rows = block_rows.grid.min(rows.input - u0);
                             let seg_cols = block_cols.grid.min(cols.input - v0);
                             for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
@@ -262,7 +340,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
                             let first_col = v0.div_ceil(cols.stride) * cols.stride;
                             for o in 0..g.out_channels {
                                 channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
-                                let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                                let out = &mut *planes[n * g.out_channels + o];
                                 let wanted = tile_rows
                                     .clone()
                                     .filter(|u| u % rows.stride == 0)
@@ -270,7 +348,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
                                 plans.inverse(product, wanted, row, |r, values| {
                                     let y = (r + u0 + 1 - span_rows) / rows.stride;
                                     for v in (first_col..tile_end).step_by(cols.stride) {
-                                        out[y * cols.output + v / cols.stride] =
+                                        out[(y - y0) * cols.output + v / cols.stride - x0] =
                                             values[v - v0 + span_cols - 1] * scale;
                                     }
                                 });
@@ -280,6 +358,5 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
                 }
             },
         );
-        Ok(())
     }
 }
