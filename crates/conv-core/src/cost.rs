@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::backend::{Fft, OverlapSave};
+use crate::backend::{Direct, Fft, OverlapSave};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 
@@ -44,8 +44,12 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
         ]
     };
     match backend {
-        // Multiply-adds, and the number of contiguous row updates (each a short loop).
-        "direct" => vec![macs, macs / g.axes[1].output as f64, values],
+        // Multiply-adds, and the taps gathered per output row (each a short loop), shared by
+        // the threads the call uses.
+        "direct" => {
+            let threads = Direct::threads(g) as f64;
+            vec![macs / threads, macs / g.axes[1].output as f64 / threads, values]
+        }
         "toeplitz" => {
             let entries = (g.out_per_group() * g.output_plane()) as f64
                 * (g.in_per_group() * g.input_plane()) as f64
@@ -72,7 +76,9 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
                     unit.div_ceil(tile) as f64
                 })
                 .product();
-            spectral(grid, tiles)
+            // The tiles are shared by the threads the call uses.
+            let threads = OverlapSave::default().threads(g) as f64;
+            spectral(grid, tiles / threads)
         }
         _ => vec![macs, planes * g.output_plane() as f64, values],
     }

@@ -28,6 +28,13 @@ pub struct Direct;
 /// Multiply-adds below which a call stays on one thread (about a tenth of a millisecond of work).
 const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 20;
 
+impl Direct {
+    /// How many threads a call on this geometry uses.
+    pub(crate) fn threads(g: &Geometry) -> usize {
+        parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD)
+    }
+}
+
 impl<T: ConvNum> ConvBackend<T> for Direct {
     fn name(&self) -> &str {
         "direct"
@@ -40,7 +47,7 @@ impl<T: ConvNum> ConvBackend<T> for Direct {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         check_len("output", g.output_len()?, output.len())?;
-        let threads = parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD);
+        let threads = Direct::threads(g);
         let arch = pulp::Arch::new();
         parallel::split_output(output, threads, |piece, offset| {
             arch.dispatch(OutputRange { problem, outputs: piece, first: offset });

@@ -1,6 +1,6 @@
 //! The blocked FFT backend: overlap-save, for long signals and large images with small kernels.
 
-use super::spectral::{Blocking, SpectralPlan, check_workspace};
+use super::spectral::{Blocking, SpectralPlan, check_workspace, tile_split};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -59,6 +59,11 @@ impl OverlapSave {
     pub fn grid(&self, g: &Geometry) -> [usize; 2] {
         let [rows, cols] = self.blocking(g);
         [rows.grid, cols.grid]
+    }
+
+    /// How many threads a call on this geometry uses (the tiles are shared out).
+    pub(crate) fn threads(&self, g: &Geometry) -> usize {
+        tile_split(g, self.blocking(g)).1
     }
 
     fn blocking(&self, g: &Geometry) -> [Blocking; 2] {

@@ -35,7 +35,26 @@ pub(crate) fn check_workspace<T: ConvNum>(
     check_bytes(values, size_of::<Complex<T>>(), cap_bytes, what)
 }
 
-/// Transforms of one grid size, planned once per call.
+/// The process's real and complex FFT planners for element type `T` (one pair per type; the
+/// planners cache every size they have planned).
+fn with_planners<T: ConvNum, R>(work: impl FnOnce(&mut RealFftPlanner<T>, &mut FftPlanner<T>) -> R) -> R {
+    use std::any::{Any, TypeId};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    type Planners = HashMap<TypeId, Box<dyn Any + Send>>;
+    static PLANNERS: OnceLock<Mutex<Planners>> = OnceLock::new();
+    let mut planners = PLANNERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    let entry = planners
+        .entry(TypeId::of::<T>())
+        .or_insert_with(|| Box::new((RealFftPlanner::<T>::new(), FftPlanner::<T>::new())));
+    match entry.downcast_mut::<(RealFftPlanner<T>, FftPlanner<T>)>() {
+        Some((real, complex)) => work(real, complex),
+        // Unreachable (the map is keyed by the type it holds); plan afresh rather than panic.
+        None => work(&mut RealFftPlanner::new(), &mut FftPlanner::new()),
+    }
+}
+
+/// Transforms of one grid size.
 pub(crate) struct Plans<T: ConvNum> {
     pub(crate) grid: [usize; 2],
     row_forward: Arc<dyn RealToComplex<T>>,
@@ -45,16 +64,17 @@ pub(crate) struct Plans<T: ConvNum> {
 }
 
 impl<T: ConvNum> Plans<T> {
+    /// Plans for `grid`, from planners kept for the life of the process: a size planned once
+    /// (twiddle factors, algorithm choice) is reused by every later call, as scipy's pocketfft
+    /// caches its plans.
     pub(crate) fn new(grid: [usize; 2]) -> Self {
-        let mut real = RealFftPlanner::<T>::new();
-        let mut complex = FftPlanner::<T>::new();
-        Plans {
+        with_planners::<T, _>(|real, complex| Plans {
             grid,
             row_forward: real.plan_fft_forward(grid[1]),
             row_inverse: real.plan_fft_inverse(grid[1]),
             column_forward: complex.plan_fft_forward(grid[0]),
             column_inverse: complex.plan_fft_inverse(grid[0]),
-        }
+        })
     }
 
     /// Complex values per row spectrum.
@@ -231,19 +251,9 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         let g = &self.geometry;
         check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
-        let [rows, cols] = g.axes;
-        let (row_tiles, col_tiles) = (self.tile_starts(0), self.tile_starts(1));
-        // Tiles are independent: split them over the cores along rows, or along the one row of a
-        // 1-D signal. Each worker owns the band of every output plane its tiles write.
-        let split_axis = if row_tiles.len() > 1 { 0 } else { 1 };
-        let tiles = [&row_tiles, &col_tiles][split_axis];
-        let per_tile = g.multiply_adds() / u128::try_from(tiles.len().max(1)).unwrap_or(1);
-        let threads = if rows.output > 1 && split_axis == 1 {
-            1 // one row of tiles in a 2-D plane: the bands would not be contiguous
-        } else {
-            parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD.max(per_tile))
-                .min(tiles.len())
-        };
+        let cols = g.axes[1];
+        let (split_axis, threads) = tile_split(g, self.blocking);
+        let tiles = tile_starts(g, self.blocking, split_axis);
         let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
         if threads <= 1 {
             self.run_tiles(input, &[0..usize::MAX, 0..usize::MAX], [0, 0], &mut planes);
@@ -289,13 +299,33 @@ type Band<'a, T> = ([std::ops::Range<usize>; 2], [usize; 2], Vec<&'a mut [T]>);
 /// Multiply-adds of direct work below which an FFT plan call stays on one thread.
 const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 
-impl<T: ConvNum> SpectralPlan<T> {
-    /// The stride-1 start of every tile along `axis`.
-    fn tile_starts(&self, axis: usize) -> Vec<usize> {
-        let a = self.geometry.axes[axis];
-        (0..a.input - a.effective_kernel() + 1).step_by(self.blocking[axis].tile).collect()
-    }
+/// The stride-1 start of every tile along `axis`.
+fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) -> Vec<usize> {
+    let a = g.axes[axis];
+    (0..a.input - a.effective_kernel() + 1).step_by(blocking[axis].tile.max(1)).collect()
+}
 
+/// How a call of a plan with this tiling is split over the cores: the axis whose tiles are
+/// shared out (rows when there are several rows of tiles, else the columns of a one-row
+/// output) and the number of threads (at least one tile and 4 M multiply-adds of direct work
+/// each; 1 for a 2-D output with a single row of tiles, whose bands would not be contiguous).
+pub(crate) fn tile_split(g: &Geometry, blocking: [Blocking; 2]) -> (usize, usize) {
+    let row_tiles = tile_starts(g, blocking, 0).len();
+    if row_tiles > 1 {
+        return (0, split_threads(g, row_tiles));
+    }
+    if g.axes[0].output > 1 {
+        return (1, 1);
+    }
+    (1, split_threads(g, tile_starts(g, blocking, 1).len()))
+}
+
+fn split_threads(g: &Geometry, tiles: usize) -> usize {
+    let per_tile = g.multiply_adds() / u128::try_from(tiles.max(1)).unwrap_or(1);
+    parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD.max(per_tile)).min(tiles.max(1))
+}
+
+impl<T: ConvNum> SpectralPlan<T> {
     /// Computes the tiles whose starts lie in `tile_ranges` into `planes`, the bands of every
     /// output plane that begin at output row and column `region`.
     fn run_tiles(
