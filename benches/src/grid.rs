@@ -4,6 +4,8 @@ use conv_core::{ConvBackend, ConvError, ConvNum, ConvSpec, Geometry, Mode, conv2
 use ndarray::{Array1, Array2, Array4};
 use serde_json::{Value, json};
 
+use crate::ndarray_conv_peer::{self, RustPeer};
+
 /// Runs a problem once on a backend of element type `T`.
 pub type Run<T> = Box<dyn Fn(&dyn ConvBackend<T>) -> Result<(), ConvError>>;
 
@@ -52,6 +54,8 @@ pub struct Workload {
     pub peer_problem: Value,
     /// Signal and kernel length (1-D only), for the crossover map.
     pub lengths: Option<(usize, usize)>,
+    /// ndarray-conv on the same problem (1-D and 2-D only).
+    pub rust_peer: Option<RustPeer>,
 }
 
 /// Deterministic pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
@@ -130,6 +134,10 @@ pub fn grid(quick: bool, families: &[Family], dtypes: &[Dtype]) -> Vec<Workload>
                         run: runner(dtype, || signal_1d(n, k), || signal_1d(n, k)),
                         peer_problem: json!({"kind": "1d", "n": n, "k": k, "dtype": name}),
                         lengths: Some((n, k)),
+                        rust_peer: Some(match dtype {
+                            Dtype::F32 => ndarray_conv_peer::signal_1d_f32(n, k),
+                            Dtype::F64 => ndarray_conv_peer::signal_1d_f64(n, k),
+                        }),
                     });
                 }
             }
@@ -145,6 +153,10 @@ pub fn grid(quick: bool, families: &[Family], dtypes: &[Dtype]) -> Vec<Workload>
                             run: runner(dtype, || image_2d(n, k, mode), || image_2d(n, k, mode)),
                             peer_problem: json!({"kind": "2d", "n": n, "k": k, "mode": format!("{mode:?}").to_lowercase(), "dtype": name}),
                             lengths: None,
+                            rust_peer: Some(match dtype {
+                                Dtype::F32 => ndarray_conv_peer::image_2d_f32(n, k, mode),
+                                Dtype::F64 => ndarray_conv_peer::image_2d_f64(n, k, mode),
+                            }),
                         });
                     }
                 }
@@ -165,6 +177,7 @@ pub fn grid(quick: bool, families: &[Family], dtypes: &[Dtype]) -> Vec<Workload>
                 run: Runner::F32(layer(batch, c, size, o)),
                 peer_problem: json!({"kind": "layer", "batch": batch, "channels": c, "size": size, "filters": o, "dtype": "f32"}),
                 lengths: None,
+                rust_peer: None,
             });
         }
     }

@@ -13,6 +13,7 @@
 
 mod crossover;
 mod grid;
+mod ndarray_conv_peer;
 mod peak;
 mod peers;
 
@@ -127,6 +128,37 @@ fn time_all<T: ConvNum>(
     (outcomes, auto.explain::<T>(&workload.geometry).chosen)
 }
 
+/// Auto's time over the winner's, timed in alternating calls (auto, winner, winner, auto, ...) for
+/// `budget`: the median of the per-pair ratios. A slow spell of a shared machine then slows both
+/// calls of a pair alike instead of landing on one of them.
+fn paired_regret<T: ConvNum>(
+    backends: &[std::sync::Arc<dyn ConvBackend<T>>],
+    auto: &Auto,
+    winner: &str,
+    run: &Run<T>,
+    budget: Duration,
+) -> Option<f64> {
+    let winner = backends.iter().find(|b| b.name() == winner)?;
+    run(auto).ok()?;
+    run(winner.as_ref()).ok()?;
+    let start = std::time::Instant::now();
+    let mut ratios = Vec::new();
+    while ratios.len() < 3 || (start.elapsed() < budget && ratios.len() < 50) {
+        // Which of the two goes first alternates too, so neither always follows the other.
+        let auto_first = ratios.len() % 2 == 0;
+        let mut seconds = [0.0; 2];
+        for turn in 0..2 {
+            let is_auto = (turn == 0) == auto_first;
+            let t = std::time::Instant::now();
+            run(if is_auto { auto as &dyn ConvBackend<T> } else { winner.as_ref() }).ok()?;
+            seconds[usize::from(!is_auto)] = t.elapsed().as_secs_f64();
+        }
+        ratios.push(seconds[0] / seconds[1].max(1e-12));
+    }
+    ratios.sort_by(f64::total_cmp);
+    Some(ratios[ratios.len() / 2])
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Err(e) = custom_backend::register() {
@@ -167,8 +199,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{peak_line}\n\nMedian time per call; in brackets the ratio to the fastest backend. Effective GFLOP/s counts \
          2 x the multiply-adds of the direct sum, for the winner (so a transform-based winner can exceed 100% of the peak: it does \
          fewer operations than it is credited with). `auto` is the automatic backend \
-         (model mode, shipped profile); `regret` is its time over the best backend's. The peer \
-         columns give the fastest peer in this run and auto's time over it (below 1 = we are faster)."
+         (model mode, shipped profile); `regret` is its time over the best backend's, measured in alternating calls of the two (median of the pair ratios) so that the machine's slow spells cancel. The peer \
+         columns give the fastest Python peer in this run and auto's time over it (below 1 = we are faster), then \
+         the faster of ndarray-conv's `conv` and `conv_fft` (Rust, same process) and auto's time over it."
     );
 
     let workloads = grid::grid(args.quick, &args.workloads, &args.dtypes);
@@ -187,7 +220,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         progress.set_message(workload.label.clone());
         if workload.group != current_group {
             current_group = workload.group.clone();
-            let peer_header = if with_peers { " fastest peer | auto / peer |" } else { "" };
+            let peer_header =
+                if with_peers { " fastest peer | auto / peer | ndarray-conv | auto / ndarray-conv |" } else { "" };
             let header = format!(
                 "| problem | {} | winner | effective GFLOP/s (% peak) | auto chose | regret |{peer_header}",
                 names.join(" | ")
@@ -195,7 +229,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rule = format!(
                 "|---|{}---|---|---|---|{}",
                 "---|".repeat(names.len()),
-                if with_peers { "---|---|" } else { "" }
+                if with_peers { "---|---|---|---|" } else { "" }
             );
             say(format!("\n{current_group}\n{header}"));
             let _ = write!(report, "\n## {current_group}\n\n{header}\n{rule}\n");
@@ -205,6 +239,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Runner::F64(run) => time_all(&backends64, &auto, workload, run, &args, budget),
         };
         let peer_times = peers.times(&workload.group, &workload.label, &workload.peer_problem);
+        let rust_times = match &workload.rust_peer {
+            Some(rust_peer) if with_peers => rust_peer(budget),
+            _ => Vec::new(),
+        };
         progress.inc(1);
 
         let ours = &outcomes[..outcomes.len() - 1];
@@ -225,7 +263,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
-        for (peer, s) in &peer_times {
+        for (peer, s) in peer_times.iter().chain(rust_times.iter().map(|(p, s)| (p, s))) {
             let _ = writeln!(
                 csv,
                 "\"{}\",\"{}\",{peer},{s:e},{:.3}",
@@ -243,8 +281,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         let auto_time = outcomes.last().and_then(Outcome::seconds);
-        let regret = match (auto_time, best) {
-            (Some(a), Some(b)) => a / b,
+        // Auto against the winner in alternating calls: both see the same machine state.
+        let paired = match &workload.run {
+            Runner::F32(run) => paired_regret(&backends32, &auto, &winner, run, budget),
+            Runner::F64(run) => paired_regret(&backends64, &auto, &winner, run, budget),
+        };
+        let regret = match (paired, auto_time, best) {
+            (Some(r), _, _) => r,
+            (None, Some(a), Some(b)) => a / b,
             _ => f64::NAN,
         };
         regrets.push(regret);
@@ -263,6 +307,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             match (peer_times.iter().min_by(|a, b| a.1.total_cmp(b.1)), auto_time) {
                 (Some((peer, s)), Some(a)) => {
                     let _ = write!(row, " {peer} {} | {:.2} |", format_seconds(*s), a / s);
+                }
+                _ => row.push_str(" - | - |"),
+            }
+            match (rust_times.iter().min_by(|a, b| a.1.total_cmp(&b.1)), auto_time) {
+                (Some((call, s)), Some(a)) => {
+                    let _ = write!(row, " {call} {} | {:.2} |", format_seconds(*s), a / s);
                 }
                 _ => row.push_str(" - | - |"),
             }

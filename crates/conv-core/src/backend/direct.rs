@@ -25,8 +25,9 @@ use crate::parallel;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Direct;
 
-/// Multiply-adds below which a call stays on one thread (about a tenth of a millisecond of work).
-const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 20;
+/// Multiply-adds per thread below which a call stays on fewer threads (half a millisecond of
+/// work: measured on the 2-core machine, splitting smaller calls made them slower).
+const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 
 impl Direct {
     /// How many threads a call on this geometry uses.
