@@ -220,8 +220,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         progress.set_message(workload.label.clone());
         if workload.group != current_group {
             current_group = workload.group.clone();
-            let peer_header =
-                if with_peers { " fastest peer | auto / peer | ndarray-conv | auto / ndarray-conv |" } else { "" };
+            let peer_header = if with_peers {
+                " fastest peer | auto / peer | ndarray-conv | auto / ndarray-conv |"
+            } else {
+                ""
+            };
             let header = format!(
                 "| problem | {} | winner | effective GFLOP/s (% peak) | auto chose | regret |{peer_header}",
                 names.join(" | ")

@@ -34,11 +34,15 @@ macro_rules! peer_calls {
             Box::new(move |budget| {
                 let mut times = Vec::new();
                 if n * k <= MAX_DIRECT_MULTIPLY_ADDS {
-                    if let Ok(s) = median_seconds(budget, 50, || x.conv(&h, mode::<1>(Mode::Full), PaddingMode::Zeros).map(drop)) {
+                    if let Ok(s) = median_seconds(budget, 50, || {
+                        x.conv(&h, mode::<1>(Mode::Full), PaddingMode::Zeros).map(drop)
+                    }) {
                         times.push(("ndarray-conv conv".to_string(), s));
                     }
                 }
-                if let Ok(s) = median_seconds(budget, 50, || x.conv_fft(&h, mode::<1>(Mode::Full), PaddingMode::Zeros).map(drop)) {
+                if let Ok(s) = median_seconds(budget, 50, || {
+                    x.conv_fft(&h, mode::<1>(Mode::Full), PaddingMode::Zeros).map(drop)
+                }) {
                     times.push(("ndarray-conv conv_fft".to_string(), s));
                 }
                 times
@@ -54,11 +58,15 @@ macro_rules! peer_calls {
             Box::new(move |budget| {
                 let mut times = Vec::new();
                 if n * n * k * k <= MAX_DIRECT_MULTIPLY_ADDS {
-                    if let Ok(s) = median_seconds(budget, 50, || x.conv(&h, mode::<2>(conv_mode), PaddingMode::Zeros).map(drop)) {
+                    if let Ok(s) = median_seconds(budget, 50, || {
+                        x.conv(&h, mode::<2>(conv_mode), PaddingMode::Zeros).map(drop)
+                    }) {
                         times.push(("ndarray-conv conv".to_string(), s));
                     }
                 }
-                if let Ok(s) = median_seconds(budget, 50, || x.conv_fft(&h, mode::<2>(conv_mode), PaddingMode::Zeros).map(drop)) {
+                if let Ok(s) = median_seconds(budget, 50, || {
+                    x.conv_fft(&h, mode::<2>(conv_mode), PaddingMode::Zeros).map(drop)
+                }) {
                     times.push(("ndarray-conv conv_fft".to_string(), s));
                 }
                 times
