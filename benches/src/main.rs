@@ -143,7 +143,7 @@ fn paired_regret<T: ConvNum>(
     run(winner.as_ref()).ok()?;
     let start = std::time::Instant::now();
     let mut ratios = Vec::new();
-    while ratios.len() < 3 || (start.elapsed() < budget && ratios.len() < 50) {
+    while ratios.len() < 7 || (start.elapsed() < budget && ratios.len() < 50) {
         // Which of the two goes first alternates too, so neither always follows the other.
         let auto_first = ratios.len() % 2 == 0;
         let mut seconds = [0.0; 2];

@@ -13,6 +13,9 @@ use crate::geometry::Geometry;
 use crate::num::ConvNum;
 use crate::registry;
 
+/// A shape (and element type) whose backend has been chosen.
+type WinnerKey = (TypeId, Geometry);
+
 /// Picks the backend for each problem, so users need not know which algorithm wins.
 ///
 /// - **Model mode** (default): predicts each registered backend's time from its operation counts
@@ -46,7 +49,11 @@ pub struct Auto {
     measure: bool,
     /// The chosen backend per (element type, shape); each value is an `Arc<dyn ConvBackend<T>>`
     /// for the `T` of its key.
-    winners: Mutex<HashMap<(TypeId, Geometry), Arc<dyn Any + Send + Sync>>>,
+    winners: Mutex<HashMap<WinnerKey, Arc<dyn Any + Send + Sync>>>,
+    /// The most recently used entry of `winners`: a loop over one shape finds it with one
+    /// comparison instead of hashing the geometry (which costs a noticeable share of a
+    /// microsecond-sized call).
+    last: Mutex<Option<(WinnerKey, Arc<dyn Any + Send + Sync>)>>,
 }
 
 impl Default for Auto {
@@ -112,7 +119,7 @@ impl Auto {
 
     /// Model mode with a given profile.
     pub fn with_profile(profile: Profile) -> Self {
-        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()) }
+        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()), last: Mutex::new(None) }
     }
 
     /// Switches to measure mode (time the candidates on the first call per shape).
@@ -174,11 +181,18 @@ impl Auto {
     }
 
     fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<Arc<dyn ConvBackend<T>>> {
-        let winners = self.winners.lock().unwrap_or_else(PoisonError::into_inner);
-        winners
-            .get(&(TypeId::of::<T>(), *g))
-            .and_then(|any| any.downcast_ref::<Arc<dyn ConvBackend<T>>>())
-            .cloned()
+        let key = (TypeId::of::<T>(), *g);
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = match last.as_ref() {
+            Some((last_key, entry)) if *last_key == key => Arc::clone(entry),
+            _ => {
+                let winners = self.winners.lock().unwrap_or_else(PoisonError::into_inner);
+                let entry = Arc::clone(winners.get(&key)?);
+                *last = Some((key, Arc::clone(&entry)));
+                entry
+            }
+        };
+        entry.downcast_ref::<Arc<dyn ConvBackend<T>>>().cloned()
     }
 
     fn remember<T: ConvNum>(&self, g: &Geometry, backend: Arc<dyn ConvBackend<T>>) {
@@ -186,8 +200,6 @@ impl Auto {
         self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), value);
     }
 
-    /// Measure mode's first call for a shape: run every supporting candidate, keep the fastest
-    /// answer in `output`, remember the winner.
     fn measure_and_run<T: ConvNum>(
         &self,
         problem: &ConvProblem<'_, T>,
