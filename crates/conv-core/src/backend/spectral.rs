@@ -281,9 +281,8 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
                 if split_axis == 0 { [unit_range, 0..usize::MAX] } else { [0..usize::MAX, unit_range] };
             jobs.push((tile_ranges, region, mine));
         }
-        let mut jobs: Vec<_> = jobs.into_iter().map(Some).collect();
-        let run = |job: &mut [Option<Band<'_, T>>], _: usize| {
-            for (tile_ranges, region, planes) in job.iter_mut().flatten() {
+        let run = |job: &mut [Band<'_, T>], _: usize| {
+            for (tile_ranges, region, planes) in job.iter_mut() {
                 self.run_tiles(input, tile_ranges, *region, planes);
             }
             Ok(())
@@ -296,7 +295,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
 /// row and column of its band, and the band of every output plane.
 type Band<'a, T> = ([std::ops::Range<usize>; 2], [usize; 2], Vec<&'a mut [T]>);
 
-/// Multiply-adds of direct work below which an FFT plan call stays on one thread.
+/// Multiply-adds of direct work per thread below which an FFT plan call uses fewer threads.
 const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 
 /// The stride-1 start of every tile along `axis`.
@@ -310,14 +309,18 @@ fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) -> Vec<usize>
 /// output) and the number of threads (at least one tile and 4 M multiply-adds of direct work
 /// each; 1 for a 2-D output with a single row of tiles, whose bands would not be contiguous).
 pub(crate) fn tile_split(g: &Geometry, blocking: [Blocking; 2]) -> (usize, usize) {
-    let row_tiles = tile_starts(g, blocking, 0).len();
+    let tile_count = |axis: usize| {
+        let a = g.axes[axis];
+        (a.input - a.effective_kernel() + 1).div_ceil(blocking[axis].tile.max(1))
+    };
+    let row_tiles = tile_count(0);
     if row_tiles > 1 {
         return (0, split_threads(g, row_tiles));
     }
     if g.axes[0].output > 1 {
         return (1, 1);
     }
-    (1, split_threads(g, tile_starts(g, blocking, 1).len()))
+    (1, split_threads(g, tile_count(1)))
 }
 
 fn split_threads(g: &Geometry, tiles: usize) -> usize {
