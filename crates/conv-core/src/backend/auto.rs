@@ -200,6 +200,8 @@ impl Auto {
         self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), value);
     }
 
+    /// Measure mode's first call for a shape: run every supporting candidate, keep the fastest
+    /// answer in `output`, remember the winner.
     fn measure_and_run<T: ConvNum>(
         &self,
         problem: &ConvProblem<'_, T>,
