@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::backend::{Direct, Fft, OverlapSave};
+use crate::backend::{Direct, Fft, Im2col, OverlapSave};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 
@@ -61,7 +61,9 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
             // A GEMM with few kernels (rows) runs far below peak: weight the patch entries by
             // how few rows share them.
             let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
-            vec![macs, patches, thin, values]
+            // Batch items are shared by the threads the call uses.
+            let threads = Im2col::threads(g) as f64;
+            vec![macs / threads, patches / threads, thin / threads, values]
         }
         "fft" => spectral(Fft::grid(g), 1.0),
         "overlap-save" => {

@@ -6,7 +6,7 @@ use std::iter::Sum;
 /// The element types a convolution can be computed in: `f32` and `f64`.
 ///
 /// This is a blanket alias for the traits the backends need (floating point arithmetic,
-/// FFT support from rustfft, GEMM support from ndarray). It is implemented automatically for
+/// FFT support from rustfft, GEMM support from ndarray and `convkit-gemm`). It is implemented automatically for
 /// every type that has them, which in practice means `f32` and `f64`.
 ///
 /// # Examples
@@ -20,6 +20,7 @@ pub trait ConvNum:
     num_traits::Float
     + rustfft::FftNum
     + ndarray::LinalgScalar
+    + convkit_gemm::Element
     + Default
     + Sum
     + Debug
@@ -43,6 +44,8 @@ impl<T> ConvNum for T where
     T: num_traits::Float
         + rustfft::FftNum
         + ndarray::LinalgScalar
+        + convkit_gemm::Element
+        + convkit_gemm::Element
         + Default
         + Sum
         + Debug

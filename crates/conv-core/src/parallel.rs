@@ -80,22 +80,48 @@ where
     E: Send,
     F: Fn(&mut [T], usize) -> Result<(), E> + Sync,
 {
-    let threads = threads.clamp(1, output.len().max(1));
+    let mut no_state = vec![(); threads.clamp(1, output.len().max(1))];
+    split_items(output, 1, &mut no_state, |piece, offset, ()| work(piece, offset))
+}
+
+/// Splits `output`, a run of items of `item_len` elements each, into one piece of whole items
+/// per entry of `states` (fewer if there are fewer items), and runs
+/// `work(piece, first_item, state)` on each with its own state, the first piece on the calling
+/// thread. Returns the first error any piece reports.
+pub(crate) fn split_items<T, S, E, F>(
+    output: &mut [T],
+    item_len: usize,
+    states: &mut [S],
+    work: F,
+) -> Result<(), E>
+where
+    T: Send,
+    S: Send,
+    E: Send,
+    F: Fn(&mut [T], usize, &mut S) -> Result<(), E> + Sync,
+{
+    let items = output.len() / item_len.max(1);
+    let threads = states.len().min(items).max(1);
+    let Some((first_state, other_states)) = states.split_first_mut() else {
+        return Ok(());
+    };
     if threads == 1 {
-        return work(output, 0);
+        return work(output, 0, first_state);
     }
-    let piece = output.len().div_ceil(threads);
+    let items_per_piece = items.div_ceil(threads);
     std::thread::scope(|scope| {
-        let mut pieces = output.chunks_mut(piece).enumerate();
+        let mut pieces = output.chunks_mut(items_per_piece * item_len);
         let first = pieces.next();
         let handles: Vec<_> = pieces
-            .map(|(index, chunk)| {
+            .zip(other_states)
+            .enumerate()
+            .map(|(index, (chunk, state))| {
                 let work = &work;
-                scope.spawn(move || as_worker(|| work(chunk, index * piece)))
+                scope.spawn(move || as_worker(|| work(chunk, (index + 1) * items_per_piece, state)))
             })
             .collect();
         let mut result = match first {
-            Some((_, chunk)) => as_worker(|| work(chunk, 0)),
+            Some(chunk) => as_worker(|| work(chunk, 0, first_state)),
             None => Ok(()),
         };
         for handle in handles {
@@ -134,6 +160,23 @@ mod tests {
         })
         .ok();
         assert!(output.iter().all(|&threads| threads == 1));
+    }
+
+    #[test]
+    fn item_pieces_hold_whole_items_and_their_own_state() {
+        // 7 items of 3 elements over 3 states: pieces of 3, 3 and 1 items.
+        let mut output = vec![0_usize; 21];
+        let mut states = vec![0_usize; 3];
+        split_items(&mut output, 3, &mut states, |piece, first_item, state| {
+            *state = piece.len() / 3;
+            for (i, value) in piece.iter_mut().enumerate() {
+                *value = first_item * 3 + i;
+            }
+            Ok::<(), ()>(())
+        })
+        .ok();
+        assert!(output.iter().enumerate().all(|(i, &v)| v == i));
+        assert_eq!(states, [3, 3, 1]);
     }
 
     #[test]

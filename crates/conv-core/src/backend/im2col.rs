@@ -1,21 +1,33 @@
 //! The im2col backend: gather patches into a matrix, then one GEMM.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+use convkit_gemm::{MatMut, MatRef, matmul};
 
-use super::plan::{Scratch, with_thread_buffers};
+use super::plan::{Scratch, with_thread_scratch};
 use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
+use crate::parallel;
+
+/// Below this many multiply-adds per thread, a call stays on one thread.
+const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
+
+/// Batch items share one product until their patch matrix reaches this size: wide enough for
+/// the GEMM to run near its peak, small enough to stay in the core's cache between being
+/// filled and being packed by the GEMM.
+const PRODUCT_TARGET_BYTES: usize = 2 << 20;
+
+/// The patch and product buffers of each thread of a call.
+type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
 
 /// Lowers the convolution to a matrix product through a patch matrix.
 ///
 /// For one batch item and group, the patch matrix has one row per kernel tap `(c, i, j)`
 /// (`Cg*KH*KW` rows) and one column per output position `(y, x)`; column `(y, x)` holds the input
 /// window under the kernel at that position. The output of the group is then
-/// `W (Og x Cg*KH*KW) * patches`, computed by ndarray's `general_mat_mul` (the `matrixmultiply`
-/// crate, threaded). It is the transpose view of the Toeplitz product: the same sums, with the
+/// `W (Og x Cg*KH*KW) * patches`, computed by [`convkit_gemm`] (the `gemm` crate's AVX2/AVX-512
+/// kernels). Batch items are shared out over the cores when the problem is large enough; small
+/// output planes of several items sit side by side in one wider product. It is the transpose view of the Toeplitz product: the same sums, with the
 /// kernel as the small dense matrix and the input repeated instead.
 ///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
@@ -52,6 +64,11 @@ impl Im2col {
         let row_bytes = checked_product([taps, g.axes[1].output, size_of::<T>()], "patch matrix")?;
         check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
         Ok((self.cap_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
+    }
+
+    /// How many threads a call on this geometry uses: batch items are what is shared out.
+    pub(crate) fn threads(g: &Geometry) -> usize {
+        parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD).min(g.batch.max(1))
     }
 }
 
@@ -104,18 +121,13 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let layout = Layout::new::<T>(self, problem.geometry())?;
         check_len("output", problem.geometry().output_len()?, output.len())?;
-        with_thread_buffers(|buffers| layout.run(problem, output, buffers));
-        Ok(())
+        with_thread_scratch(|buffers: &mut ThreadBuffers<T>| layout.run_split(problem, output, buffers))
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         let layout = Layout::new::<T>(self, g)?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
-        Ok(Box::new(Im2colPlan {
-            layout,
-            kernel: kernel.to_vec(),
-            buffers: Scratch::new((Vec::new(), Vec::new())),
-        }))
+        Ok(Box::new(Im2colPlan { layout, kernel: kernel.to_vec(), buffers: Scratch::new(Vec::new()) }))
     }
 }
 
@@ -137,21 +149,48 @@ impl Layout {
         // When a whole output plane fits, several batch items share one wider product, which
         // the GEMM runs much closer to its peak than one small product per image.
         let items_per_product = if band_rows == g.axes[0].output {
-            (backend.cap_bytes / (taps * g.output_plane() * size_of::<T>()).max(1)).clamp(1, g.batch.max(1))
+            let item_bytes = (taps * g.output_plane() * size_of::<T>()).max(1);
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / item_bytes).clamp(1, g.batch.max(1))
         } else {
             1
         };
         Ok(Layout { geometry: *g, band_rows, items_per_product })
     }
 
-    /// Solves `problem` using (and growing as needed) the patch and product buffers.
+    /// Solves `problem`, its batch items shared out over the threads the geometry calls for,
+    /// each thread with its own patch and product buffers from `buffers` (grown as needed).
+    fn run_split<T: ConvNum>(
+        &self,
+        problem: &ConvProblem<'_, T>,
+        output: &mut [T],
+        buffers: &mut ThreadBuffers<T>,
+    ) -> Result<(), ConvError> {
+        let g = self.geometry;
+        let threads = Im2col::threads(&g);
+        if buffers.len() < threads {
+            buffers.resize_with(threads, Default::default);
+        }
+        let (in_item, out_item) = (g.in_channels * g.input_plane(), g.out_channels * g.output_plane());
+        parallel::split_items(output, out_item, &mut buffers[..threads], |piece, first_item, buffers| {
+            let items = piece.len() / out_item.max(1);
+            let mut part = g;
+            part.batch = items;
+            let input = &problem.input()[first_item * in_item..][..items * in_item];
+            let part = ConvProblem::new(part, input, problem.kernel())?;
+            self.run(&part, piece, buffers);
+            Ok(())
+        })
+    }
+
+    /// Solves `problem` (this layout's geometry, or a run of its batch items) on the calling
+    /// thread, using (and growing as needed) the patch and product buffers.
     fn run<T: ConvNum>(
         &self,
         problem: &ConvProblem<'_, T>,
         output: &mut [T],
         buffers: &mut (Vec<T>, Vec<T>),
     ) {
-        let g = self.geometry;
+        let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         let patch_len = taps * self.band_rows * g.axes[1].output * self.items_per_product;
         if buffers.0.len() < patch_len {
@@ -171,32 +210,23 @@ impl Layout {
     /// One batch item at a time, in bands of output rows, the GEMM writing straight into the
     /// output.
     fn run_banded<T: ConvNum>(&self, problem: &ConvProblem<'_, T>, output: &mut [T], patches: &mut [T]) {
-        let g = self.geometry;
+        let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
         let out_plane = g.output_plane();
         for n in 0..g.batch {
             for group in 0..g.groups {
                 let first_kernel = group * g.out_per_group();
-                let weights = ArrayView2::from_shape(
-                    (g.out_per_group(), taps),
-                    &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps],
-                )
-                .expect("kernel slice has Og * taps elements");
+                let weights = &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps];
                 let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
                 for y_start in (0..out_rows).step_by(self.band_rows) {
                     let y_end = (y_start + self.band_rows).min(out_rows);
                     let band = (y_end - y_start) * out_cols;
                     let patches = &mut patches[..taps * band];
                     fill_patches(problem, n, group, y_start..y_end, patches, (band, 0));
-                    let patches = ArrayView2::from_shape((taps, band), &*patches)
-                        .expect("patch buffer has taps * band elements");
-                    let mut out = ArrayViewMut2::from_shape(
-                        (g.out_per_group(), band).strides((out_plane, 1)),
-                        &mut group_out[y_start * out_cols..],
-                    )
-                    .expect("strided view lies inside the output buffer");
-                    general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
+                    let out =
+                        MatMut::new(&mut group_out[y_start * out_cols..], g.out_per_group(), band, out_plane);
+                    product(out, (weights, taps), (patches, band));
                 }
             }
         }
@@ -212,14 +242,12 @@ impl Layout {
         patches: &mut [T],
         product: &mut [T],
     ) {
-        let g = self.geometry;
+        let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         let (plane, og) = (g.output_plane(), g.out_per_group());
         for group in 0..g.groups {
             let first_kernel = group * og;
-            let weights =
-                ArrayView2::from_shape((og, taps), &problem.kernel()[first_kernel * taps..][..og * taps])
-                    .expect("kernel slice has Og * taps elements");
+            let weights = &problem.kernel()[first_kernel * taps..][..og * taps];
             for first_item in (0..g.batch).step_by(self.items_per_product) {
                 let items = self.items_per_product.min(g.batch - first_item);
                 let width = items * plane;
@@ -234,13 +262,13 @@ impl Layout {
                         (width, k * plane),
                     );
                 }
-                let patches = ArrayView2::from_shape((taps, width), &*patches)
-                    .expect("patch buffer has taps * width elements");
-                let product = &mut product[..og * width];
-                let mut out = ArrayViewMut2::from_shape((og, width), &mut *product)
-                    .expect("product buffer has Og * width elements");
-                general_mat_mul(T::one(), &weights, &patches, T::zero(), &mut out);
-                for (o, row) in product.chunks_exact(width).enumerate() {
+                let product_matrix = &mut product[..og * width];
+                self::product(
+                    MatMut::new(&mut *product_matrix, og, width, width),
+                    (weights, taps),
+                    (patches, width),
+                );
+                for (o, row) in product_matrix.chunks_exact(width).enumerate() {
                     for (k, values) in row.chunks_exact(plane).enumerate() {
                         let at = ((first_item + k) * g.out_channels + first_kernel + o) * plane;
                         output[at..at + plane].copy_from_slice(values);
@@ -251,12 +279,34 @@ impl Layout {
     }
 }
 
+/// `out = weights * patches`, the factors given as row-major slices with their row lengths.
+///
+/// # Panics
+/// If the views do not fit their slices: the callers size every buffer from the same geometry,
+/// so that would be a bug in this file.
+fn product<T: ConvNum>(
+    out: Result<MatMut<'_, T>, convkit_gemm::GemmError>,
+    (weights, taps): (&[T], usize),
+    (patches, width): (&[T], usize),
+) {
+    let rows = weights.len() / taps.max(1);
+    let result = out.and_then(|out| {
+        let weights = MatRef::new(weights, rows, taps, taps)?;
+        let patches = MatRef::new(patches, taps, width, width)?;
+        matmul(out, weights, patches, false)
+    });
+    if let Err(error) = result {
+        panic!("im2col buffers sized from one geometry do not fit: {error}");
+    }
+}
+
 /// [`Im2col`] prepared for one geometry and kernel: the weights and its own buffers.
 struct Im2colPlan<T> {
     layout: Layout,
     kernel: Vec<T>,
-    /// The patch matrix and, when items are batched, the product before it is scattered.
-    buffers: Scratch<(Vec<T>, Vec<T>)>,
+    /// Per thread: the patch matrix and, when items are batched, the product before it is
+    /// scattered.
+    buffers: Scratch<ThreadBuffers<T>>,
 }
 
 impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
@@ -271,7 +321,6 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;
         check_len("output", self.layout.geometry.output_len()?, output.len())?;
-        self.buffers.with(|| (Vec::new(), Vec::new()), |buffers| self.layout.run(&problem, output, buffers));
-        Ok(())
+        self.buffers.with(Vec::new, |buffers| self.layout.run_split(&problem, output, buffers))
     }
 }

@@ -82,10 +82,34 @@ impl<S> Scratch<S> {
 /// Buffers larger than this are freed after a call instead of kept for the thread's next one.
 const KEEP_BUFFER_BYTES: usize = 64 << 20;
 
+/// Scratch that a thread keeps between calls, up to [`KEEP_BUFFER_BYTES`].
+pub(crate) trait ThreadScratch: Default + 'static {
+    /// Bytes the scratch holds on to.
+    fn bytes(&self) -> usize;
+}
+
+impl<T: ConvNum> ThreadScratch for (Vec<T>, Vec<T>) {
+    fn bytes(&self) -> usize {
+        (self.0.capacity() + self.1.capacity()) * size_of::<T>()
+    }
+}
+
+impl<T: ConvNum> ThreadScratch for Vec<(Vec<T>, Vec<T>)> {
+    fn bytes(&self) -> usize {
+        self.iter().map(ThreadScratch::bytes).sum()
+    }
+}
+
 /// Runs `work` with a pair of buffers kept per thread between calls (a one-shot `execute` then
 /// does not pay for allocating and faulting in fresh memory every time). Buffers come back with
 /// whatever the last call left in them; `work` must size and overwrite what it reads.
 pub(crate) fn with_thread_buffers<T: ConvNum, R>(work: impl FnOnce(&mut (Vec<T>, Vec<T>)) -> R) -> R {
+    with_thread_scratch(work)
+}
+
+/// Runs `work` with scratch of type `S` kept per thread between calls, as
+/// [`with_thread_buffers`] (which is this for one pair of buffers).
+pub(crate) fn with_thread_scratch<S: ThreadScratch, R>(work: impl FnOnce(&mut S) -> R) -> R {
     use std::any::Any;
     use std::cell::RefCell;
     thread_local! {
@@ -93,13 +117,13 @@ pub(crate) fn with_thread_buffers<T: ConvNum, R>(work: impl FnOnce(&mut (Vec<T>,
     }
     let taken = POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let index = pool.iter().position(|b| b.is::<(Vec<T>, Vec<T>)>())?;
-        pool.swap_remove(index).downcast::<(Vec<T>, Vec<T>)>().ok()
+        let index = pool.iter().position(|b| b.is::<S>())?;
+        pool.swap_remove(index).downcast::<S>().ok()
     });
-    let mut buffers = taken.map_or_else(|| (Vec::new(), Vec::new()), |b| *b);
-    let result = work(&mut buffers);
-    if (buffers.0.capacity() + buffers.1.capacity()) * size_of::<T>() <= KEEP_BUFFER_BYTES {
-        POOL.with(|pool| pool.borrow_mut().push(Box::new(buffers)));
+    let mut scratch = taken.map_or_else(S::default, |b| *b);
+    let result = work(&mut scratch);
+    if scratch.bytes() <= KEEP_BUFFER_BYTES {
+        POOL.with(|pool| pool.borrow_mut().push(Box::new(scratch)));
     }
     result
 }
