@@ -128,15 +128,14 @@ impl<T: Float> Layer<T> for MaxPooling2D {
                     for y in rows {
                         for xx in cols.clone() {
                             let base = ((n * h + y) * w + xx) * c;
-                            for ch in 0..c {
-                                let value = x[base + ch];
+                            let pixel = x[base..base + c].iter().zip(base..);
+                            for ((best, won), (&value, index)) in
+                                best.iter_mut().zip(won.iter_mut()).zip(pixel)
+                            {
                                 // NaN wins, so that it propagates as in TensorFlow.
-                                if won[ch] == usize::MAX
-                                    || value > best[ch]
-                                    || value.is_nan() && !best[ch].is_nan()
-                                {
-                                    best[ch] = value;
-                                    won[ch] = base + ch;
+                                if *won == usize::MAX || value > *best || value.is_nan() && !best.is_nan() {
+                                    *best = value;
+                                    *won = index;
                                 }
                             }
                         }
