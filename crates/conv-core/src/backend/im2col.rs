@@ -96,16 +96,36 @@ fn fill_patches<T: ConvNum>(
                 for (y, dest) in y_range.clone().zip(tap_row.chunks_exact_mut(cols.output)) {
                     let r = y * rows.stride + i * rows.dilation;
                     let source = &input[r * cols.input + j * cols.dilation..];
-                    if cols.stride == 1 {
-                        dest.copy_from_slice(&source[..dest.len()]);
-                    } else {
-                        for (d, &s) in dest.iter_mut().zip(source.iter().step_by(cols.stride)) {
-                            *d = s;
-                        }
-                    }
+                    copy_row(dest, source, cols.stride);
                 }
             }
         }
+    }
+}
+
+/// Copies every `stride`-th element of `source` into `dest`. Rows of a few elements (the
+/// 3x3 outputs of a CNN's weight gradient) are copied by fixed-size moves: a `memcpy` call per
+/// row of three costs more than the copy.
+fn copy_row<T: Copy>(dest: &mut [T], source: &[T], stride: usize) {
+    fn fixed<T: Copy, const N: usize>(dest: &mut [T], source: &[T]) {
+        dest[..N].copy_from_slice(&source[..N]);
+    }
+    if stride != 1 {
+        for (d, &s) in dest.iter_mut().zip(source.iter().step_by(stride)) {
+            *d = s;
+        }
+        return;
+    }
+    match dest.len() {
+        1 => fixed::<T, 1>(dest, source),
+        2 => fixed::<T, 2>(dest, source),
+        3 => fixed::<T, 3>(dest, source),
+        4 => fixed::<T, 4>(dest, source),
+        5 => fixed::<T, 5>(dest, source),
+        6 => fixed::<T, 6>(dest, source),
+        7 => fixed::<T, 7>(dest, source),
+        8 => fixed::<T, 8>(dest, source),
+        len => dest.copy_from_slice(&source[..len]),
     }
 }
 
