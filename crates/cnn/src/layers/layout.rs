@@ -2,6 +2,9 @@
 //! slices (the layers call these in every step, so they avoid per-element index objects).
 
 /// `[n, h, w, c]` -> `[n, c, h + top + bottom, w + left + right]`, the padding zero.
+///
+/// Works one image row at a time: the `w * c` source values of a row stay in the first-level
+/// cache while each channel's output row is written in order.
 pub(crate) fn nhwc_to_padded_nchw<T: Copy + Default>(
     src: &[T],
     [n, h, w, c]: [usize; 4],
@@ -9,12 +12,15 @@ pub(crate) fn nhwc_to_padded_nchw<T: Copy + Default>(
     [hp, wp]: [usize; 2],
 ) -> Vec<T> {
     let mut dst = vec![T::default(); n * c * hp * wp];
-    for b in 0..n {
-        for y in 0..h {
-            for x in 0..w {
-                let pixel = &src[((b * h + y) * w + x) * c..][..c];
-                for (ch, &value) in pixel.iter().enumerate() {
-                    dst[((b * c + ch) * hp + y + top) * wp + x + left] = value;
+    if h * w * c == 0 {
+        return dst;
+    }
+    for (image, planes) in src.chunks_exact(h * w * c).zip(dst.chunks_exact_mut(c * hp * wp)) {
+        for (y, row) in image.chunks_exact(w * c).enumerate() {
+            for (ch, plane) in planes.chunks_exact_mut(hp * wp).enumerate() {
+                let target = &mut plane[(y + top) * wp + left..][..w];
+                for (t, pixel) in target.iter_mut().zip(row.chunks_exact(c)) {
+                    *t = pixel[ch];
                 }
             }
         }
@@ -23,6 +29,9 @@ pub(crate) fn nhwc_to_padded_nchw<T: Copy + Default>(
 }
 
 /// `[n, c, hp, wp]` -> `[n, h, w, c]`, reading the window that starts at `(top, left)`.
+///
+/// Works one output row at a time, as [`nhwc_to_padded_nchw`]: the row's `w * c` values are
+/// gathered channel by channel while they stay in the first-level cache.
 pub(crate) fn nchw_window_to_nhwc<T: Copy + Default>(
     src: &[T],
     [n, c, hp, wp]: [usize; 4],
@@ -30,12 +39,15 @@ pub(crate) fn nchw_window_to_nhwc<T: Copy + Default>(
     [h, w]: [usize; 2],
 ) -> Vec<T> {
     let mut dst = vec![T::default(); n * h * w * c];
-    for b in 0..n {
-        for ch in 0..c {
-            for y in 0..h {
-                let row = &src[((b * c + ch) * hp + y + top) * wp + left..][..w];
-                for (x, &value) in row.iter().enumerate() {
-                    dst[((b * h + y) * w + x) * c + ch] = value;
+    if h * w * c == 0 {
+        return dst;
+    }
+    for (planes, image) in src.chunks_exact(c * hp * wp).zip(dst.chunks_exact_mut(h * w * c)) {
+        for (y, row) in image.chunks_exact_mut(w * c).enumerate() {
+            for (ch, plane) in planes.chunks_exact(hp * wp).enumerate() {
+                let source = &plane[(y + top) * wp + left..][..w];
+                for (pixel, &value) in row.chunks_exact_mut(c).zip(source) {
+                    pixel[ch] = value;
                 }
             }
         }

@@ -125,15 +125,24 @@ impl<T: Float> Layer<T> for MaxPooling2D {
                     let (rows, cols) = shape.window(self.pool, oy, ox);
                     let at = ((n * oh + oy) * ow + ox) * c;
                     let (best, won) = (&mut output[at..at + c], &mut winners[at..at + c]);
+                    // The window's first pixel is the first candidate; the others challenge it.
+                    let mut first = true;
                     for y in rows {
                         for xx in cols.clone() {
                             let base = ((n * h + y) * w + xx) * c;
-                            let pixel = x[base..base + c].iter().zip(base..);
+                            let pixel = &x[base..base + c];
+                            if first {
+                                best.copy_from_slice(pixel);
+                                won.iter_mut().zip(base..).for_each(|(won, index)| *won = index);
+                                first = false;
+                                continue;
+                            }
+                            let challengers = pixel.iter().zip(base..);
                             for ((best, won), (&value, index)) in
-                                best.iter_mut().zip(won.iter_mut()).zip(pixel)
+                                best.iter_mut().zip(won.iter_mut()).zip(challengers)
                             {
                                 // NaN wins, so that it propagates as in TensorFlow.
-                                if *won == usize::MAX || value > *best || value.is_nan() && !best.is_nan() {
+                                if value > *best || value.is_nan() && !best.is_nan() {
                                     *best = value;
                                     *won = index;
                                 }
