@@ -12,9 +12,10 @@ use crate::parallel;
 /// Below this many multiply-adds per thread, a call stays on one thread.
 const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 
-/// Batch items share one product until their patch matrix reaches this size: wide enough for
-/// the GEMM to run near its peak, small enough to stay in the core's cache between being
-/// filled and being packed by the GEMM.
+/// The patch matrix of one product is kept near this size: small output planes of several
+/// batch items share one product up to it, large planes are cut into bands of output rows
+/// under it. Wide enough for the GEMM to run near its peak, small enough to stay in the core's
+/// cache between being filled and being packed by the GEMM.
 const PRODUCT_TARGET_BYTES: usize = 2 << 20;
 
 /// The patch and product buffers of each thread of a call.
@@ -58,12 +59,16 @@ impl Im2col {
         Im2col { cap_bytes }
     }
 
-    /// Output rows per patch-matrix band, so that one band stays under the cap.
+    /// Output rows per patch-matrix band: as many as fit the product target (and the cap), at
+    /// least one.
     fn rows_per_band<T>(&self, g: &Geometry) -> Result<usize, ConvError> {
         let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
         let row_bytes = checked_product([taps, g.axes[1].output, size_of::<T>()], "patch matrix")?;
         check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
-        Ok((self.cap_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
+        // Bands of about the product target (never over the cap): the patch matrix is still in
+        // cache when the GEMM packs it, and memory stays small.
+        let band_bytes = PRODUCT_TARGET_BYTES.min(self.cap_bytes);
+        Ok((band_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
     }
 
     /// How many threads a call on this geometry uses: batch items are what is shared out.
