@@ -108,9 +108,9 @@ fn fill_patches<T: ConvNum>(
     }
 }
 
-/// Copies every `stride`-th element of `source` into `dest`. Rows of a few elements (the
-/// 3x3 outputs of a CNN's weight gradient) are copied by fixed-size moves: a `memcpy` call per
-/// row of three costs more than the copy.
+/// Copies every `stride`-th element of `source` into `dest`. Rows of up to 32 elements (CNN
+/// layers' output rows, the 3x3 outputs of their weight gradients) are copied by fixed-size
+/// moves: a `memcpy` call per row of three or thirteen values costs more than the copy.
 fn copy_row<T: Copy>(dest: &mut [T], source: &[T], stride: usize) {
     fn fixed<T: Copy, const N: usize>(dest: &mut [T], source: &[T]) {
         dest[..N].copy_from_slice(&source[..N]);
@@ -130,6 +130,15 @@ fn copy_row<T: Copy>(dest: &mut [T], source: &[T], stride: usize) {
         6 => fixed::<T, 6>(dest, source),
         7 => fixed::<T, 7>(dest, source),
         8 => fixed::<T, 8>(dest, source),
+        // Two overlapping fixed-size moves cover any length up to twice their size.
+        len @ 9..=16 => {
+            fixed::<T, 8>(dest, source);
+            fixed::<T, 8>(&mut dest[len - 8..], &source[len - 8..]);
+        }
+        len @ 17..=32 => {
+            fixed::<T, 16>(dest, source);
+            fixed::<T, 16>(&mut dest[len - 16..], &source[len - 16..]);
+        }
         len => dest.copy_from_slice(&source[..len]),
     }
 }
@@ -347,5 +356,24 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
         let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;
         check_len("output", self.layout.geometry.output_len()?, output.len())?;
         self.buffers.with(Vec::new, |buffers| self.layout.run_split(&problem, output, buffers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_row;
+
+    #[test]
+    fn rows_of_every_length_and_stride_are_copied_exactly() {
+        let source: Vec<u32> = (0..200).collect();
+        for stride in 1..=3 {
+            for len in 0..=40 {
+                let mut dest = vec![u32::MAX; len + 2];
+                copy_row(&mut dest[1..=len], &source[5..], stride);
+                let expected: Vec<u32> = (0..len).map(|i| 5 + (i * stride) as u32).collect();
+                assert_eq!(&dest[1..=len], &expected[..], "len {len}, stride {stride}");
+                assert_eq!((dest[0], dest[len + 1]), (u32::MAX, u32::MAX), "neighbours untouched");
+            }
+        }
     }
 }
