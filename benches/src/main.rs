@@ -4,7 +4,8 @@
 //! `examples/custom-backend`) and the automatic backend on a grid of 1-D, 2-D and CNN-layer
 //! problems, optionally beside the peers (numpy, scipy, PyTorch, TensorFlow) in the same run.
 //! Prints a table per workload — each backend's median time and ratio to the fastest, the
-//! winner's GFLOP/s and share of the measured FMA peak, what `auto` chose and its regret, the
+//! winner's GFLOP/s and share of the measured FMA peak, what `auto` chose, its regret and how far
+//! its first call raised the process's peak resident memory, the
 //! fastest peer and our ratio to it — and writes the same as Markdown and CSV, plus a crossover
 //! map of the 1-D results, to `target/bench-report/`.
 //!
@@ -13,6 +14,7 @@
 
 mod crossover;
 mod grid;
+mod memory;
 mod ndarray_conv_peer;
 mod peak;
 mod peers;
@@ -199,7 +201,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{peak_line}\n\nMedian time per call; in brackets the ratio to the fastest backend. Effective GFLOP/s counts \
          2 x the multiply-adds of the direct sum, for the winner (so a transform-based winner can exceed 100% of the peak: it does \
          fewer operations than it is credited with). `auto` is the automatic backend \
-         (model mode, shipped profile); `regret` is its time over the best backend's, measured in alternating calls of the two (median of the pair ratios) so that the machine's slow spells cancel. The peer \
+         (model mode, shipped profile); `regret` is its time over the best backend's, measured in alternating calls of the two (median of the pair ratios) so that the machine's slow spells cancel. `auto memory growth` is how far auto's first call on the problem raised the resident memory of the process at its peak (Linux's high-water mark, reset before the call, minus the resident size before it): output, padded copy and scratch that did not fit in memory the process already held; 0 means the call ran in memory already there (flat). Buffers a thread kept from an earlier problem are reused, not counted again. The peer \
          columns give the fastest Python peer in this run and auto's time over it (below 1 = we are faster), then \
          the faster of ndarray-conv's `conv` and `conv_fft` (Rust, same process) and auto's time over it."
     );
@@ -226,17 +228,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ""
             };
             let header = format!(
-                "| problem | {} | winner | effective GFLOP/s (% peak) | auto chose | regret |{peer_header}",
+                "| problem | {} | winner | effective GFLOP/s (% peak) | auto chose | regret | auto memory growth |{peer_header}",
                 names.join(" | ")
             );
             let rule = format!(
-                "|---|{}---|---|---|---|{}",
+                "|---|{}---|---|---|---|---|{}",
                 "---|".repeat(names.len()),
                 if with_peers { "---|---|---|---|" } else { "" }
             );
             say(format!("\n{current_group}\n{header}"));
             let _ = write!(report, "\n## {current_group}\n\n{header}\n{rule}\n");
         }
+        // Auto's first call on this problem: the most memory it holds at once.
+        let peak_memory = match &workload.run {
+            Runner::F32(run) => memory::peak_added_bytes(|| drop(run(&auto))),
+            Runner::F64(run) => memory::peak_added_bytes(|| drop(run(&auto))),
+        }
+        .map_or_else(|| "-".to_string(), memory::format_bytes);
         let (outcomes, chose) = match &workload.run {
             Runner::F32(run) => time_all(&backends32, &auto, workload, run, &args, budget),
             Runner::F64(run) => time_all(&backends64, &auto, workload, run, &args, budget),
@@ -302,7 +310,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             peak.map(|p| if matches!(workload.run, Runner::F32(_)) { p.f32_gflops } else { p.f64_gflops });
         let percent = peak_gflops.map_or(String::from("-"), |p| format!("{:.1}%", 100.0 * gflops / p));
         let mut row = format!(
-            "| {} | {} | {winner} | {gflops:.1} ({percent}) | {chose} | {regret:.2} |",
+            "| {} | {} | {winner} | {gflops:.1} ({percent}) | {chose} | {regret:.2} | {peak_memory} |",
             workload.label,
             cells.join(" | ")
         );
