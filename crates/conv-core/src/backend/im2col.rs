@@ -28,8 +28,9 @@ type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
 /// window under the kernel at that position. The output of the group is then
 /// `W (Og x Cg*KH*KW) * patches`, computed by [`convkit_gemm`] (the `gemm` crate's AVX2/AVX-512
 /// kernels). Batch items are shared out over the cores when the problem is large enough; small
-/// output planes of several items sit side by side in one wider product. It is the transpose view of the Toeplitz product: the same sums, with the
-/// kernel as the small dense matrix and the input repeated instead.
+/// output planes of several items sit side by side in one wider product. It is the transpose
+/// view of the Toeplitz product: the same sums, with the kernel as the small dense matrix and
+/// the input repeated instead.
 ///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
 /// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]); a problem whose
