@@ -13,9 +13,9 @@
 //! | overlap-save | the same three counts, per tile, on the tile grid |
 //!
 //! and all of them the values read and written. Work shared by threads (direct, im2col,
-//! overlap-save) is divided by the threads the call will use. Any other backend (a user's) is modelled by
-//! multiply-adds and output values, if the profile has a line for it; the `measure` mode of
-//! [`Auto`](crate::Auto) times it either way.
+//! overlap-save) is divided by the threads the call will use. Any other backend (a user's) is
+//! modelled by multiply-adds and output values, if the profile has a line for it; the `measure`
+//! mode of [`Auto`](crate::Auto) times it either way.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -6,8 +6,8 @@ use std::iter::Sum;
 /// The element types a convolution can be computed in: `f32` and `f64`.
 ///
 /// This is a blanket alias for the traits the backends need (floating point arithmetic,
-/// FFT support from rustfft, GEMM support from ndarray and `convkit-gemm`). It is implemented automatically for
-/// every type that has them, which in practice means `f32` and `f64`.
+/// FFT support from rustfft, GEMM support from ndarray and `convkit-gemm`). It is implemented
+/// automatically for every type that has them, which in practice means `f32` and `f64`.
 ///
 /// # Examples
 /// ```
@@ -44,7 +44,6 @@ impl<T> ConvNum for T where
     T: num_traits::Float
         + rustfft::FftNum
         + ndarray::LinalgScalar
-        + convkit_gemm::Element
         + convkit_gemm::Element
         + Default
         + Sum
