@@ -100,7 +100,9 @@ where
     E: Send,
     F: Fn(&mut [T], usize, &mut S) -> Result<(), E> + Sync,
 {
-    let items = output.len() / item_len.max(1);
+    // An item of no elements is treated as one element long, so pieces are never empty chunks.
+    let item_len = item_len.max(1);
+    let items = output.len() / item_len;
     let threads = states.len().min(items).max(1);
     let Some((first_state, other_states)) = states.split_first_mut() else {
         return Ok(());
