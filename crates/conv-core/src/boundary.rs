@@ -55,10 +55,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
         padded.extend_from_slice(&input[..planes * height * width]);
         return;
     }
-    let fill = match boundary {
-        Boundary::Constant(value) => T::from_f64_lossy(value),
-        _ => T::zero(),
-    };
+    let fill = fill_value::<T>(boundary);
     // Where each padding column reads from (the columns in between copy the row as it is).
     let source = |c: usize| boundary_source_index(c as isize - left as isize, width, boundary);
     let left_source: Vec<Option<usize>> = (0..left).map(source).collect();
@@ -79,11 +76,62 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     }
 }
 
+/// The value padding takes where `boundary` reads no input sample.
+fn fill_value<T: ConvNum>(boundary: Boundary) -> T {
+    match boundary {
+        Boundary::Constant(value) => T::from_f64_lossy(value),
+        _ => T::zero(),
+    }
+}
+
+/// Appends positions `positions` of `row` padded by `before` samples under `boundary` (position
+/// `before` is the row's first sample): a piece of the padded row without building all of it.
+pub(crate) fn extend_padded_positions<T: ConvNum>(
+    row: &[T],
+    before: usize,
+    positions: std::ops::Range<usize>,
+    boundary: Boundary,
+    out: &mut Vec<T>,
+) {
+    let fill = fill_value::<T>(boundary);
+    out.extend(positions.map(|p| {
+        boundary_source_index(p as isize - before as isize, row.len(), boundary).map_or(fill, |j| row[j])
+    }));
+}
+
 /// Reverses every kernel plane along every spatial axis (turns a convolution kernel into the
 /// correlation kernel the canonical problem uses). The kernel is a stack of contiguous planes of
 /// `plane` elements; reversing a row-major plane end to end reverses each axis.
 pub(crate) fn flip_planes<T: Copy>(kernel: &mut [T], plane: usize) {
     for chunk in kernel.chunks_exact_mut(plane) {
         chunk.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_piece_of_the_padded_row_matches_the_whole_padded_row() {
+        let row = [1.0, 2.0, 3.0, 4.0, 5.0];
+        for boundary in [
+            Boundary::Zeros,
+            Boundary::Constant(-7.0),
+            Boundary::Symmetric,
+            Boundary::Reflect,
+            Boundary::Replicate,
+            Boundary::Circular,
+        ] {
+            let (before, after) = (3, 4);
+            let mut whole = Vec::new();
+            pad_planes_into(&row, 1, [1, row.len()], [(0, 0), (before, after)], boundary, &mut whole);
+            for (start, end) in [(0, 5), (2, 9), (6, 12), (0, 12)] {
+                let mut piece = vec![99.0];
+                extend_padded_positions(&row, before, start..end, boundary, &mut piece);
+                assert_eq!(piece[0], 99.0, "appends, keeps what was there");
+                assert_eq!(&piece[1..], &whole[start..end], "{boundary:?} {start}..{end}");
+            }
+        }
     }
 }

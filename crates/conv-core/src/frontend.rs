@@ -6,9 +6,9 @@ use ndarray::{Array, Array3, Array4, ArrayBase, Data, Dimension, Ix2, Ix3, Ix4};
 use crate::backend::Scratch;
 use crate::backend::with_thread_buffers;
 use crate::backend::{ConvBackend, ConvProblem, Direct};
-use crate::boundary::{flip_planes, pad_planes_into};
+use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
-use crate::geometry::SPATIAL_AXES;
+use crate::geometry::{EdgeSplit, SPATIAL_AXES};
 use crate::num::ConvNum;
 use crate::spec::{Boundary, ConvSpec, Kind, Mode, OperandRule, Padding, Resolved};
 
@@ -36,6 +36,8 @@ fn solve<T: ConvNum>(
         // Nothing to pad: the backend reads the caller's array itself.
         let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
         backend.execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
+    } else if let Some(split) = worth_splitting_at_edges(&resolved) {
+        solve_by_edges(input, &resolved, split, &oriented, backend, &mut output)?;
     } else {
         // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
         // fresh pages for it each time.
@@ -45,6 +47,71 @@ fn solve<T: ConvNum>(
         })?;
     }
     Ok((output, resolved))
+}
+
+/// A padded signal at least this long (in output samples that read input only) is solved in
+/// three pieces rather than copied whole into a padded buffer (see [`solve_by_edges`]).
+const EDGE_SPLIT_MIN_INTERIOR: usize = 4096;
+
+/// ... and only when the two edges are this many times shorter than the interior, so the extra
+/// calls on the edges stay a small part of the work whatever the backend.
+const EDGE_SPLIT_INTERIOR_PER_SPAN: usize = 16;
+
+/// The edge/interior split of a request whose output is a single padded row (one signal, one
+/// kernel: `N * O = 1`, height 1, stride 1), when splitting pays; `None` otherwise.
+fn worth_splitting_at_edges(resolved: &Resolved) -> Option<EdgeSplit> {
+    let g = &resolved.geometry;
+    let [rows, cols] = g.axes;
+    if g.batch * g.out_channels != 1 || rows.input != 1 || resolved.pads[0] != (0, 0) {
+        return None;
+    }
+    let split = cols.edge_split(resolved.pads[1])?;
+    let long_enough = split.interior >= EDGE_SPLIT_MIN_INTERIOR
+        && split.span.saturating_mul(EDGE_SPLIT_INTERIOR_PER_SPAN) <= split.interior;
+    long_enough.then_some(split)
+}
+
+/// Solves a single-row request in three calls of the backend: the interior outputs straight
+/// from the caller's unpadded signal, the two edges from short padded pieces. A long signal with
+/// a short kernel is then read once, where padding it first would copy it whole (the copy cost
+/// as much as a three-tap convolution). Each output is the same sum of the same products as in
+/// one call on the padded row.
+fn solve_by_edges<T: ConvNum>(
+    input: &[T],
+    resolved: &Resolved,
+    split: EdgeSplit,
+    kernel: &[T],
+    backend: &dyn ConvBackend<T>,
+    output: &mut [T],
+) -> Result<(), ConvError> {
+    let geometry = resolved.geometry;
+    let (before, after) = resolved.pads[1];
+    let width = geometry.axes[1].input - before - after;
+    let planes = geometry.in_channels; // one signal: N = 1
+    let (leading_out, rest) = output.split_at_mut(split.leading);
+    let (interior_out, trailing_out) = rest.split_at_mut(split.interior);
+    let mut interior = geometry;
+    interior.axes[1].input = width;
+    interior.axes[1].output = split.interior;
+    backend.execute(&ConvProblem::new(interior, &input[..planes * width], kernel)?, interior_out)?;
+    with_thread_buffers(|(piece, _)| {
+        for (reads, edge_out) in
+            [(split.leading_reads(), leading_out), (split.trailing_reads(), trailing_out)]
+        {
+            if edge_out.is_empty() {
+                continue;
+            }
+            piece.clear();
+            for row in input.chunks_exact(width).take(planes) {
+                extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece);
+            }
+            let mut edge = geometry;
+            edge.axes[1].input = reads.len();
+            edge.axes[1].output = edge_out.len();
+            backend.execute(&ConvProblem::new(edge, piece, kernel)?, edge_out)?;
+        }
+        Ok(())
+    })
 }
 
 /// The operands a backend receives for a resolved request: the input padded by the boundary
@@ -643,5 +710,136 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
             expected: shape.iter().product(),
             got: 0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::backend::{Fft, Im2col, OverlapSave, Toeplitz};
+
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    /// The whole padded row in one call: what `solve` did before it split long rows.
+    fn unsplit(
+        input: &[f64],
+        input_shape: &[usize],
+        kernel: &[f64],
+        kernel_shape: &[usize],
+        spec: &ConvSpec,
+        backend: &dyn ConvBackend<f64>,
+    ) -> Vec<f64> {
+        let resolved = spec.resolve_with(input_shape, kernel_shape, OperandRule::Layer, 8).unwrap();
+        let (padded, oriented) = {
+            let mut padded = Vec::new();
+            pad_input_into(input, input_shape, &resolved, &mut padded);
+            (padded, orient_kernel(kernel, spec.kind, &resolved))
+        };
+        let mut output = vec![0.0; resolved.geometry.output_len().unwrap()];
+        backend
+            .execute(&ConvProblem::new(resolved.geometry, &padded, &oriented).unwrap(), &mut output)
+            .unwrap();
+        output
+    }
+
+    #[test]
+    fn long_rows_split_at_the_edges_give_the_sums_of_the_padded_row() {
+        let width = 5003;
+        let boundaries = [
+            Boundary::Zeros,
+            Boundary::Constant(2.5),
+            Boundary::Symmetric,
+            Boundary::Reflect,
+            Boundary::Replicate,
+            Boundary::Circular,
+        ];
+        let backends: [&dyn ConvBackend<f64>; 5] =
+            [&Direct, &Toeplitz::default(), &Fft::default(), &Im2col::default(), &OverlapSave::default()];
+        let mut splits = 0;
+        for (case, &boundary) in boundaries.iter().enumerate() {
+            for (channels, taps, dilation) in [(1, 3, 1), (2, 7, 3), (1, 64, 1)] {
+                for spec in [
+                    ConvSpec::convolution().mode(Mode::Full),
+                    ConvSpec::correlation().mode(Mode::Same),
+                    ConvSpec::convolution().padding(Padding::Explicit(vec![(5, 300)])),
+                ] {
+                    let spec = spec.boundary(boundary).dilation(dilation);
+                    let (input_shape, kernel_shape) = ([1, channels, width], [1, channels, taps]);
+                    let input = values(channels * width, case as u64);
+                    let kernel = values(channels * taps, 99);
+                    let resolved =
+                        spec.resolve_with(&input_shape, &kernel_shape, OperandRule::Layer, 8).unwrap();
+                    splits += usize::from(worth_splitting_at_edges(&resolved).is_some());
+                    for backend in backends {
+                        if backend.supports(&resolved.geometry).is_err() {
+                            let refused = solve(
+                                &input,
+                                &input_shape,
+                                &kernel,
+                                &kernel_shape,
+                                &spec,
+                                OperandRule::Layer,
+                                backend,
+                            );
+                            assert!(refused.is_err(), "refused whole, refused split");
+                            continue;
+                        }
+                        let expected = unsplit(&input, &input_shape, &kernel, &kernel_shape, &spec, backend);
+                        let (got, _) = solve(
+                            &input,
+                            &input_shape,
+                            &kernel,
+                            &kernel_shape,
+                            &spec,
+                            OperandRule::Layer,
+                            backend,
+                        )
+                        .unwrap();
+                        assert_eq!(got.len(), expected.len());
+                        let scale = expected.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+                        for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+                            if backend.name() == "direct" {
+                                assert_eq!(a.to_bits(), b.to_bits(), "{boundary:?} {spec:?} output {i}");
+                            } else {
+                                assert!(
+                                    (a - b).abs() <= 1e-12 * scale,
+                                    "{} {boundary:?} {spec:?} {i}",
+                                    backend.name()
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The 64-tap kernel with dilation 1 and the 7-tap with dilation 3 stay whole (span x 16 >
+        // interior for the first; explicit 300-sample padding on the right is still split).
+        assert!(splits >= boundaries.len() * 5, "most cases take the split path: {splits}");
+    }
+
+    #[test]
+    fn batches_strides_and_short_rows_stay_whole() {
+        let spec = ConvSpec::convolution().mode(Mode::Full);
+        let long = |shape: &[usize], kernel: &[usize], spec: &ConvSpec| {
+            worth_splitting_at_edges(&spec.resolve_with(shape, kernel, OperandRule::Layer, 8).unwrap())
+        };
+        assert!(long(&[1, 1, 10_000], &[1, 1, 3], &spec).is_some());
+        assert!(long(&[2, 1, 10_000], &[1, 1, 3], &spec).is_none(), "two signals");
+        assert!(long(&[1, 1, 10_000], &[2, 1, 3], &spec).is_none(), "two kernels");
+        assert!(long(&[1, 1, 10_000], &[1, 1, 3], &spec.clone().stride(2)).is_none(), "stride 2");
+        assert!(long(&[1, 1, 1000], &[1, 1, 3], &spec).is_none(), "short signal");
+        assert!(long(&[1, 1, 8, 10_000], &[1, 1, 3, 3], &spec).is_none(), "an image");
+        let split = long(&[1, 1, 10_000], &[1, 1, 3], &spec).unwrap();
+        assert_eq!((split.leading, split.interior, split.trailing, split.span), (2, 9998, 2, 3));
+        assert_eq!((split.leading_reads(), split.trailing_reads()), (0..4, 10_000..10_004));
     }
 }

@@ -71,6 +71,51 @@ impl AxisGeometry {
     }
 }
 
+/// How the outputs of a stride-1 axis padded by `(before, after)` divide into those whose
+/// window reads padding (the two edges) and those that read input samples only (the interior).
+///
+/// Output `x` reads padded positions `x .. x + span`. With `unpadded >= span`, the first
+/// `before` outputs start in the leading padding, the next `unpadded - span + 1` lie wholly in
+/// the input, and the last `after` reach into the trailing padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EdgeSplit {
+    /// Outputs whose window starts in the leading padding (`before`).
+    pub leading: usize,
+    /// Outputs whose window lies wholly in the unpadded input.
+    pub interior: usize,
+    /// Outputs whose window reaches into the trailing padding (`after`).
+    pub trailing: usize,
+    /// The kernel's span, `(kernel - 1) * dilation + 1`.
+    pub span: usize,
+}
+
+impl EdgeSplit {
+    /// Padded positions the leading outputs read: `0 .. leading + span - 1`.
+    pub fn leading_reads(&self) -> std::ops::Range<usize> {
+        0..self.leading + self.span - 1
+    }
+
+    /// Padded positions the trailing outputs read, up to the end of the padded axis.
+    pub fn trailing_reads(&self) -> std::ops::Range<usize> {
+        let start = self.leading + self.interior;
+        start..start + self.trailing + self.span - 1
+    }
+}
+
+impl AxisGeometry {
+    /// The edge/interior split of this axis when it was padded by `(before, after)`: `None`
+    /// for a stride other than 1 (its outputs do not tile the padded axis one by one) or when
+    /// the kernel is wider than the unpadded input (no output reads input only).
+    pub(crate) fn edge_split(&self, (before, after): (usize, usize)) -> Option<EdgeSplit> {
+        let unpadded = self.input.checked_sub(before)?.checked_sub(after)?;
+        let span = self.effective_kernel();
+        if self.stride != 1 || unpadded < span {
+            return None;
+        }
+        Some(EdgeSplit { leading: before, interior: unpadded - span + 1, trailing: after, span })
+    }
+}
+
 /// Span of a dilated kernel, `(kernel - 1) * dilation + 1`, overflow-checked.
 ///
 /// # Errors

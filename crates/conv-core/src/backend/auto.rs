@@ -50,11 +50,14 @@ pub struct Auto {
     /// The chosen backend per (element type, shape); each value is an `Arc<dyn ConvBackend<T>>`
     /// for the `T` of its key.
     winners: Mutex<HashMap<WinnerKey, Arc<dyn Any + Send + Sync>>>,
-    /// The most recently used entry of `winners`: a loop over one shape finds it with one
-    /// comparison instead of hashing the geometry (which costs a noticeable share of a
-    /// microsecond-sized call).
-    last: Mutex<Option<(WinnerKey, Arc<dyn Any + Send + Sync>)>>,
+    /// The most recently used entries of `winners`, most recent first: a loop over a few shapes
+    /// (one signal solved as interior and two edges, say) finds them by comparison instead of
+    /// hashing the geometry (which costs a noticeable share of a microsecond-sized call).
+    recent: Mutex<Vec<(WinnerKey, Arc<dyn Any + Send + Sync>)>>,
 }
+
+/// How many shapes [`Auto`] keeps at hand before looking in its table.
+const RECENT_SHAPES: usize = 4;
 
 impl Default for Auto {
     fn default() -> Self {
@@ -119,7 +122,7 @@ impl Auto {
 
     /// Model mode with a given profile.
     pub fn with_profile(profile: Profile) -> Self {
-        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()), last: Mutex::new(None) }
+        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()), recent: Mutex::new(Vec::new()) }
     }
 
     /// Switches to measure mode (time the candidates on the first call per shape).
@@ -182,13 +185,20 @@ impl Auto {
 
     fn cached_winner<T: ConvNum>(&self, g: &Geometry) -> Option<Arc<dyn ConvBackend<T>>> {
         let key = (TypeId::of::<T>(), *g);
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = match last.as_ref() {
-            Some((last_key, entry)) if *last_key == key => Arc::clone(entry),
-            _ => {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = match recent.iter().position(|(recent_key, _)| *recent_key == key) {
+            Some(0) => Arc::clone(&recent[0].1),
+            Some(index) => {
+                let hit = recent.remove(index);
+                let entry = Arc::clone(&hit.1);
+                recent.insert(0, hit);
+                entry
+            }
+            None => {
                 let winners = self.winners.lock().unwrap_or_else(PoisonError::into_inner);
                 let entry = Arc::clone(winners.get(&key)?);
-                *last = Some((key, Arc::clone(&entry)));
+                recent.truncate(RECENT_SHAPES - 1);
+                recent.insert(0, (key, Arc::clone(&entry)));
                 entry
             }
         };
@@ -249,6 +259,11 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
             .filter_map(|b| b.supports(g).err().map(|e| e.to_string()))
             .collect();
         if refusals.len() < Self::candidates::<T>().len() {
+            if !self.measure {
+                // Choose now, so that the next question about this shape is one lookup (a front
+                // end asks before solving in pieces of other shapes, and asks again each call).
+                self.choose::<T>(g)?;
+            }
             Ok(())
         } else {
             Err(ConvError::Unsupported { backend: "auto".into(), reason: refusals.join("; ") })
