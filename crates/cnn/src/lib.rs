@@ -34,6 +34,7 @@ pub mod layers;
 mod loss;
 mod model;
 mod optimizer;
+mod simd;
 
 pub use error::{CnnError, DataError};
 

@@ -111,13 +111,16 @@ fn check_view(len: usize, rows: usize, cols: usize, row_stride: usize) -> Result
     isize::try_from(row_stride).map_err(|_| too_large())
 }
 
-/// A read-only `rows x cols` row-major view of a slice; row `r` starts at `r * row_stride`.
+/// A read-only `rows x cols` view of a slice: row-major, row `r` starting at `r * row_stride`,
+/// or the transpose of such a view ([`MatRef::t`]).
 #[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a, T> {
     data: &'a [T],
     rows: usize,
     cols: usize,
     row_stride: isize,
+    /// 1 for a row-major view; the row stride of the view it was transposed from otherwise.
+    col_stride: isize,
 }
 
 impl<'a, T: Element> MatRef<'a, T> {
@@ -129,7 +132,32 @@ impl<'a, T: Element> MatRef<'a, T> {
     /// [`GemmError::TooLarge`] if the extent does not fit `isize`.
     pub fn new(data: &'a [T], rows: usize, cols: usize, row_stride: usize) -> Result<Self, GemmError> {
         let row_stride = check_view(data.len(), rows, cols, row_stride)?;
-        Ok(MatRef { data, rows, cols, row_stride })
+        Ok(MatRef { data, rows, cols, row_stride, col_stride: 1 })
+    }
+
+    /// The transpose: `cols x rows`, element `(c, r)` of the result being `(r, c)` of `self`.
+    /// No data moves; the product reads the factor column by column.
+    ///
+    /// # Examples
+    /// ```
+    /// use convkit_gemm::{matmul, MatMut, MatRef};
+    /// // [1 2 3] times the transpose of [[1 0 1] [0 1 1]].
+    /// let a = [1.0_f64, 2.0, 3.0];
+    /// let b = [1.0_f64, 0.0, 1.0, 0.0, 1.0, 1.0];
+    /// let mut c = [0.0; 2];
+    /// matmul(MatMut::new(&mut c, 1, 2, 2)?, MatRef::new(&a, 1, 3, 3)?, MatRef::new(&b, 2, 3, 3)?.t(), false)?;
+    /// assert_eq!(c, [4.0, 5.0]);
+    /// # Ok::<(), convkit_gemm::GemmError>(())
+    /// ```
+    #[must_use]
+    pub fn t(self) -> Self {
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
     }
 
     /// `[rows, cols]`.
@@ -203,7 +231,8 @@ pub fn matmul<T: Element>(
     let parallelism = gemm::Parallelism::None;
     #[allow(unsafe_code)]
     // SAFETY: the constructors checked that rows x cols at the row stride (column stride 1)
-    // lie inside each slice and that the strides fit `isize`; `c` is borrowed mutably and
+    // lie inside each slice and that the strides fit `isize` (a transposed factor names the
+    // same elements with its strides swapped); `c` is borrowed mutably and
     // `a`, `b` shared, so the destination aliases neither factor; the shapes chain (checked
     // above); `gemm` only reads `a`, `b` and only writes the `m x n` elements of `c`.
     unsafe {
@@ -216,10 +245,10 @@ pub fn matmul<T: Element>(
             c.row_stride,
             accumulate,
             a.data.as_ptr(),
-            1,
+            a.col_stride,
             a.row_stride,
             b.data.as_ptr(),
-            1,
+            b.col_stride,
             b.row_stride,
             T::ONE,
             T::ONE,
@@ -361,6 +390,44 @@ mod tests {
             matmul(MatMut::new(&mut c32, m, n, n).unwrap(), MatRef::new(&a32, m, k, k).unwrap(), MatRef::new(&b32, k, n, n).unwrap(), false).unwrap();
             for (got, want) in c32.iter().zip(&expected) {
                 prop_assert!((f64::from(*got) - want).abs() <= 1e-5 * k as f64 * 4.0);
+            }
+        }
+
+        /// Factors stored transposed (with gaps after their rows) and viewed through `t()`
+        /// give the same product.
+        #[test]
+        fn transposed_factors_agree_with_the_textbook_loop(
+            m in 1_usize..40, k in 1_usize..40, n in 1_usize..40, gap in 0_usize..3, seed in 0_u64..1000,
+        ) {
+            let value = |i: usize| (((i as u64 * 2_654_435_761 + seed) % 1000) as f64 - 500.0) / 250.0;
+            let a: Vec<f64> = (0..m * k).map(value).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| value(i + 7)).collect();
+            let expected = reference(&a, &b, (m, k, n));
+            // a^T is k x m and b^T is n x k, each row followed by `gap` unused values.
+            let mut a_t = vec![f64::NAN; k * (m + gap)];
+            let mut b_t = vec![f64::NAN; n * (k + gap)];
+            for i in 0..m {
+                for p in 0..k {
+                    a_t[p * (m + gap) + i] = a[i * k + p];
+                }
+            }
+            for p in 0..k {
+                for j in 0..n {
+                    b_t[j * (k + gap) + p] = b[p * n + j];
+                }
+            }
+            let a_view = MatRef::new(&a_t, k, m, m + gap).unwrap().t();
+            let b_view = MatRef::new(&b_t, n, k, k + gap).unwrap().t();
+            prop_assert_eq!((a_view.shape(), b_view.shape()), ([m, k], [k, n]));
+            let mut c = vec![f64::NAN; m * n];
+            matmul(MatMut::new(&mut c, m, n, n).unwrap(), a_view, b_view, false).unwrap();
+            for (got, want) in c.iter().zip(&expected) {
+                prop_assert!((got - want).abs() <= 1e-12 * k as f64 * 4.0);
+            }
+            let mut c = vec![f64::NAN; m * n];
+            matmul(MatMut::new(&mut c, m, n, n).unwrap(), MatRef::new(&a, m, k, k).unwrap(), b_view, false).unwrap();
+            for (got, want) in c.iter().zip(&expected) {
+                prop_assert!((got - want).abs() <= 1e-12 * k as f64 * 4.0);
             }
         }
     }

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{Layer, cached};
 use crate::error::CnnError;
 use crate::float::Float;
+use crate::simd;
 
 /// The activations Keras names `linear`, `relu`, `sigmoid`, `tanh` and `softmax`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -40,9 +41,9 @@ impl Activation {
     pub fn apply<T: Float>(self, values: &mut ArrayD<T>) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => values.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() }),
-            Activation::Sigmoid => values.mapv_inplace(|v| T::one() / (T::one() + (-v).exp())),
-            Activation::Tanh => values.mapv_inplace(T::tanh),
+            Activation::Relu => map_elements(values, |v| if v > T::zero() { v } else { T::zero() }),
+            Activation::Sigmoid => map_elements(values, |v| T::one() / (T::one() + (-v).exp())),
+            Activation::Tanh => map_elements(values, T::tanh),
             Activation::Softmax => {
                 let last = Axis(values.ndim() - 1);
                 for mut row in values.lanes_mut(last) {
@@ -60,15 +61,11 @@ impl Activation {
     pub fn backward_in_place<T: Float>(self, output: &ArrayD<T>, grad: &mut ArrayD<T>) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => {
-                Zip::from(grad).and(output).for_each(|g, &y| {
-                    if y <= T::zero() {
-                        *g = T::zero();
-                    }
-                });
-            }
-            Activation::Sigmoid => Zip::from(grad).and(output).for_each(|g, &y| *g = *g * y * (T::one() - y)),
-            Activation::Tanh => Zip::from(grad).and(output).for_each(|g, &y| *g = *g * (T::one() - y * y)),
+            // A select, not a branch around the store: half the outputs of a ReLU are zero, in
+            // no pattern a branch predictor could learn.
+            Activation::Relu => zip_elements(grad, output, |g, y| if y <= T::zero() { T::zero() } else { g }),
+            Activation::Sigmoid => zip_elements(grad, output, |g, y| g * y * (T::one() - y)),
+            Activation::Tanh => zip_elements(grad, output, |g, y| g * (T::one() - y * y)),
             Activation::Softmax => {
                 let last = Axis(output.ndim() - 1);
                 for (mut g, y) in grad.lanes_mut(last).into_iter().zip(output.lanes(last)) {
@@ -78,6 +75,30 @@ impl Activation {
             }
         }
     }
+}
+
+/// `f` applied to every element in place: a vectorised loop over the memory when the array is
+/// contiguous, ndarray's element walk otherwise.
+fn map_elements<T: Float>(values: &mut ArrayD<T>, f: impl Fn(T) -> T + Copy) {
+    match values.as_slice_memory_order_mut() {
+        Some(slice) => simd::map_in_place(slice, f),
+        None => values.mapv_inplace(f),
+    }
+}
+
+/// `grad = f(grad, output)` element by element, vectorised when both are contiguous row-major
+/// arrays of one shape.
+///
+/// # Panics
+/// If the shapes differ (as `Zip` does; the callers pass an output and its gradient).
+fn zip_elements<T: Float>(grad: &mut ArrayD<T>, output: &ArrayD<T>, f: impl Fn(T, T) -> T + Copy) {
+    if grad.shape() == output.shape()
+        && let (Some(grad), Some(output)) = (grad.as_slice_mut(), output.as_slice())
+    {
+        simd::zip_map_in_place(grad, output, f);
+        return;
+    }
+    Zip::from(grad).and(output).for_each(|g, &y| *g = f(*g, y));
 }
 
 /// Keras's `Activation` layer: an activation on its own.

@@ -69,8 +69,9 @@ pub struct MaxPooling2D {
     strides: Option<[usize; 2]>,
     padding: Padding,
     shape: Option<PoolShape>,
-    /// For each output value of the last training pass, the flat input index that won.
-    winners: Option<(Vec<usize>, [usize; 4])>,
+    /// For each output value of the last training pass, the position in its window (row-major
+    /// over the window's rows and columns) of the input value that won, and the batch size.
+    winners: Option<(Vec<u32>, usize)>,
 }
 
 impl MaxPooling2D {
@@ -105,6 +106,9 @@ impl<T: Float> Layer<T> for MaxPooling2D {
 
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let shape = PoolShape::build("MaxPooling2D", input_shape, self.pool, self.strides, self.padding)?;
+        if u32::try_from(self.pool[0].saturating_mul(self.pool[1])).is_err() {
+            return Err(CnnError::shape("pool size of MaxPooling2D", "at most 2^32 positions", &self.pool));
+        }
         self.shape = Some(shape);
         Ok(shape.output_shape(0)[1..].to_vec())
     }
@@ -115,61 +119,109 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         let batch = input.shape()[0];
         let input = input.as_standard_layout();
         let x = contiguous(&input)?;
-        let [h, w, c] = shape.input;
+        let c = shape.input[2];
         let [oh, ow] = shape.output;
         let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
-        let mut winners = vec![usize::MAX; output.len()];
-        for n in 0..batch {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let (rows, cols) = shape.window(self.pool, oy, ox);
-                    let at = ((n * oh + oy) * ow + ox) * c;
-                    let (best, won) = (&mut output[at..at + c], &mut winners[at..at + c]);
-                    // The window's first pixel is the first candidate; the others challenge it.
-                    let mut first = true;
-                    for y in rows {
-                        for xx in cols.clone() {
-                            let base = ((n * h + y) * w + xx) * c;
-                            let pixel = &x[base..base + c];
-                            if first {
-                                best.copy_from_slice(pixel);
-                                won.iter_mut().zip(base..).for_each(|(won, index)| *won = index);
-                                first = false;
-                                continue;
-                            }
-                            let challengers = pixel.iter().zip(base..);
-                            for ((best, won), (&value, index)) in
-                                best.iter_mut().zip(won.iter_mut()).zip(challengers)
-                            {
-                                // NaN wins, so that it propagates as in TensorFlow.
-                                if value > *best || value.is_nan() && !best.is_nan() {
-                                    *best = value;
-                                    *won = index;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.winners = training.then_some((winners, [batch, h, w, c]));
+        let mut winners = vec![0_u32; output.len()];
+        pulp::Arch::new().dispatch(MaxPoolForward {
+            shape: &shape,
+            pool: self.pool,
+            input: x,
+            output: &mut output,
+            winners: &mut winners,
+        });
+        self.winners = training.then_some((winners, batch));
         tensor(&shape.output_shape(batch), output)
     }
 
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
-        let (winners, input_shape) = cached("MaxPooling2D", &self.winners)?;
-        if grad_output.len() != winners.len() {
+        let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
+        let (winners, batch) = cached("MaxPooling2D", &self.winners)?;
+        let expected = shape.output_shape(*batch);
+        if grad_output.shape() != expected {
             return Err(CnnError::shape(
                 "gradient of MaxPooling2D",
-                format!("{} values", winners.len()),
+                format!("{expected:?}"),
                 grad_output.shape(),
             ));
         }
-        let mut grad = vec![T::zero(); input_shape.iter().product()];
-        for (&winner, &g) in winners.iter().zip(grad_output.iter()) {
-            grad[winner] = grad[winner] + g;
+        let [h, w, c] = shape.input;
+        let [oh, ow] = shape.output;
+        let grad_output = grad_output.as_standard_layout();
+        let g = contiguous(&grad_output)?;
+        let mut grad = vec![T::zero(); batch * h * w * c];
+        for n in 0..*batch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (rows, cols) = shape.window(self.pool, oy, ox);
+                    if rows.is_empty() || cols.is_empty() {
+                        continue; // no input under this window (padding only): nothing won
+                    }
+                    let width = cols.len();
+                    let at = ((n * oh + oy) * ow + ox) * c;
+                    for (channel, (&position, &value)) in
+                        winners[at..at + c].iter().zip(&g[at..at + c]).enumerate()
+                    {
+                        let (y, xx) =
+                            (rows.start + position as usize / width, cols.start + position as usize % width);
+                        let target = &mut grad[((n * h + y) * w + xx) * c + channel];
+                        *target = *target + value;
+                    }
+                }
+            }
         }
-        tensor(input_shape, grad)
+        tensor(&[*batch, h, w, c], grad)
+    }
+}
+
+/// The forward pass of max pooling over a batch, as a `pulp` operation: compiled once per
+/// instruction set (AVX-512, AVX2, baseline) and run with the best one the CPU has, so that the
+/// channel loop of [`challenge`] is vectorised as wide as the machine allows.
+struct MaxPoolForward<'a, T> {
+    shape: &'a PoolShape,
+    pool: [usize; 2],
+    /// `[batch, h, w, c]`, row-major.
+    input: &'a [T],
+    /// `[batch, oh, ow, c]`, row-major.
+    output: &'a mut [T],
+    winners: &'a mut [u32],
+}
+
+impl<T: Float> pulp::WithSimd for MaxPoolForward<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let [h, w, c] = self.shape.input;
+        let [oh, ow] = self.shape.output;
+        let out_pixels = self.output.chunks_exact_mut(c.max(1)).zip(self.winners.chunks_exact_mut(c.max(1)));
+        for (index, (best, won)) in out_pixels.enumerate() {
+            let (n, oy, ox) = (index / (oh * ow), index / ow % oh, index % ow);
+            let (rows, cols) = self.shape.window(self.pool, oy, ox);
+            // The window's first pixel is the first candidate (position 0, as `won` starts);
+            // the others challenge it.
+            let pixels = rows.flat_map(|y| cols.clone().map(move |xx| ((n * h + y) * w + xx) * c));
+            for (position, base) in (0_u32..).zip(pixels) {
+                let pixel = &self.input[base..base + c];
+                if position == 0 {
+                    best.copy_from_slice(pixel);
+                } else {
+                    challenge(best, won, pixel, position);
+                }
+            }
+        }
+    }
+}
+
+/// Lets `pixel` (window position `position`) challenge the best values so far, channel by
+/// channel: a larger value wins, and NaN wins over a number so that it propagates as in
+/// TensorFlow. Written without branches, so the channels are compared a vector at a time.
+#[inline(always)]
+fn challenge<T: Float>(best: &mut [T], won: &mut [u32], pixel: &[T], position: u32) {
+    for ((best, won), &value) in best.iter_mut().zip(won.iter_mut()).zip(pixel) {
+        let take = (value > *best) | (value.is_nan() & !best.is_nan());
+        *best = if take { value } else { *best };
+        *won = if take { position } else { *won };
     }
 }
 

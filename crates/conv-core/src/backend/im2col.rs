@@ -32,6 +32,12 @@ type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
 /// view of the Toeplitz product: the same sums, with the kernel as the small dense matrix and
 /// the input repeated instead.
 ///
+/// When the kernel's rows are longer than the output's (the weight gradient of a CNN layer is
+/// such a problem: a 30x30 "kernel" giving a 3x3 output), the patch matrix is stored the other
+/// way round, one row per output position, so that it is filled by copying kernel-row runs of
+/// the input rather than a great many runs of two or three values; the GEMM reads it
+/// transposed.
+///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
 /// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]); a problem whose
 /// single output row needs more is refused with [`ConvError::TooLarge`].
@@ -109,9 +115,77 @@ fn fill_patches<T: ConvNum>(
     }
 }
 
+/// How a patch matrix is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PatchOrder {
+    /// One row per tap, one column per output position: filled by copying runs of output-row
+    /// length ([`fill_patches`]).
+    TapRows,
+    /// One row per output position, one column per tap (the transpose): filled by copying runs
+    /// of kernel-row length ([`fill_patches_by_position`]); the GEMM reads it transposed.
+    PositionRows,
+}
+
+impl PatchOrder {
+    /// Position rows when they copy longer runs: the kernel's rows are longer than the
+    /// output's and its taps are adjacent (no dilation along the row).
+    fn for_geometry(g: &Geometry) -> PatchOrder {
+        let cols = g.axes[1];
+        if cols.dilation == 1 && cols.kernel > cols.output {
+            PatchOrder::PositionRows
+        } else {
+            PatchOrder::TapRows
+        }
+    }
+
+    /// The patch matrix of `width` output positions as the `taps x width` right factor.
+    fn factor<'a, T: ConvNum>(
+        self,
+        patches: &'a [T],
+        taps: usize,
+        width: usize,
+    ) -> Result<MatRef<'a, T>, convkit_gemm::GemmError> {
+        match self {
+            PatchOrder::TapRows => MatRef::new(patches, taps, width, width),
+            PatchOrder::PositionRows => Ok(MatRef::new(patches, width, taps, taps)?.t()),
+        }
+    }
+}
+
+/// Fills the rows of batch item `n`, output rows `y_range`, of a patch matrix with one row per
+/// output position (`Cg*KH*KW` values each), starting at row `first_row`: row `(y, x)` is the
+/// input window under the kernel at that position, one kernel row's run at a time.
+fn fill_patches_by_position<T: ConvNum>(
+    problem: &ConvProblem<'_, T>,
+    n: usize,
+    group: usize,
+    y_range: std::ops::Range<usize>,
+    patches: &mut [T],
+    first_row: usize,
+) {
+    let g = problem.geometry();
+    let [rows, cols] = g.axes;
+    let taps = g.in_per_group() * g.kernel_plane();
+    let positions = y_range.len() * cols.output;
+    let rows_of_patches = patches.chunks_exact_mut(taps.max(1)).skip(first_row).take(positions);
+    let windows = y_range.flat_map(|y| (0..cols.output).map(move |x| (y, x)));
+    for (patch, (y, x)) in rows_of_patches.zip(windows) {
+        let mut runs = patch.chunks_exact_mut(cols.kernel);
+        for c in 0..g.in_per_group() {
+            let input = problem.input_plane(n, group * g.in_per_group() + c);
+            for i in 0..rows.kernel {
+                let Some(run) = runs.next() else { return };
+                let start = (y * rows.stride + i * rows.dilation) * cols.input + x * cols.stride;
+                copy_row(run, &input[start..], 1);
+            }
+        }
+    }
+}
+
 /// Copies every `stride`-th element of `source` into `dest`. Rows of up to 32 elements (CNN
 /// layers' output rows, the 3x3 outputs of their weight gradients) are copied by fixed-size
 /// moves: a `memcpy` call per row of three or thirteen values costs more than the copy.
+#[inline(always)]
 fn copy_row<T: Copy>(dest: &mut [T], source: &[T], stride: usize) {
     fn fixed<T: Copy, const N: usize>(dest: &mut [T], source: &[T]) {
         dest[..N].copy_from_slice(&source[..N]);
@@ -174,6 +248,7 @@ struct Layout {
     band_rows: usize,
     /// Batch items whose patches sit side by side in one product (1: one item, in bands).
     items_per_product: usize,
+    order: PatchOrder,
 }
 
 impl Layout {
@@ -189,7 +264,7 @@ impl Layout {
         } else {
             1
         };
-        Ok(Layout { geometry: *g, band_rows, items_per_product })
+        Ok(Layout { geometry: *g, band_rows, items_per_product, order: PatchOrder::for_geometry(g) })
     }
 
     /// Solves `problem`, its batch items shared out over the threads the geometry calls for,
@@ -258,10 +333,17 @@ impl Layout {
                     let y_end = (y_start + self.band_rows).min(out_rows);
                     let band = (y_end - y_start) * out_cols;
                     let patches = &mut patches[..taps * band];
-                    fill_patches(problem, n, group, y_start..y_end, patches, (band, 0));
+                    match self.order {
+                        PatchOrder::TapRows => {
+                            fill_patches(problem, n, group, y_start..y_end, patches, (band, 0))
+                        }
+                        PatchOrder::PositionRows => {
+                            fill_patches_by_position(problem, n, group, y_start..y_end, patches, 0);
+                        }
+                    }
                     let out =
                         MatMut::new(&mut group_out[y_start * out_cols..], g.out_per_group(), band, out_plane);
-                    product(out, (weights, taps), (patches, band));
+                    product(out, (weights, taps), self.order.factor(patches, taps, band));
                 }
             }
         }
@@ -288,20 +370,21 @@ impl Layout {
                 let width = items * plane;
                 let patches = &mut patches[..taps * width];
                 for k in 0..items {
-                    fill_patches(
-                        problem,
-                        first_item + k,
-                        group,
-                        0..g.axes[0].output,
-                        patches,
-                        (width, k * plane),
-                    );
+                    let (n, all_rows) = (first_item + k, 0..g.axes[0].output);
+                    match self.order {
+                        PatchOrder::TapRows => {
+                            fill_patches(problem, n, group, all_rows, patches, (width, k * plane))
+                        }
+                        PatchOrder::PositionRows => {
+                            fill_patches_by_position(problem, n, group, all_rows, patches, k * plane);
+                        }
+                    }
                 }
                 let product_matrix = &mut product[..og * width];
                 self::product(
                     MatMut::new(&mut *product_matrix, og, width, width),
                     (weights, taps),
-                    (patches, width),
+                    self.order.factor(patches, taps, width),
                 );
                 for (o, row) in product_matrix.chunks_exact(width).enumerate() {
                     for (k, values) in row.chunks_exact(plane).enumerate() {
@@ -314,7 +397,7 @@ impl Layout {
     }
 }
 
-/// `out = weights * patches`, the factors given as row-major slices with their row lengths.
+/// `out = weights * patches`, the weights given as a row-major slice with its row length.
 ///
 /// # Panics
 /// If the views do not fit their slices: the callers size every buffer from the same geometry,
@@ -322,13 +405,12 @@ impl Layout {
 fn product<T: ConvNum>(
     out: Result<MatMut<'_, T>, convkit_gemm::GemmError>,
     (weights, taps): (&[T], usize),
-    (patches, width): (&[T], usize),
+    patches: Result<MatRef<'_, T>, convkit_gemm::GemmError>,
 ) {
     let rows = weights.len() / taps.max(1);
     let result = out.and_then(|out| {
         let weights = MatRef::new(weights, rows, taps, taps)?;
-        let patches = MatRef::new(patches, taps, width, width)?;
-        matmul(out, weights, patches, false)
+        matmul(out, weights, patches?, false)
     });
     if let Err(error) = result {
         panic!("im2col buffers sized from one geometry do not fit: {error}");
@@ -362,7 +444,49 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::copy_row;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::backend::Direct;
+    use crate::geometry::AxisGeometry;
+
+    /// Kernels wider than the output (the weight gradient of a layer: a 13x13 "kernel" over a
+    /// 15x15 input gives 3x3), with strides, channels, groups and batches, in bands of one
+    /// output row and in products of several items: both patch orders agree with Direct.
+    #[test]
+    fn position_rows_give_the_direct_sums() {
+        let cases = [
+            // (batch, channels, outputs, groups, [input, kernel, stride, dilation] per axis)
+            (3, 4, 2, 1, [(15, 13, 1, 1), (15, 13, 1, 1)]),
+            (2, 2, 4, 2, [(9, 4, 2, 1), (11, 5, 2, 1)]),
+            (1, 3, 1, 1, [(1, 1, 1, 1), (40, 31, 1, 1)]),
+            (2, 1, 2, 1, [(12, 3, 1, 2), (12, 3, 1, 2)]), // dilated: tap rows
+            (4, 2, 5, 1, [(20, 3, 1, 1), (20, 3, 1, 1)]), // an ordinary layer: tap rows
+        ];
+        for (batch, channels, outputs, groups, axes) in cases {
+            let axes = [0, 1].map(|a| {
+                let (input, kernel, stride, dilation) = axes[a];
+                AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
+            });
+            let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+            let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+            let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 1)).collect();
+            let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 2)).collect();
+            let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+            let mut expected = vec![0.0; g.output_len().unwrap()];
+            Direct.execute(&problem, &mut expected).unwrap();
+            let one_row = (g.in_per_group() * g.kernel_plane() * g.axes[1].output * 8).max(1);
+            for backend in [Im2col::default(), Im2col::with_cap_bytes(one_row)] {
+                let mut got = vec![f64::NAN; expected.len()];
+                backend.execute(&problem, &mut got).unwrap();
+                for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+                    assert!((a - b).abs() <= 1e-11, "{g:?} output {i}: {a} vs {b}");
+                }
+            }
+        }
+        let wide =
+            Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 40, 31, 1, 1).unwrap()]);
+        assert_eq!(PatchOrder::for_geometry(&wide.unwrap()), PatchOrder::PositionRows);
+    }
 
     #[test]
     fn rows_of_every_length_and_stride_are_copied_exactly() {
