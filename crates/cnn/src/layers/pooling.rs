@@ -338,3 +338,33 @@ impl<T: Float> Layer<T> for AveragePooling2D {
         tensor(&[batch, h, w, c], grad)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use ndarray::{ArrayD, IxDyn};
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// One 2x2 window per channel of a 2x2 image: channel 0 has a tie (the first wins), channel
+    /// 1 a NaN (it wins and propagates), channel 2 its maximum last.
+    #[test]
+    fn ties_keep_the_first_nan_wins_and_the_gradient_goes_to_the_winner() {
+        let mut layer = MaxPooling2D::new((2, 2));
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        Layer::<f32>::build(&mut layer, &[2, 2, 3], &mut rng).unwrap();
+        // [1, 2, 2, 3]: pixel (y, x) holds channels 0, 1, 2.
+        let input = [5.0, 1.0, 0.0, 5.0, f32::NAN, 1.0, 2.0, 9.0, 2.0, 1.0, 3.0, 7.0];
+        let input = ArrayD::from_shape_vec(IxDyn(&[1, 2, 2, 3]), input.to_vec()).unwrap();
+        let output = layer.forward(&input, true).unwrap();
+        let output: Vec<f32> = output.iter().copied().collect();
+        assert_eq!(output[0], 5.0);
+        assert!(output[1].is_nan());
+        assert_eq!(output[2], 7.0);
+        let grad = ArrayD::from_shape_vec(IxDyn(&[1, 1, 1, 3]), vec![10.0, 20.0, 30.0]).unwrap();
+        let grad_input = layer.backward(&grad).unwrap();
+        let expected = [10.0, 0.0, 0.0, 0.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0];
+        assert_eq!(grad_input.iter().copied().collect::<Vec<f32>>(), expected);
+    }
+}
