@@ -38,6 +38,15 @@ type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
 /// the input rather than a great many runs of two or three values; the GEMM reads it
 /// transposed.
 ///
+/// Large planes with unit strides and enough channels skip the patch matrix altogether
+/// (*shifted views*): computed over the input's full row width, the outputs of kernel tap
+/// `(i, j)` are `W_ij (Og x Cg)` times the input planes seen from offset `i*W + j` — a strided
+/// view of the input itself, with no copy. The layer is then `KH*KW` accumulating products
+/// whose right factor the GEMM packs straight from the input, and the `KW - 1` extra columns per
+/// output row it computes are dropped when the result is copied into place. Writing the patch
+/// matrix (nine copies of the input for a 3x3 kernel) was a sixth of the time of a 56x56x64
+/// layer.
+///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
 /// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]); a problem whose
 /// single output row needs more is refused with [`ConvError::TooLarge`].
@@ -249,6 +258,27 @@ struct Layout {
     /// Batch items whose patches sit side by side in one product (1: one item, in bands).
     items_per_product: usize,
     order: PatchOrder,
+    /// Whether the product reads shifted views of the input instead of a patch matrix.
+    shifted: bool,
+}
+
+/// Shifted views are used only when each of their products sums over at least this many input
+/// channels (fewer make each product too thin to run near the GEMM's peak) ...
+const SHIFTED_MIN_CHANNELS: usize = 16;
+
+/// ... and when the extra columns computed per output row (`KW - 1` of every input row) are at
+/// most this fraction (1 / n) of the row.
+const SHIFTED_MAX_WASTE_DENOMINATOR: usize = 8;
+
+/// Whether `g` is solved through shifted views of the input (see [`Im2col`]): unit strides,
+/// large planes (one batch item per product), enough channels, little waste.
+fn shifted_views_pay(g: &Geometry, items_per_product: usize) -> bool {
+    let [rows, cols] = g.axes;
+    rows.stride == 1
+        && cols.stride == 1
+        && items_per_product == 1
+        && g.in_per_group() >= SHIFTED_MIN_CHANNELS
+        && (cols.effective_kernel() - 1) * SHIFTED_MAX_WASTE_DENOMINATOR <= cols.input
 }
 
 impl Layout {
@@ -264,7 +294,15 @@ impl Layout {
         } else {
             1
         };
-        Ok(Layout { geometry: *g, band_rows, items_per_product, order: PatchOrder::for_geometry(g) })
+        let shifted = shifted_views_pay(g, items_per_product);
+        // A band of the shifted product holds `Og x band_rows*W` values: about the target.
+        let band_rows = if shifted {
+            let row_bytes = (g.out_per_group() * g.axes[1].input * size_of::<T>()).max(1);
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.axes[0].output.max(1))
+        } else {
+            band_rows
+        };
+        Ok(Layout { geometry: *g, band_rows, items_per_product, order: PatchOrder::for_geometry(g), shifted })
     }
 
     /// Solves `problem`, its batch items shared out over the threads the geometry calls for,
@@ -302,6 +340,16 @@ impl Layout {
     ) {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
+        if self.shifted {
+            let band_len = self.band_rows * g.axes[1].input;
+            let (weights, product) = buffers;
+            if product.len() < g.out_per_group() * band_len {
+                product.resize(g.out_per_group() * band_len, T::zero());
+            }
+            weights_by_tap(&g, problem.kernel(), weights);
+            self.run_shifted(problem, output, weights, product);
+            return;
+        }
         let patch_len = taps * self.band_rows * g.axes[1].output * self.items_per_product;
         if buffers.0.len() < patch_len {
             buffers.0.resize(patch_len, T::zero());
@@ -314,6 +362,55 @@ impl Layout {
             self.run_batched(problem, output, &mut buffers.0, &mut buffers.1);
         } else {
             self.run_banded(problem, output, &mut buffers.0);
+        }
+    }
+
+    /// Shifted views: for each batch item, group and band of output rows, one accumulating
+    /// product per kernel tap (`W_ij` times the input seen from the tap's offset), computed over
+    /// whole input rows into `product`, whose first `OW` values of each row are then copied into
+    /// the output. `weights` holds the kernel tap by tap ([`weights_by_tap`]).
+    fn run_shifted<T: ConvNum>(
+        &self,
+        problem: &ConvProblem<'_, T>,
+        output: &mut [T],
+        weights: &[T],
+        product: &mut [T],
+    ) {
+        let g = *problem.geometry();
+        let [rows, cols] = g.axes;
+        let (og, cg) = (g.out_per_group(), g.in_per_group());
+        let (in_plane, out_plane, width) = (g.input_plane(), g.output_plane(), cols.input);
+        for n in 0..g.batch {
+            for group in 0..g.groups {
+                let first_channel = n * g.in_channels + group * cg;
+                let group_input = &problem.input()[first_channel * in_plane..][..cg * in_plane];
+                let group_weights = &weights[group * og * cg * g.kernel_plane()..];
+                for y_start in (0..rows.output).step_by(self.band_rows) {
+                    let y_end = (y_start + self.band_rows).min(rows.output);
+                    // Output (y, x) of the band sits at column (y - y_start) * W + x.
+                    let len = (y_end - y_start - 1) * width + cols.output;
+                    let band = &mut product[..og * len];
+                    for tap in 0..g.kernel_plane() {
+                        let (i, j) = (tap / cols.kernel, tap % cols.kernel);
+                        let offset = (y_start + i * rows.dilation) * width + j * cols.dilation;
+                        let result = MatMut::new(&mut *band, og, len, len).and_then(|out| {
+                            let w = MatRef::new(&group_weights[tap * og * cg..], og, cg, cg)?;
+                            let view = MatRef::new(&group_input[offset..], cg, len, in_plane)?;
+                            matmul(out, w, view, tap > 0)
+                        });
+                        if let Err(error) = result {
+                            panic!("im2col shifted views sized from one geometry do not fit: {error}");
+                        }
+                    }
+                    for (o, values) in band.chunks_exact(len).enumerate() {
+                        let plane = (n * g.out_channels + group * og + o) * out_plane;
+                        for y in y_start..y_end {
+                            let source = &values[(y - y_start) * width..][..cols.output];
+                            output[plane + y * cols.output..][..cols.output].copy_from_slice(source);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -393,6 +490,19 @@ impl Layout {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The kernel bank `[O, Cg, KH, KW]` rearranged tap by tap into `by_tap` (`[groups, KH*KW, Og,
+/// Cg]`): for each group and tap, the `Og x Cg` matrix a shifted-view product multiplies by.
+fn weights_by_tap<T: ConvNum>(g: &Geometry, kernel: &[T], by_tap: &mut Vec<T>) {
+    let (og, cg, plane) = (g.out_per_group(), g.in_per_group(), g.kernel_plane());
+    by_tap.clear();
+    for group in 0..g.groups {
+        let bank = &kernel[group * og * cg * plane..][..og * cg * plane];
+        for tap in 0..plane {
+            by_tap.extend(bank.iter().skip(tap).step_by(plane.max(1)));
         }
     }
 }
@@ -486,6 +596,51 @@ mod tests {
         let wide =
             Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 40, 31, 1, 1).unwrap()]);
         assert_eq!(PatchOrder::for_geometry(&wide.unwrap()), PatchOrder::PositionRows);
+    }
+
+    /// Large planes with enough channels are solved from shifted views of the input, in one
+    /// band or several, with dilation, groups and rectangular kernels: the same sums as Direct.
+    #[test]
+    fn shifted_views_give_the_direct_sums() {
+        let cases = [
+            // (batch, channels, outputs, groups, [input, kernel, dilation] per axis, cap bytes)
+            (2, 16, 8, 1, [(40, 3, 1), (40, 3, 1)], 50_000),
+            (1, 16, 4, 1, [(30, 3, 2), (33, 3, 2)], 50_000),
+            (2, 32, 6, 2, [(24, 3, 1), (40, 5, 1)], 80_000),
+            (3, 20, 5, 1, [(17, 4, 1), (40, 2, 1)], Im2col::DEFAULT_CAP_BYTES),
+        ];
+        for (batch, channels, outputs, groups, axes, cap) in cases {
+            let axes = [0, 1].map(|a| {
+                let (input, kernel, dilation) = axes[a];
+                AxisGeometry::new(a, input, kernel, 1, dilation).unwrap()
+            });
+            let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+            let backend = Im2col::with_cap_bytes(cap);
+            let layout = Layout::new::<f64>(&backend, &g).unwrap();
+            if cap == Im2col::DEFAULT_CAP_BYTES {
+                assert!(!layout.shifted, "a small plane shares a product with other items");
+                continue;
+            }
+            assert!(layout.shifted, "{g:?}");
+            if outputs == 8 {
+                assert!(layout.band_rows < g.axes[0].output, "the first case runs in several bands");
+            }
+            let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+            let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 3)).collect();
+            let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 4)).collect();
+            let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+            let mut expected = vec![0.0; g.output_len().unwrap()];
+            Direct.execute(&problem, &mut expected).unwrap();
+            let mut got = vec![f64::NAN; expected.len()];
+            backend.execute(&problem, &mut got).unwrap();
+            for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+                assert!((a - b).abs() <= 1e-11, "{g:?} output {i}: {a} vs {b}");
+            }
+            let plan = backend.plan(&g, &kernel).unwrap();
+            let mut planned = vec![f64::NAN; expected.len()];
+            plan.execute(&input, &mut planned).unwrap();
+            assert_eq!(planned, got, "the plan runs the same products");
+        }
     }
 
     #[test]
