@@ -150,22 +150,24 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         let grad_output = grad_output.as_standard_layout();
         let g = contiguous(&grad_output)?;
         let mut grad = vec![T::zero(); batch * h * w * c];
+        // Where each position of the current window starts in `grad` (one pixel's channels).
+        let mut pixel_starts = Vec::new();
         for n in 0..*batch {
             for oy in 0..oh {
                 for ox in 0..ow {
                     let (rows, cols) = shape.window(self.pool, oy, ox);
-                    if rows.is_empty() || cols.is_empty() {
-                        continue; // no input under this window (padding only): nothing won
-                    }
-                    let width = cols.len();
+                    pixel_starts.clear();
+                    pixel_starts
+                        .extend(rows.flat_map(|y| cols.clone().map(move |xx| ((n * h + y) * w + xx) * c)));
                     let at = ((n * oh + oy) * ow + ox) * c;
                     for (channel, (&position, &value)) in
                         winners[at..at + c].iter().zip(&g[at..at + c]).enumerate()
                     {
-                        let (y, xx) =
-                            (rows.start + position as usize / width, cols.start + position as usize % width);
-                        let target = &mut grad[((n * h + y) * w + xx) * c + channel];
-                        *target = *target + value;
+                        // A window over padding only has no position: nothing won there.
+                        if let Some(&start) = pixel_starts.get(position as usize) {
+                            let target = &mut grad[start + channel];
+                            *target = *target + value;
+                        }
                     }
                 }
             }
