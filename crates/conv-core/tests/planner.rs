@@ -75,6 +75,14 @@ fn explain_names_every_candidate_and_the_choice() {
     // And a tiny kernel on a short signal is the direct sum's.
     let small = auto.explain::<f64>(&geometry(&[1, 1, 200], &[1, 1, 3]));
     assert_eq!(small.chosen.as_deref(), Some("direct"), "{small}");
+    // The edge pieces of a split signal (four samples) and other tiny problems go to the direct
+    // sum whatever the profile predicts: a call's fixed cost decides there.
+    for (input, kernel) in [([1, 1, 4], [1, 1, 3]), ([1, 1, 10], [1, 1, 3]), ([1, 1, 40], [1, 1, 31])] {
+        let g = ConvSpec::correlation().resolve(&input, &kernel).unwrap().geometry;
+        assert!(g.multiply_adds() < Auto::TINY_MULTIPLY_ADDS);
+        let tiny = auto.explain::<f64>(&g);
+        assert_eq!(tiny.chosen.as_deref(), Some("direct"), "{tiny}");
+    }
 }
 
 #[test]

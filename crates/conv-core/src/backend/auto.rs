@@ -31,6 +31,11 @@ type WinnerKey = (TypeId, Geometry);
 /// Candidates are the backends in the global [`registry`] at the time of the call (a backend
 /// registered later is considered from then on), except `auto` itself.
 ///
+/// Problems of fewer than [`Auto::TINY_MULTIPLY_ADDS`] multiply-adds go to `direct` in model
+/// mode: their time is the call's fixed cost (building a matrix, planning a transform), which the
+/// profile, fitted on problems of hundreds of samples and more, does not resolve — it predicted
+/// a few nanoseconds for a Toeplitz product on four samples, which took half a microsecond.
+///
 /// # Examples
 /// ```
 /// use conv_core::{Auto, ConvSpec, conv2d_with};
@@ -111,6 +116,9 @@ pub(crate) fn dtype_name<T: 'static>() -> &'static str {
 }
 
 impl Auto {
+    /// Below this many multiply-adds model mode picks `direct` (see the type's docs).
+    pub const TINY_MULTIPLY_ADDS: u128 = 1024;
+
     /// Model mode with the profile from `CONVKIT_PROFILE` if set and valid, else the shipped one.
     pub fn new() -> Self {
         let profile = std::env::var_os("CONVKIT_PROFILE")
@@ -140,7 +148,8 @@ impl Auto {
         registry::backends::<T>().into_iter().filter(|b| b.name() != "auto").collect()
     }
 
-    /// The model's prediction for every candidate, cheapest first, and its choice.
+    /// The model's prediction for every candidate, cheapest first, and its choice (`direct` for
+    /// problems under [`Auto::TINY_MULTIPLY_ADDS`]).
     pub fn explain<T: ConvNum>(&self, g: &Geometry) -> Explanation {
         let dtype = dtype_name::<T>();
         let mut candidates: Vec<Candidate> = Self::candidates::<T>()
@@ -160,7 +169,12 @@ impl Auto {
             (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
             (Err(_), Err(_)) => std::cmp::Ordering::Equal,
         });
-        let chosen = candidates.first().filter(|c| c.prediction.is_ok()).map(|c| c.backend.clone());
+        let direct_supports = candidates.iter().any(|c| c.backend == "direct" && c.prediction.is_ok());
+        let chosen = if g.multiply_adds() < Self::TINY_MULTIPLY_ADDS && direct_supports {
+            Some("direct".to_string())
+        } else {
+            candidates.first().filter(|c| c.prediction.is_ok()).map(|c| c.backend.clone())
+        };
         Explanation { chosen, candidates }
     }
 
