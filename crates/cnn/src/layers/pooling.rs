@@ -56,6 +56,20 @@ impl PoolShape {
     fn output_shape(&self, batch: usize) -> [usize; 4] {
         [batch, self.output[0], self.output[1], self.input[2]]
     }
+
+    /// Fails unless `grad_output` has the shape of the output of the `batch` images the layer
+    /// (a `kind`) last saw.
+    fn check_gradient<T>(&self, kind: &str, grad_output: &ArrayD<T>, batch: usize) -> Result<(), CnnError> {
+        let expected = self.output_shape(batch);
+        if grad_output.shape() != expected {
+            return Err(CnnError::shape(
+                format!("gradient of {kind}"),
+                format!("{expected:?}"),
+                grad_output.shape(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Max pooling over `pool_size` windows (Keras's `MaxPooling2D`); strides default to the pool
@@ -137,14 +151,7 @@ impl<T: Float> Layer<T> for MaxPooling2D {
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
         let (winners, batch) = cached("MaxPooling2D", &self.winners)?;
-        let expected = shape.output_shape(*batch);
-        if grad_output.shape() != expected {
-            return Err(CnnError::shape(
-                "gradient of MaxPooling2D",
-                format!("{expected:?}"),
-                grad_output.shape(),
-            ));
-        }
+        shape.check_gradient("MaxPooling2D", grad_output, *batch)?;
         let [h, w, c] = shape.input;
         let [oh, ow] = shape.output;
         let grad_output = grad_output.as_standard_layout();
@@ -309,14 +316,7 @@ impl<T: Float> Layer<T> for AveragePooling2D {
     fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let batch = *cached("AveragePooling2D", &self.batch)?;
         let shape = self.shape.ok_or_else(|| CnnError::shape("AveragePooling2D", "a built layer", &[]))?;
-        let expected = shape.output_shape(batch);
-        if grad_output.shape() != expected {
-            return Err(CnnError::shape(
-                "gradient of AveragePooling2D",
-                format!("{expected:?}"),
-                grad_output.shape(),
-            ));
-        }
+        shape.check_gradient("AveragePooling2D", grad_output, batch)?;
         let [h, w, c] = shape.input;
         let [oh, ow] = shape.output;
         let grad_output = grad_output.as_standard_layout();
