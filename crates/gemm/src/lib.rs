@@ -279,6 +279,15 @@ mod tests {
         c
     }
 
+    /// Seeded `m x k` and `k x n` factors in [-2, 2) and their textbook product.
+    fn operands((m, k, n): (usize, usize, usize), seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let value = |i: usize| (((i as u64 * 2_654_435_761 + seed) % 1000) as f64 - 500.0) / 250.0;
+        let a: Vec<f64> = (0..m * k).map(value).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| value(i + 7)).collect();
+        let expected = reference(&a, &b, (m, k, n));
+        (a, b, expected)
+    }
+
     #[test]
     fn a_hand_worked_product() {
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 x 3
@@ -369,10 +378,7 @@ mod tests {
         fn products_agree_with_the_textbook_loop(
             m in 1_usize..70, k in 1_usize..70, n in 1_usize..70, gap in 0_usize..3, seed in 0_u64..1000,
         ) {
-            let value = |i: usize| (((i as u64 * 2_654_435_761 + seed) % 1000) as f64 - 500.0) / 250.0;
-            let a: Vec<f64> = (0..m * k).map(value).collect();
-            let b: Vec<f64> = (0..k * n).map(|i| value(i + 7)).collect();
-            let expected = reference(&a, &b, (m, k, n));
+            let (a, b, expected) = operands((m, k, n), seed);
             let stride = n + gap;
             let mut c = vec![f64::NAN; m * stride];
             matmul(MatMut::new(&mut c, m, n, stride).unwrap(), MatRef::new(&a, m, k, k).unwrap(), MatRef::new(&b, k, n, n).unwrap(), false).unwrap();
@@ -399,10 +405,7 @@ mod tests {
         fn transposed_factors_agree_with_the_textbook_loop(
             m in 1_usize..40, k in 1_usize..40, n in 1_usize..40, gap in 0_usize..3, seed in 0_u64..1000,
         ) {
-            let value = |i: usize| (((i as u64 * 2_654_435_761 + seed) % 1000) as f64 - 500.0) / 250.0;
-            let a: Vec<f64> = (0..m * k).map(value).collect();
-            let b: Vec<f64> = (0..k * n).map(|i| value(i + 7)).collect();
-            let expected = reference(&a, &b, (m, k, n));
+            let (a, b, expected) = operands((m, k, n), seed);
             // a^T is k x m and b^T is n x k, each row followed by `gap` unused values.
             let mut a_t = vec![f64::NAN; k * (m + gap)];
             let mut b_t = vec![f64::NAN; n * (k + gap)];
