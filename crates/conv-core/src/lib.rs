@@ -51,6 +51,7 @@
 
 pub mod backend;
 mod boundary;
+pub mod channels_last;
 mod complex;
 pub mod cost;
 mod deconvolve;

@@ -16,6 +16,8 @@
 //!   full of NaN, gives the right answer for that data (no state kept from the first call,
 //!   every output written);
 //! - a plan made once with [`ConvBackend::plan`] gives the same answers on both calls' data;
+//! - [`ConvBackend::execute_channels_last`], given the same input stored `[N, H, W, C]`, gives
+//!   the same answers stored `[N, OH, OW, O]`;
 //! - a problem the backend says it does not support is refused by `plan` and `execute` with the
 //!   same error.
 //!
@@ -340,6 +342,22 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             .map_err(|e| mismatch(format!("`{name}` plan failed ({attempt}): {e}")))?;
         compare(&geometry, &planned, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` plan, {attempt}: {m}")))?;
+        // The same problem with the input and output stored channels last.
+        let [rows, cols] = geometry.axes;
+        let pixels_in = rows.input * cols.input;
+        let mut input_last = vec![T::zero(); padded.len()];
+        crate::channels_last::transpose_items(padded, &mut input_last, geometry.in_channels, pixels_in);
+        let problem_last =
+            ConvProblem::new(geometry, &input_last, &oriented).map_err(|e| mismatch(e.to_string()))?;
+        let mut last = vec![garbage; out_len];
+        backend
+            .execute_channels_last(&problem_last, &mut last)
+            .map_err(|e| mismatch(format!("`{name}` channels last failed ({attempt}): {e}")))?;
+        let pixels_out = rows.output * cols.output;
+        let mut back = vec![T::zero(); out_len];
+        crate::channels_last::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
+        compare(&geometry, &back, &want, tol)
+            .map_err(|m| mismatch(format!("`{name}` channels last, {attempt}: {m}")))?;
     }
     Ok(())
 }

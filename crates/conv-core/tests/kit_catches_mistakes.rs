@@ -182,3 +182,31 @@ fn catches_a_bug_in_a_narrow_backend() {
         testkit::run_conformance::<f64>(&Narrow, testkit::DEFAULT_CASES).expect_err("flip must be caught");
     assert!(report.contains("kernel [") && report.contains(", 3, 3]"), "{report}");
 }
+
+/// A backend whose channels-last solve forgets to move the channels (it answers channels first)
+/// is caught, though its `execute` is right.
+#[test]
+fn catches_a_channels_last_solve_that_keeps_channels_first() {
+    struct ChannelsFirstOnly;
+    impl ConvBackend<f64> for ChannelsFirstOnly {
+        fn name(&self) -> &str {
+            "channels-first-only"
+        }
+        fn supports(&self, _geometry: &Geometry) -> Result<(), ConvError> {
+            Ok(())
+        }
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            Direct.execute(problem, output)
+        }
+        fn execute_channels_last(
+            &self,
+            problem: &ConvProblem<'_, f64>,
+            output: &mut [f64],
+        ) -> Result<(), ConvError> {
+            Direct.execute(problem, output)
+        }
+    }
+    let report = testkit::run_conformance::<f64>(&ChannelsFirstOnly, testkit::DEFAULT_CASES)
+        .expect_err("a channels-first answer to a channels-last call must be caught");
+    assert!(report.contains("channels last"), "{report}");
+}

@@ -1,10 +1,12 @@
 //! Keras's `Conv2D`, forward and backward through any conv-core backend.
 
 use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
+use std::borrow::Cow;
+
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::layout::{nchw_window_to_nhwc, nhwc_to_padded_nchw, swap_leading_axes};
+use super::layout::{crop_nhwc, nchw_window_to_nhwc, pad_nhwc, swap_leading_axes};
 use super::{
     Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
     tensor, window_axis,
@@ -21,14 +23,20 @@ use crate::float::Float;
 /// - output `[batch, out_height, out_width, filters]`, with `out = (in - k) / stride + 1` for
 ///   valid padding and `ceil(in / stride)` for same padding.
 ///
-/// # Gradients are convolutions
-/// With `y = x ⋆ w` (valid correlation of the padded input, stride `s`):
-/// - the kernel gradient is the valid correlation of the input with the output gradient used as
-///   the kernel, dilated by `s` (batch and channels trade places);
-/// - the input gradient is the valid correlation of the output gradient, dilated by `s` and
-///   padded by `k - 1`, with the kernel rotated by 180° and its channel axes swapped.
+/// # Channels last throughout
+/// Images stay `[batch, height, width, channels]` from end to end: the backend is called
+/// through [`ConvBackend::execute_channels_last`], which [`Im2col`](conv_core::Im2col) (and
+/// [`Auto`](conv_core::Auto) when it picks im2col) solves without changing the layout, and
+/// which every other backend answers by transposing to channels first and back.
 ///
-/// Both are solved by the layer's own backend, so every backend trains.
+/// # Gradients
+/// With `y = x ⋆ w` (valid correlation of the padded input, stride `s`):
+/// - the input gradient is the valid correlation of the output gradient, dilated by `s` and
+///   padded by `k - 1`, with the kernel rotated by 180° and its channel axes swapped: a
+///   convolution, solved by the layer's backend like the forward pass;
+/// - the kernel gradient is `P^T G`, the patch matrix of the input times the output gradient
+///   as a `positions x filters` matrix ([`conv_core::channels_last::kernel_gradient`]): one
+///   GEMM whatever the backend, which gives it directly in Keras's `[kh, kw, C, F]` layout.
 ///
 /// # Examples
 /// ```
@@ -73,7 +81,7 @@ impl BuiltShape {
 /// What the backward pass needs from the forward pass.
 struct Cache<T> {
     batch: usize,
-    /// The padded input, `[batch, channels, padded_h, padded_w]`.
+    /// The padded input, `[batch, padded_h, padded_w, channels]`.
     padded: Vec<T>,
     /// The kernel in conv-core's layout, `[filters, channels, kh, kw]`.
     kernel_oihw: Vec<T>,
@@ -159,7 +167,22 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         self.shape.ok_or_else(|| CnnError::shape("Conv2D", "a built layer (add it to a model)", &[]))
     }
 
-    /// Solves one convolution with the layer's backend, splitting the batch across the cores
+    /// The forward convolution of a batch: the padded input correlated with the kernel bank.
+    fn geometry(&self, batch: usize) -> Result<Geometry, CnnError> {
+        let [hp, wp] = self.built()?.padded();
+        let ([kh, kw], [sh, sw]) = (self.kernel_size, self.strides);
+        Geometry::new(
+            batch,
+            self.built()?.input[2],
+            self.filters,
+            1,
+            [axis(0, hp, kh, sh, 1)?, axis(1, wp, kw, sw, 1)?],
+        )
+        .map_err(CnnError::conv("Conv2D"))
+    }
+
+    /// Solves one convolution with the layer's backend, input and output channels last
+    /// (`[N, H, W, C]`, `[N, OH, OW, O]`), splitting the batch across the cores
     /// (scoped threads) when the problem is large enough to pay for it: batch items are
     /// independent.
     fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
@@ -171,7 +194,7 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
             || geometry.multiply_adds() < PARALLEL_MIN_MULTIPLY_ADDS
         {
             let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-            self.backend.execute(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
+            self.backend.execute_channels_last(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
             return Ok(output);
         }
         let items_per_task = geometry.batch.div_ceil(threads);
@@ -182,7 +205,7 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
                 let mut part = geometry;
                 part.batch = input.len() / input_item;
                 let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-                self.backend.execute(&problem, output).map_err(CnnError::conv("Conv2D"))
+                self.backend.execute_channels_last(&problem, output).map_err(CnnError::conv("Conv2D"))
             })
         };
         let mut tasks =
@@ -270,29 +293,20 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         let (batch, filters) = (input.shape()[0], self.filters);
 
         let input = input.as_standard_layout();
-        let padded = nhwc_to_padded_nchw(
-            contiguous(&input)?,
-            [batch, height, width, channels],
-            (shape.pads[0].0, shape.pads[1].0),
-            [hp, wp],
-        );
+        let values = contiguous(&input)?;
+        let padded = if [hp, wp] == [height, width] {
+            Cow::Borrowed(values)
+        } else {
+            let top_left = (shape.pads[0].0, shape.pads[1].0);
+            Cow::Owned(pad_nhwc(values, [batch, height, width, channels], top_left, [hp, wp]))
+        };
         // Keras's [kh, kw, C, F] is conv-core's [F, C, kh, kw] with the axes reordered.
         let kernel_hwio = contiguous(&self.params[0].value)?;
         let kernel_oihw =
             nchw_window_to_nhwc(kernel_hwio, [kh * kw, channels, filters, 1], (0, 0), [filters, 1]);
         let kernel_oihw = swap_leading_axes(&kernel_oihw, kh * kw, filters * channels, 1);
 
-        let geometry = Geometry::new(
-            batch,
-            channels,
-            filters,
-            1,
-            [axis(0, hp, kh, self.strides[0], 1)?, axis(1, wp, kw, self.strides[1], 1)?],
-        )
-        .map_err(CnnError::conv("Conv2D"))?;
-        let out_nchw = self.solve(geometry, &padded, &kernel_oihw)?;
-
-        let mut values = nchw_window_to_nhwc(&out_nchw, [batch, filters, oh, ow], (0, 0), [oh, ow]);
+        let mut values = self.solve(self.geometry(batch)?, &padded, &kernel_oihw)?;
         if let Some(bias) = self.params.get(1) {
             let bias = contiguous(&bias.value)?;
             for pixel in values.chunks_exact_mut(filters) {
@@ -301,7 +315,12 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         }
         let mut output = tensor(&[batch, oh, ow, filters], values)?;
         self.activation.apply(&mut output);
-        self.cache = training.then(|| Cache { batch, padded, kernel_oihw, output: output.clone() });
+        self.cache = training.then(|| Cache {
+            batch,
+            padded: padded.into_owned(),
+            kernel_oihw,
+            output: output.clone(),
+        });
         Ok(output)
     }
 
@@ -353,22 +372,9 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         for pixel in grad.chunks_exact(filters) {
             bias_grad.iter_mut().zip(pixel).for_each(|(b, &g)| *b = *b + g);
         }
-        // The output gradient as [batch, filters, oh, ow].
-        let grad_nchw = nhwc_to_padded_nchw(grad, [batch, oh, ow, filters], (0, 0), [oh, ow]);
-
-        // Kernel gradient: the input as [channels, batch, hp, wp] correlated with the output
-        // gradient as a [filters, batch, oh, ow] kernel dilated by the stride.
-        let input_cnhw = swap_leading_axes(&cache.padded, batch, channels, hp * wp);
-        let grad_kernel = swap_leading_axes(&grad_nchw, batch, filters, oh * ow);
-        let weight_geometry =
-            Geometry::new(channels, batch, filters, 1, [axis(0, hp, oh, 1, sh)?, axis(1, wp, ow, 1, sw)?])
-                .map_err(CnnError::conv("Conv2D"))?;
-        let [rh, rw] = [weight_geometry.axes[0].output, weight_geometry.axes[1].output];
-        // [channels, filters, rh, rw] -> its [kh, kw] corner as [kh, kw, channels, filters].
-        let weight_result = self.solve(weight_geometry, &input_cnhw, &grad_kernel)?;
         let kernel_grad =
-            nchw_window_to_nhwc(&weight_result, [1, channels * filters, rh, rw], (0, 0), [kh, kw]);
-
+            conv_core::channels_last::kernel_gradient(&self.geometry(batch)?, &cache.padded, grad)
+                .map_err(CnnError::conv("Conv2D"))?;
         self.params[0].grad = tensor(&[kh, kw, channels, filters], kernel_grad)?;
         if let Some(bias) = self.params.get_mut(1) {
             bias.grad = tensor(&[filters], bias_grad)?;
@@ -380,12 +386,18 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         // Input gradient: the output gradient spread out by the stride, padded by k - 1, and
         // correlated with the rotated kernel whose channel axes are swapped.
         let (dh, dw) = (hp + kh - 1, wp + kw - 1);
-        let mut spread = vec![T::zero(); batch * filters * dh * dw];
-        for (plane, source) in spread.chunks_exact_mut(dh * dw).zip(grad_nchw.chunks_exact(oh * ow)) {
-            for (y, row) in source.chunks_exact(ow).enumerate() {
-                let target = &mut plane[(kh - 1 + y * sh) * dw + kw - 1..];
-                for (x, &value) in row.iter().enumerate() {
-                    target[x * sw] = value;
+        let mut spread = vec![T::zero(); batch * dh * dw * filters];
+        for (image, source) in
+            spread.chunks_exact_mut(dh * dw * filters).zip(grad.chunks_exact(oh * ow * filters))
+        {
+            for (y, row) in source.chunks_exact(ow * filters).enumerate() {
+                let target = &mut image[((kh - 1 + y * sh) * dw + kw - 1) * filters..];
+                if sw == 1 {
+                    target[..ow * filters].copy_from_slice(row);
+                } else {
+                    for (x, pixel) in row.chunks_exact(filters).enumerate() {
+                        target[x * sw * filters..][..filters].copy_from_slice(pixel);
+                    }
                 }
             }
         }
@@ -401,12 +413,12 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
             Geometry::new(batch, filters, channels, 1, [axis(0, dh, kh, 1, 1)?, axis(1, dw, kw, 1, 1)?])
                 .map_err(CnnError::conv("Conv2D"))?;
         let grad_padded = self.solve(input_geometry, &spread, &rotated)?;
-        let grad_input = nchw_window_to_nhwc(
-            &grad_padded,
-            [batch, channels, hp, wp],
-            (shape.pads[0].0, shape.pads[1].0),
-            [height, width],
-        );
+        let grad_input = if [hp, wp] == [height, width] {
+            grad_padded
+        } else {
+            let top_left = (shape.pads[0].0, shape.pads[1].0);
+            crop_nhwc(&grad_padded, [batch, hp, wp, channels], top_left, [height, width])
+        };
         tensor(&[batch, height, width, channels], grad_input).map(Some)
     }
 }

@@ -35,41 +35,10 @@ fn for_item_runs<T: Send>(dst: &mut [T], item_len: usize, work: impl Fn(usize, &
     });
 }
 
-/// `[n, h, w, c]` -> `[n, c, h + top + bottom, w + left + right]`, the padding zero.
-///
-/// Works one image row at a time: the `w * c` source values of a row stay in the first-level
-/// cache while each channel's output row is written in order.
-pub(crate) fn nhwc_to_padded_nchw<T: Copy + Default + Send + Sync>(
-    src: &[T],
-    [n, h, w, c]: [usize; 4],
-    (top, left): (usize, usize),
-    [hp, wp]: [usize; 2],
-) -> Vec<T> {
-    let mut dst = vec![T::default(); n * c * hp * wp];
-    if h * w * c == 0 {
-        return dst;
-    }
-    let (image_len, planes_len) = (h * w * c, c * hp * wp);
-    for_item_runs(&mut dst, planes_len, |first, run| {
-        let images = src[first * image_len..].chunks_exact(image_len);
-        for (image, planes) in images.zip(run.chunks_exact_mut(planes_len)) {
-            for (y, row) in image.chunks_exact(w * c).enumerate() {
-                for (ch, plane) in planes.chunks_exact_mut(hp * wp).enumerate() {
-                    let target = &mut plane[(y + top) * wp + left..][..w];
-                    for (t, pixel) in target.iter_mut().zip(row.chunks_exact(c)) {
-                        *t = pixel[ch];
-                    }
-                }
-            }
-        }
-    });
-    dst
-}
-
 /// `[n, c, hp, wp]` -> `[n, h, w, c]`, reading the window that starts at `(top, left)`.
 ///
-/// Works one output row at a time, as [`nhwc_to_padded_nchw`]: the row's `w * c` values are
-/// gathered channel by channel while they stay in the first-level cache.
+/// Works one output row at a time: the row's `w * c` values are gathered channel by channel
+/// while they stay in the first-level cache.
 pub(crate) fn nchw_window_to_nhwc<T: Copy + Default + Send + Sync>(
     src: &[T],
     [n, c, hp, wp]: [usize; 4],
@@ -91,6 +60,53 @@ pub(crate) fn nchw_window_to_nhwc<T: Copy + Default + Send + Sync>(
                         pixel[ch] = value;
                     }
                 }
+            }
+        }
+    });
+    dst
+}
+
+/// `[n, h, w, c]` -> `[n, h + top + bottom, w + left + right, c]`, the padding zero: the
+/// layout stays channels last, so each image row is one copy.
+pub(crate) fn pad_nhwc<T: Copy + Default + Send + Sync>(
+    src: &[T],
+    [n, h, w, c]: [usize; 4],
+    (top, left): (usize, usize),
+    [hp, wp]: [usize; 2],
+) -> Vec<T> {
+    let mut dst = vec![T::default(); n * hp * wp * c];
+    let (image_len, padded_len) = (h * w * c, hp * wp * c);
+    if image_len == 0 {
+        return dst;
+    }
+    for_item_runs(&mut dst, padded_len, |first, run| {
+        let images = src[first * image_len..].chunks_exact(image_len);
+        for (image, padded) in images.zip(run.chunks_exact_mut(padded_len)) {
+            for (y, row) in image.chunks_exact(w * c).enumerate() {
+                padded[((y + top) * wp + left) * c..][..w * c].copy_from_slice(row);
+            }
+        }
+    });
+    dst
+}
+
+/// `[n, hp, wp, c]` -> `[n, h, w, c]`, the window that starts at `(top, left)`.
+pub(crate) fn crop_nhwc<T: Copy + Default + Send + Sync>(
+    src: &[T],
+    [n, hp, wp, c]: [usize; 4],
+    (top, left): (usize, usize),
+    [h, w]: [usize; 2],
+) -> Vec<T> {
+    let mut dst = vec![T::default(); n * h * w * c];
+    let (image_len, padded_len) = (h * w * c, hp * wp * c);
+    if image_len == 0 {
+        return dst;
+    }
+    for_item_runs(&mut dst, image_len, |first, run| {
+        let sources = src[first * padded_len..].chunks_exact(padded_len);
+        for (padded, image) in sources.zip(run.chunks_exact_mut(image_len)) {
+            for (y, row) in image.chunks_exact_mut(w * c).enumerate() {
+                row.copy_from_slice(&padded[((y + top) * wp + left) * c..][..w * c]);
             }
         }
     });
@@ -119,39 +135,56 @@ pub(crate) fn swap_leading_axes<T: Copy + Default + Send + Sync>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip_and_swap() {
-        let src: Vec<u32> = (0..2 * 3 * 2 * 4).collect();
-        let padded = nhwc_to_padded_nchw(&src, [2, 3, 2, 4], (1, 2), [5, 5]);
-        // Element (n=1, y=2, x=1, c=3) lands at (1, 3, 3, 3).
-        assert_eq!(padded[((4 + 3) * 5 + 3) * 5 + 3], src[((3 + 2) * 2 + 1) * 4 + 3]);
-        assert_eq!(nchw_window_to_nhwc(&padded, [2, 4, 5, 5], (1, 2), [3, 2]), src);
-        let swapped = swap_leading_axes(&src, 2, 3, 8);
-        assert_eq!(&swapped[8..16], &src[24..32]);
-        assert_eq!(swap_leading_axes(&swapped, 3, 2, 8), src);
+    /// `[n, h, w, c]` padded by the definition, channels last or channels first.
+    fn padded_by_definition(
+        src: &[u32],
+        [n, h, w, c]: [usize; 4],
+        (top, left): (usize, usize),
+        [hp, wp]: [usize; 2],
+        channels_last: bool,
+    ) -> Vec<u32> {
+        let mut dst = vec![0; n * hp * wp * c];
+        for (i, &value) in src.iter().enumerate() {
+            let (ch, x, y, image) = (i % c, i / c % w, i / (c * w) % h, i / (c * w * h));
+            let (yy, xx) = (y + top, x + left);
+            let at = if channels_last {
+                ((image * hp + yy) * wp + xx) * c + ch
+            } else {
+                ((image * c + ch) * hp + yy) * wp + xx
+            };
+            dst[at] = value;
+        }
+        dst
     }
 
-    /// Conversions large enough to be shared out over the cores give the same values as the
-    /// element-by-element definition.
-    #[test]
-    fn large_conversions_split_over_threads_agree_with_the_definition() {
-        let [n, h, w, c] = [9, 20, 21, 40];
-        let src: Vec<u32> = (0..(n * h * w * c) as u32).collect();
-        assert!(src.len() >= PARALLEL_MIN_VALUES);
+    fn check_conversions([n, h, w, c]: [usize; 4]) {
+        let src: Vec<u32> = (1..=(n * h * w * c) as u32).collect();
         let (top, left, hp, wp) = (1, 2, h + 3, w + 2);
-        let padded = nhwc_to_padded_nchw(&src, [n, h, w, c], (top, left), [hp, wp]);
-        for (i, &value) in padded.iter().enumerate() {
-            let (x, y, ch, image) = (i % wp, i / wp % hp, i / (wp * hp) % c, i / (wp * hp * c));
-            let inside = (top..top + h).contains(&y) && (left..left + w).contains(&x);
-            let expected = if inside { src[((image * h + y - top) * w + x - left) * c + ch] } else { 0 };
-            assert_eq!(value, expected, "padded index {i}");
-        }
-        assert_eq!(nchw_window_to_nhwc(&padded, [n, c, hp, wp], (top, left), [h, w]), src);
+        let padded = pad_nhwc(&src, [n, h, w, c], (top, left), [hp, wp]);
+        assert_eq!(padded, padded_by_definition(&src, [n, h, w, c], (top, left), [hp, wp], true));
+        assert_eq!(crop_nhwc(&padded, [n, hp, wp, c], (top, left), [h, w]), src);
+        let planes = padded_by_definition(&src, [n, h, w, c], (top, left), [hp, wp], false);
+        assert_eq!(nchw_window_to_nhwc(&planes, [n, c, hp, wp], (top, left), [h, w]), src);
         let swapped = swap_leading_axes(&src, n, h, w * c);
         for (i, &value) in swapped.iter().enumerate() {
             let (rest, pair) = (i % (w * c), i / (w * c));
             let (j, k) = (pair / n, pair % n);
             assert_eq!(value, src[(k * h + j) * w * c + rest], "swapped index {i}");
         }
+        assert_eq!(swap_leading_axes(&swapped, h, n, w * c), src);
+    }
+
+    #[test]
+    fn small_conversions_agree_with_the_definition() {
+        check_conversions([2, 3, 2, 4]);
+    }
+
+    /// Conversions large enough to be shared out over the cores give the same values as the
+    /// element-by-element definition.
+    #[test]
+    fn large_conversions_split_over_threads_agree_with_the_definition() {
+        let shape = [9, 20, 21, 40];
+        assert!(shape.iter().product::<usize>() >= PARALLEL_MIN_VALUES);
+        check_conversions(shape);
     }
 }

@@ -296,4 +296,19 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
         }
         self.choose::<T>(g)?.execute(problem, output)
     }
+
+    /// Solved by the backend chosen for the geometry, channels last (in measure mode the
+    /// geometry is first measured and solved channels first, as [`execute`](ConvBackend::execute)).
+    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = problem.geometry();
+        check_len("output", g.output_len()?, output.len())?;
+        if let Some(winner) = self.cached_winner::<T>(g) {
+            return winner.execute_channels_last(problem, output);
+        }
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        if self.measure {
+            return crate::channels_last::solve_through_channels_first(self, problem, output);
+        }
+        self.choose::<T>(g)?.execute_channels_last(problem, output)
+    }
 }

@@ -247,6 +247,17 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         Ok(Box::new(Im2colPlan { layout, kernel: kernel.to_vec(), buffers: Scratch::new(Vec::new()) }))
     }
+
+    /// Ungrouped problems are solved natively ([`crate::channels_last`]: patch rows of
+    /// contiguous runs, the output written in place); grouped ones through channels first.
+    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        <Self as ConvBackend<T>>::supports(self, problem.geometry())?;
+        if problem.geometry().groups == 1 {
+            crate::channels_last::im2col_execute(problem, output)
+        } else {
+            crate::channels_last::solve_through_channels_first(self, problem, output)
+        }
+    }
 }
 
 /// How one geometry is cut into products: bands of output rows of one batch item, or whole

@@ -148,6 +148,33 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     fn plan<'a>(&'a self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         Ok(Box::new(plan::KernelPlan::new(self, geometry, kernel)?))
     }
+
+    /// Solves `problem` with its input stored channels last (`[N, H, W, C]`, Keras's and
+    /// TensorFlow's layout), writing the output channels last (`[N, OH, OW, O]`); the kernel
+    /// keeps its layout `[O, C / groups, KH, KW]`. The default transposes to channels first,
+    /// calls [`execute`](ConvBackend::execute) and transposes back
+    /// ([`channels_last::solve_through_channels_first`](crate::channels_last::solve_through_channels_first));
+    /// backends that can read the layout directly override it (see [`crate::channels_last`]).
+    ///
+    /// # Errors
+    /// As [`execute`](ConvBackend::execute).
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
+    /// // One 2x2 image with two channels (pixels (1, 10), (2, 20), (3, 30), (4, 40)), two 1x1
+    /// // filters: the first sums the channels, the second takes the second one.
+    /// let g = Geometry::new(1, 2, 2, 1, [AxisGeometry::new(0, 2, 1, 1, 1)?, AxisGeometry::new(1, 2, 1, 1, 1)?])?;
+    /// let input = [1.0, 10.0, 2.0, 20.0, 3.0, 30.0, 4.0, 40.0];
+    /// let kernel = [1.0, 1.0, 0.0, 1.0];
+    /// let mut output = [0.0; 8];
+    /// Direct.execute_channels_last(&ConvProblem::new(g, &input, &kernel)?, &mut output)?;
+    /// assert_eq!(output, [11.0, 10.0, 22.0, 20.0, 33.0, 30.0, 44.0, 40.0]);
+    /// # Ok::<(), conv_core::ConvError>(())
+    /// ```
+    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        crate::channels_last::solve_through_channels_first(self, problem, output)
+    }
 }
 
 /// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft,
@@ -188,5 +215,9 @@ impl<T: ConvNum, B: ConvBackend<T> + ?Sized> ConvBackend<T> for std::sync::Arc<B
 
     fn plan<'a>(&'a self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         (**self).plan(geometry, kernel)
+    }
+
+    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        (**self).execute_channels_last(problem, output)
     }
 }
