@@ -115,12 +115,13 @@ def grid(quick):
                 label = f"{n}x{n} * {k}x{k} {mode.capitalize()}"
                 problems.append({"group": "2-D single channel (f64)", "label": label, "kind": "2d", "n": n, "k": k, "mode": mode})
     batch = 8 if quick else 64
-    for size, channels, filters in [(32, 3, 32), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)]:
-        if quick and size == 56:
-            continue
-        label = f"{batch}x{channels}x{size}x{size} -> {filters}"
-        problems.append({"group": "CNN layers, valid 3x3 (f32, NCHW)", "label": label, "kind": "layer",
-                         "batch": batch, "channels": channels, "size": size, "filters": filters})
+    for layout in ["NCHW", "NHWC"]:
+        for size, channels, filters in [(32, 3, 32), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)]:
+            if quick and size == 56:
+                continue
+            label = f"{batch}x{channels}x{size}x{size} -> {filters}"
+            problems.append({"group": f"CNN layers, valid 3x3 (f32, {layout})", "label": label, "kind": "layer",
+                             "batch": batch, "channels": channels, "size": size, "filters": filters})
     return problems
 
 

@@ -1,6 +1,9 @@
 //! The problems the report times, shared with the peers script (same groups and labels).
 
-use conv_core::{ConvBackend, ConvError, ConvNum, ConvSpec, Geometry, Mode, conv2d_with, convolve_with};
+use conv_core::{
+    AxisGeometry, ConvBackend, ConvError, ConvNum, ConvProblem, ConvSpec, Geometry, Mode, conv2d_with,
+    convolve_with,
+};
 use ndarray::{Array1, Array2, Array4};
 use serde_json::{Value, json};
 
@@ -96,6 +99,20 @@ fn layer<T: ConvNum>(batch: usize, c: usize, size: usize, o: usize) -> Run<T> {
     Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))
 }
 
+/// The same layer with the input stored `[batch, size, size, c]` and the output
+/// `[batch, out, out, o]` (Keras's and TensorFlow's layout), through
+/// [`ConvBackend::execute_channels_last`].
+fn layer_channels_last<T: ConvNum>(batch: usize, c: usize, size: usize, o: usize) -> Run<T> {
+    let x: Vec<T> = values(batch * size * size * c, 5).into_iter().map(T::from_f64_lossy).collect();
+    let w: Vec<T> = values(o * c * 9, 6).into_iter().map(T::from_f64_lossy).collect();
+    Box::new(move |b| {
+        let axis = |index| AxisGeometry::new(index, size, 3, 1, 1);
+        let g = Geometry::new(batch, c, o, 1, [axis(0)?, axis(1)?])?;
+        let mut output = vec![T::zero(); g.output_len()?];
+        b.execute_channels_last(&ConvProblem::new(g, &x, &w)?, &mut output)
+    })
+}
+
 fn runner(dtype: Dtype, f32_run: impl FnOnce() -> Run<f32>, f64_run: impl FnOnce() -> Run<f64>) -> Runner {
     match dtype {
         Dtype::F32 => Runner::F32(f32_run()),
@@ -165,20 +182,28 @@ pub fn grid(quick: bool, families: &[Family], dtypes: &[Dtype]) -> Vec<Workload>
     }
     // The CNN layers run in f32, as deep-learning frameworks do.
     if families.contains(&Family::Cnn) {
-        for (size, c, o) in [(32usize, 3usize, 32usize), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)]
-        {
-            if quick && size == 56 {
-                continue;
+        for channels_last in [false, true] {
+            for (size, c, o) in
+                [(32usize, 3usize, 32usize), (15, 32, 64), (6, 64, 64), (8, 1, 10), (56, 64, 64)]
+            {
+                if quick && size == 56 {
+                    continue;
+                }
+                let layout = if channels_last { "NHWC" } else { "NCHW" };
+                grid.push(Workload {
+                    group: format!("CNN layers, valid 3x3 (f32, {layout})"),
+                    label: format!("{batch}x{c}x{size}x{size} -> {o}"),
+                    geometry: geometry(&ConvSpec::correlation(), &[batch, c, size, size], &[o, c, 3, 3]),
+                    run: Runner::F32(if channels_last {
+                        layer_channels_last(batch, c, size, o)
+                    } else {
+                        layer(batch, c, size, o)
+                    }),
+                    peer_problem: json!({"kind": "layer", "batch": batch, "channels": c, "size": size, "filters": o, "dtype": "f32"}),
+                    lengths: None,
+                    rust_peer: None,
+                });
             }
-            grid.push(Workload {
-                group: "CNN layers, valid 3x3 (f32, NCHW)".to_string(),
-                label: format!("{batch}x{c}x{size}x{size} -> {o}"),
-                geometry: geometry(&ConvSpec::correlation(), &[batch, c, size, size], &[o, c, 3, 3]),
-                run: Runner::F32(layer(batch, c, size, o)),
-                peer_problem: json!({"kind": "layer", "batch": batch, "channels": c, "size": size, "filters": o, "dtype": "f32"}),
-                lengths: None,
-                rust_peer: None,
-            });
         }
     }
     grid
