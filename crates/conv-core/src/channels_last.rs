@@ -138,9 +138,34 @@ fn weight_matrix<T: ConvNum>(g: &Geometry, kernel: &[T]) -> Vec<T> {
     weights
 }
 
+/// Shifted views (below) are used only with at least this many input channels (fewer make
+/// each product too thin) ...
+const SHIFTED_MIN_CHANNELS: usize = 16;
+
+/// ... and when the extra positions computed per output row (`KW - 1` of every input row) are
+/// at most this fraction (1 / n) of the row.
+const SHIFTED_MAX_WASTE_DENOMINATOR: usize = 8;
+
+/// Whether `g` is solved through shifted views of the input rather than a patch matrix: unit
+/// strides, enough channels, little waste.
+fn shifted_views_pay(g: &Geometry) -> bool {
+    let [rows, cols] = g.axes;
+    rows.stride == 1
+        && cols.stride == 1
+        && g.in_channels >= SHIFTED_MIN_CHANNELS
+        && (cols.effective_kernel() - 1) * SHIFTED_MAX_WASTE_DENOMINATOR <= cols.input
+}
+
 /// The im2col backend's channels-last solve (ungrouped geometries): output positions are
 /// shared out over the threads, and each thread multiplies bands of patch rows by the weight
 /// matrix straight into its part of the output.
+///
+/// With unit strides and enough channels there is no patch matrix at all (*shifted views*):
+/// counted over whole input rows (position `q = y * W + x`, `x < W`), the output of tap
+/// `(i, j)` is the input seen from pixel `i * W + j` onwards, one pixel (`C` values) per row,
+/// times the tap's `C x O` block of the weight matrix. A band of output rows is then `KH * KW`
+/// accumulating products over views of the input itself, and the `KW - 1` extra positions of
+/// each row are dropped when the band is copied into the output.
 pub(crate) fn im2col_execute<T: ConvNum>(
     problem: &ConvProblem<'_, T>,
     output: &mut [T],
@@ -148,32 +173,92 @@ pub(crate) fn im2col_execute<T: ConvNum>(
     let g = *problem.geometry();
     let out_len = g.output_len()?;
     check_ungrouped(&g, problem.input(), "output", out_len, output.len())?;
-    let (taps, o_count) = (g.kernel_plane() * g.in_channels, g.out_channels);
     let weights = weight_matrix(&g, problem.kernel());
-    let band = band_positions::<T>(&g);
     let threads = parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD);
-    let mut patch_buffers: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
-    parallel::split_items(output, o_count, &mut patch_buffers, |piece, first, patches| {
-        let positions = piece.len() / o_count.max(1);
-        patches.resize(band.min(positions) * taps, T::zero());
-        for (k, out_band) in piece.chunks_mut(band * o_count).enumerate() {
-            let count = out_band.len() / o_count.max(1);
-            let patches = &mut patches[..count * taps];
-            fill_patch_rows(&g, problem.input(), first + k * band, count, patches);
-            let out = MatMut::new(out_band, count, o_count, o_count)?;
-            matmul(
-                out,
-                MatRef::new(patches, count, taps, taps)?,
-                MatRef::new(&weights, taps, o_count, o_count)?,
-                false,
-            )?;
-        }
-        Ok(())
-    })
-    .map_err(|error: convkit_gemm::GemmError| ConvError::Unsupported {
+    let mut buffers: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
+    let result = if shifted_views_pay(&g) {
+        let image = g.output_plane() * g.out_channels;
+        parallel::split_items(output, image, &mut buffers, |piece, first_image, product| {
+            solve_shifted(&g, problem.input(), &weights, piece, first_image, product)
+        })
+    } else {
+        parallel::split_items(output, g.out_channels, &mut buffers, |piece, first, patches| {
+            solve_by_patches(&g, problem.input(), &weights, piece, first, patches)
+        })
+    };
+    result.map_err(|error: convkit_gemm::GemmError| ConvError::Unsupported {
         backend: "im2col".into(),
         reason: format!("channels-last product: {error}"),
     })
+}
+
+/// Shifted views (see [`im2col_execute`]) for the whole images in `piece`, the first of them
+/// image `first_image`, with `product` as the band's scratch.
+fn solve_shifted<T: ConvNum>(
+    g: &Geometry,
+    input: &[T],
+    weights: &[T],
+    piece: &mut [T],
+    first_image: usize,
+    product: &mut Vec<T>,
+) -> Result<(), convkit_gemm::GemmError> {
+    let [rows, cols] = g.axes;
+    let (c, o_count, width) = (g.in_channels, g.out_channels, cols.input);
+    let row_bytes = (width * o_count * size_of::<T>()).max(1);
+    let band_rows = (BAND_TARGET_BYTES / row_bytes).clamp(1, rows.output);
+    product.resize(band_rows * width * o_count, T::zero());
+    let image_in = rows.input * width * c;
+    for (k, out_image) in piece.chunks_exact_mut(g.output_plane() * o_count).enumerate() {
+        let image = &input[(first_image + k) * image_in..][..image_in];
+        for y_start in (0..rows.output).step_by(band_rows) {
+            let y_end = (y_start + band_rows).min(rows.output);
+            // Output (y, x) of the band sits at position (y - y_start) * W + x.
+            let len = (y_end - y_start - 1) * width + cols.output;
+            let band = &mut product[..len * o_count];
+            for tap in 0..g.kernel_plane() {
+                let (i, j) = (tap / cols.kernel, tap % cols.kernel);
+                // The view ends at pixel (y_end - 1 + i*dh, OW - 1 + j*dw), inside the image.
+                let offset = ((y_start + i * rows.dilation) * width + j * cols.dilation) * c;
+                let view = MatRef::new(&image[offset..], len, c, c)?;
+                let block = MatRef::new(&weights[tap * c * o_count..], c, o_count, o_count)?;
+                matmul(MatMut::new(&mut *band, len, o_count, o_count)?, view, block, tap > 0)?;
+            }
+            for y in y_start..y_end {
+                let source = &band[(y - y_start) * width * o_count..][..cols.output * o_count];
+                out_image[y * cols.output * o_count..][..cols.output * o_count].copy_from_slice(source);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bands of patch rows times the weight matrix, straight into `piece` (output positions
+/// `first ..`), with `patches` as the band's patch matrix.
+fn solve_by_patches<T: ConvNum>(
+    g: &Geometry,
+    input: &[T],
+    weights: &[T],
+    piece: &mut [T],
+    first: usize,
+    patches: &mut Vec<T>,
+) -> Result<(), convkit_gemm::GemmError> {
+    let (taps, o_count) = (g.kernel_plane() * g.in_channels, g.out_channels);
+    let band = band_positions::<T>(g);
+    let positions = piece.len() / o_count.max(1);
+    patches.resize(band.min(positions) * taps, T::zero());
+    for (k, out_band) in piece.chunks_mut(band * o_count).enumerate() {
+        let count = out_band.len() / o_count.max(1);
+        let patches = &mut patches[..count * taps];
+        fill_patch_rows(g, input, first + k * band, count, patches);
+        let out = MatMut::new(out_band, count, o_count, o_count)?;
+        matmul(
+            out,
+            MatRef::new(patches, count, taps, taps)?,
+            MatRef::new(weights, taps, o_count, o_count)?,
+            false,
+        )?;
+    }
+    Ok(())
 }
 
 /// The gradient of `sum(output_gradient * y)`, where `y` is the correlation `g` of the
@@ -265,8 +350,12 @@ mod tests {
         dst
     }
 
-    const GEOMETRIES: [(usize, usize, usize, [usize; 4], [usize; 4]); 5] = [
+    const GEOMETRIES: [(usize, usize, usize, [usize; 4], [usize; 4]); 8] = [
         (3, 4, 5, [9, 3, 1, 1], [8, 3, 1, 1]),
+        // Shifted views: one band, and (wide rows) several bands per image; dilated.
+        (2, 16, 3, [5, 3, 1, 1], [17, 3, 1, 1]),
+        (3, 17, 5, [40, 2, 1, 1], [1200, 3, 1, 1]),
+        (2, 16, 4, [9, 2, 1, 3], [40, 3, 1, 2]),
         (2, 3, 2, [11, 3, 2, 1], [10, 2, 3, 1]),
         (2, 2, 3, [12, 3, 1, 2], [13, 2, 1, 3]),
         (1, 1, 1, [1, 1, 1, 1], [17, 5, 1, 1]),
@@ -280,6 +369,7 @@ mod tests {
     fn channels_last_solves_agree_with_direct() {
         for (seed, &(n, c, o, rows, cols)) in GEOMETRIES.iter().enumerate() {
             let g = geometry(n, c, o, rows, cols);
+            assert_eq!(shifted_views_pay(&g), (1..=3).contains(&seed), "geometry {seed}");
             let input = values(g.input_len().unwrap(), seed as u64);
             let kernel = values(g.kernel_len().unwrap(), seed as u64 + 50);
             let mut want = vec![0.0; g.output_len().unwrap()];
