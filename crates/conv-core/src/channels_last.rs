@@ -350,7 +350,10 @@ mod tests {
         dst
     }
 
-    const GEOMETRIES: [(usize, usize, usize, [usize; 4], [usize; 4]); 8] = [
+    /// Batch, channels, filters, and per axis `[input, kernel, stride, dilation]`.
+    type Case = (usize, usize, usize, [usize; 4], [usize; 4]);
+
+    const GEOMETRIES: [Case; 8] = [
         (3, 4, 5, [9, 3, 1, 1], [8, 3, 1, 1]),
         // Shifted views: one band, and (wide rows) several bands per image; dilated.
         (2, 16, 3, [5, 3, 1, 1], [17, 3, 1, 1]),
