@@ -15,7 +15,7 @@
 
 use convkit_gemm::{MatMut, MatRef, matmul};
 
-use crate::backend::{ConvBackend, ConvProblem, check_len};
+use crate::backend::{ConvBackend, ConvProblem, ThreadBuffers, check_len, with_thread_scratch};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
@@ -175,17 +175,23 @@ pub(crate) fn im2col_execute<T: ConvNum>(
     check_ungrouped(&g, problem.input(), "output", out_len, output.len())?;
     let weights = weight_matrix(&g, problem.kernel());
     let threads = parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD);
-    let mut buffers: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
-    let result = if shifted_views_pay(&g) {
-        let image = g.output_plane() * g.out_channels;
-        parallel::split_items(output, image, &mut buffers, |piece, first_image, product| {
-            solve_shifted(&g, problem.input(), &weights, piece, first_image, product)
-        })
-    } else {
-        parallel::split_items(output, g.out_channels, &mut buffers, |piece, first, patches| {
-            solve_by_patches(&g, problem.input(), &weights, piece, first, patches)
-        })
-    };
+    // Each thread's patch (or product) buffer is kept between calls.
+    let result = with_thread_scratch(|buffers: &mut ThreadBuffers<T>| {
+        if buffers.len() < threads {
+            buffers.resize_with(threads, Default::default);
+        }
+        let buffers = &mut buffers[..threads];
+        if shifted_views_pay(&g) {
+            let image = g.output_plane() * g.out_channels;
+            parallel::split_items(output, image, buffers, |piece, first_image, (product, _)| {
+                solve_shifted(&g, problem.input(), &weights, piece, first_image, product)
+            })
+        } else {
+            parallel::split_items(output, g.out_channels, buffers, |piece, first, (patches, _)| {
+                solve_by_patches(&g, problem.input(), &weights, piece, first, patches)
+            })
+        }
+    });
     result.map_err(|error: convkit_gemm::GemmError| ConvError::Unsupported {
         backend: "im2col".into(),
         reason: format!("channels-last product: {error}"),
@@ -297,20 +303,29 @@ pub fn kernel_gradient<T: ConvNum>(
     let per_thread = positions.div_ceil(threads);
     // One partial sum per thread, added up at the end.
     let mut partials = vec![T::zero(); threads * taps * o_count];
-    let mut patch_buffers: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
-    parallel::split_items(&mut partials, taps * o_count, &mut patch_buffers, |sum, thread, patches| {
-        let start = thread * per_thread;
-        let end = (start + per_thread).min(positions);
-        patches.resize(band.min(end.saturating_sub(start)) * taps, T::zero());
-        for (k, first) in (start..end).step_by(band).enumerate() {
-            let count = band.min(end - first);
-            let patches = &mut patches[..count * taps];
-            fill_patch_rows(g, input, first, count, patches);
-            let grad = MatRef::new(&output_gradient[first * o_count..], count, o_count, o_count)?;
-            let patches_t = MatRef::new(&*patches, count, taps, taps)?.t();
-            matmul(MatMut::new(&mut *sum, taps, o_count, o_count)?, patches_t, grad, k > 0)?;
+    with_thread_scratch(|buffers: &mut ThreadBuffers<T>| {
+        if buffers.len() < threads {
+            buffers.resize_with(threads, Default::default);
         }
-        Ok(())
+        parallel::split_items(
+            &mut partials,
+            taps * o_count,
+            &mut buffers[..threads],
+            |sum, thread, (patches, _)| {
+                let start = thread * per_thread;
+                let end = (start + per_thread).min(positions);
+                patches.resize(band.min(end.saturating_sub(start)) * taps, T::zero());
+                for (k, first) in (start..end).step_by(band).enumerate() {
+                    let count = band.min(end - first);
+                    let patches = &mut patches[..count * taps];
+                    fill_patch_rows(g, input, first, count, patches);
+                    let grad = MatRef::new(&output_gradient[first * o_count..], count, o_count, o_count)?;
+                    let patches_t = MatRef::new(&*patches, count, taps, taps)?.t();
+                    matmul(MatMut::new(&mut *sum, taps, o_count, o_count)?, patches_t, grad, k > 0)?;
+                }
+                Ok(())
+            },
+        )
     })
     .map_err(|error: convkit_gemm::GemmError| ConvError::Unsupported {
         backend: "im2col".into(),

@@ -1,9 +1,12 @@
 //! Splitting one backend call over the machine's cores.
 //!
 //! The backends split their output into contiguous pieces, one per thread, when the problem
-//! is large enough that a thread (tens of microseconds to start) pays for itself. Work that is
-//! already running on one of these threads stays on it: a backend called from inside another
-//! backend's worker (the CNN layers call backends from their own split) does not spawn again.
+//! is large enough that handing work to another thread pays for itself. The pieces run on one
+//! pool of worker threads (rayon), started on first use and kept, so that what a thread keeps
+//! between calls (scratch buffers, the allocator's per-thread arena) survives and no call pays
+//! for starting a thread. Work that is already running on one of these threads stays on it: a
+//! backend called from inside another split (the CNN layers split a batch) does not split
+//! again. [`split_items`] is public for code that splits its own work this way.
 //!
 //! The thread count is the machine's available parallelism, or `CONVKIT_NUM_THREADS` when set
 //! (like `OMP_NUM_THREADS`; `1` turns threading off, which is how single-threaded peers are
@@ -72,8 +75,8 @@ pub(crate) fn threads_for(work_units: u128, min_units_per_thread: u128) -> usize
 }
 
 /// Splits `output` into `threads` contiguous pieces of nearly equal length and runs
-/// `work(piece, offset_of_piece)` on each, the first on the calling thread. Returns the first
-/// error any piece reports.
+/// `work(piece, offset_of_piece)` on each, as [`split_items`]. Returns the first error any piece
+/// reports.
 pub(crate) fn split_output<T, E, F>(output: &mut [T], threads: usize, work: F) -> Result<(), E>
 where
     T: Send,
@@ -84,16 +87,47 @@ where
     split_items(output, 1, &mut no_state, |piece, offset, ()| work(piece, offset))
 }
 
+/// The worker threads every split call runs on: [`max_threads`] of them, started on first use
+/// and kept, so a thread's scratch buffers (and the allocator's per-thread state) outlive one
+/// call, and no call pays for starting threads. `None` if the threads cannot be started; the
+/// work then runs on the calling thread.
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(max_threads())
+            .thread_name(|index| format!("convkit-{index}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
 /// Splits `output`, a run of items of `item_len` elements each, into one piece of whole items
 /// per entry of `states` (fewer if there are fewer items), and runs
-/// `work(piece, first_item, state)` on each with its own state, the first piece on the calling
-/// thread. Returns the first error any piece reports.
-pub(crate) fn split_items<T, S, E, F>(
-    output: &mut [T],
-    item_len: usize,
-    states: &mut [S],
-    work: F,
-) -> Result<(), E>
+/// `work(piece, first_item, state)` on each with its own state. With more than one piece, the
+/// pieces run on the crate's worker threads (kept between calls) while the caller waits; inside
+/// them, [`inside_worker`] is true, so nested calls stay serial. Returns the first error (in
+/// piece order) any piece reports; a panic in a piece is resumed on the caller.
+///
+/// # Errors
+/// The first error `work` returns.
+///
+/// # Examples
+/// ```
+/// // Seven items of three values over two workers: pieces of four and three items.
+/// let mut output = vec![0_usize; 21];
+/// let mut seen = vec![0_usize; 2];
+/// conv_core::parallel::split_items(&mut output, 3, &mut seen, |piece, first_item, items| {
+///     *items = piece.len() / 3;
+///     piece.iter_mut().enumerate().for_each(|(i, v)| *v = first_item * 3 + i);
+///     Ok::<(), ()>(())
+/// })
+/// .unwrap();
+/// assert!(output.iter().enumerate().all(|(i, &v)| v == i));
+/// assert_eq!(seen, [4, 3]);
+/// ```
+pub fn split_items<T, S, E, F>(output: &mut [T], item_len: usize, states: &mut [S], work: F) -> Result<(), E>
 where
     T: Send,
     S: Send,
@@ -104,36 +138,27 @@ where
     let item_len = item_len.max(1);
     let items = output.len() / item_len;
     let threads = states.len().min(items).max(1);
-    let Some((first_state, other_states)) = states.split_first_mut() else {
+    let Some(first_state) = states.first_mut() else {
         return Ok(());
     };
     if threads == 1 {
         return work(output, 0, first_state);
     }
     let items_per_piece = items.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut pieces = output.chunks_mut(items_per_piece * item_len);
-        let first = pieces.next();
-        let handles: Vec<_> = pieces
-            .zip(other_states)
-            .enumerate()
-            .map(|(index, (chunk, state))| {
-                let work = &work;
-                scope.spawn(move || as_worker(|| work(chunk, (index + 1) * items_per_piece, state)))
-            })
-            .collect();
-        let mut result = match first {
-            Some(chunk) => as_worker(|| work(chunk, 0, first_state)),
-            None => Ok(()),
-        };
-        for handle in handles {
-            let piece_result = handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload));
-            if result.is_ok() {
-                result = piece_result;
-            }
+    let pieces = output.chunks_mut(items_per_piece * item_len).zip(states.iter_mut());
+    let Some(pool) = pool() else {
+        return pieces.enumerate().try_for_each(|(index, (piece, state))| {
+            as_worker(|| work(piece, index * items_per_piece, state))
+        });
+    };
+    let mut results: Vec<Result<(), E>> = (0..threads).map(|_| Ok(())).collect();
+    pool.scope(|scope| {
+        for (index, ((piece, state), result)) in pieces.zip(results.iter_mut()).enumerate() {
+            let work = &work;
+            scope.spawn(move |_| *result = as_worker(|| work(piece, index * items_per_piece, state)));
         }
-        result
-    })
+    });
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
 }
 
 #[cfg(test)]

@@ -197,31 +197,15 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
             self.backend.execute_channels_last(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
             return Ok(output);
         }
-        let items_per_task = geometry.batch.div_ceil(threads);
         let (input_item, output_item) = (input.len() / geometry.batch, len / geometry.batch);
         // Each piece runs as a conv-core worker, so the backend does not split it again.
-        let run = |output: &mut [T], input: &[T]| {
-            conv_core::parallel::as_worker(|| {
-                let mut part = geometry;
-                part.batch = input.len() / input_item;
-                let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-                self.backend.execute_channels_last(&problem, output).map_err(CnnError::conv("Conv2D"))
-            })
-        };
-        let mut tasks =
-            output.chunks_mut(items_per_task * output_item).zip(input.chunks(items_per_task * input_item));
-        let first = tasks.next();
-        std::thread::scope(|scope| {
-            let others: Vec<_> =
-                tasks.map(|(output, input)| scope.spawn(move || run(output, input))).collect();
-            let mut result = first.map_or(Ok(()), |(output, input)| run(output, input));
-            for other in others {
-                let joined = other.join().unwrap_or_else(|_| {
-                    Err(CnnError::shape("Conv2D", "a convolution thread that does not panic", &[]))
-                });
-                result = result.and(joined);
-            }
-            result
+        let mut pieces = vec![(); threads];
+        conv_core::parallel::split_items(&mut output, output_item, &mut pieces, |piece, first_item, ()| {
+            let mut part = geometry;
+            part.batch = piece.len() / output_item.max(1);
+            let input = &input[first_item * input_item..][..part.batch * input_item];
+            let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
+            self.backend.execute_channels_last(&problem, piece).map_err(CnnError::conv("Conv2D"))
         })?;
         Ok(output)
     }

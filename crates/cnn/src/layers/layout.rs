@@ -8,31 +8,22 @@
 const PARALLEL_MIN_VALUES: usize = 1 << 16;
 
 /// Runs `work(first_item, items)` over runs of whole items of `dst` (`item_len` values each),
-/// on up to [`conv_core::parallel::max_threads`] threads when `dst` is large enough, on the
-/// calling thread otherwise.
+/// on up to [`conv_core::parallel::max_threads`] worker threads when `dst` is large enough, on
+/// the calling thread otherwise.
 fn for_item_runs<T: Send>(dst: &mut [T], item_len: usize, work: impl Fn(usize, &mut [T]) + Sync) {
-    let items = dst.len() / item_len.max(1);
     let threads = if dst.len() < PARALLEL_MIN_VALUES || conv_core::parallel::inside_worker() {
         1
     } else {
-        conv_core::parallel::max_threads().min(items)
+        conv_core::parallel::max_threads()
     };
-    if threads <= 1 || item_len == 0 {
-        work(0, dst);
-        return;
-    }
-    let per_thread = items.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut runs = dst.chunks_mut(per_thread * item_len).enumerate();
-        let first = runs.next();
-        let work = &work;
-        for (index, run) in runs {
-            scope.spawn(move || work(index * per_thread, run));
-        }
-        if let Some((_, run)) = first {
-            work(0, run);
-        }
+    let mut runs = vec![(); threads];
+    let done = conv_core::parallel::split_items(dst, item_len, &mut runs, |run, first, ()| {
+        work(first, run);
+        Ok::<(), std::convert::Infallible>(())
     });
+    if let Err(never) = done {
+        match never {}
+    }
 }
 
 /// `[n, c, hp, wp]` -> `[n, h, w, c]`, reading the window that starts at `(top, left)`.

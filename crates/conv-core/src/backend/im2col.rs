@@ -2,7 +2,7 @@
 
 use convkit_gemm::{MatMut, MatRef, matmul};
 
-use super::plan::{Scratch, with_thread_scratch};
+use super::plan::{Scratch, ThreadBuffers, with_thread_scratch};
 use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
@@ -17,9 +17,6 @@ const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 /// under it. Wide enough for the GEMM to run near its peak, small enough to stay in the core's
 /// cache between being filled and being packed by the GEMM.
 const PRODUCT_TARGET_BYTES: usize = 2 << 20;
-
-/// The patch and product buffers of each thread of a call.
-type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
 
 /// Lowers the convolution to a matrix product through a patch matrix.
 ///

@@ -21,7 +21,7 @@ pub use fft::{Fft, next_fast_len};
 pub use im2col::Im2col;
 pub use overlap_save::OverlapSave;
 pub use plan::ConvPlan;
-pub(crate) use plan::{Scratch, with_thread_buffers};
+pub(crate) use plan::{Scratch, ThreadBuffers, with_thread_buffers, with_thread_scratch};
 pub use toeplitz::Toeplitz;
 
 use crate::error::ConvError;

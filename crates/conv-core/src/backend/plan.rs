@@ -83,6 +83,9 @@ impl<S> Scratch<S> {
 const KEEP_BUFFER_BYTES: usize = 64 << 20;
 
 /// Scratch that a thread keeps between calls, up to [`KEEP_BUFFER_BYTES`].
+/// The patch and product buffers of each thread of a call (im2col, channels last).
+pub(crate) type ThreadBuffers<T> = Vec<(Vec<T>, Vec<T>)>;
+
 pub(crate) trait ThreadScratch: Default + 'static {
     /// Bytes the scratch holds on to.
     fn bytes(&self) -> usize;
