@@ -5,14 +5,39 @@
 //! baseline) and calls the best one at run time, so no `-C target-cpu` flag is needed. The
 //! closure must be branch-free (selects, not `if` around stores) for the loop to vectorise.
 
+/// Below this many values a loop runs on the calling thread; above it, its pieces are shared
+/// out over conv-core's worker threads.
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
+/// Runs `work(piece, offset)` over `values`, split over the worker threads when it is long.
+fn in_pieces<T: Send>(values: &mut [T], work: impl Fn(&mut [T], usize) + Sync) {
+    let threads = if values.len() < PARALLEL_MIN_VALUES { 1 } else { conv_core::parallel::max_threads() };
+    let mut pieces = vec![(); threads];
+    let done = conv_core::parallel::split_items(values, 1, &mut pieces, |piece, offset, ()| {
+        work(piece, offset);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    if let Err(never) = done {
+        match never {}
+    }
+}
+
 /// `values[i] = f(values[i])` for every element.
-pub(crate) fn map_in_place<T: Copy, F: Fn(T) -> T>(values: &mut [T], f: F) {
-    pulp::Arch::new().dispatch(MapInPlace { values, f });
+pub(crate) fn map_in_place<T: Copy + Send, F: Fn(T) -> T + Sync>(values: &mut [T], f: F) {
+    in_pieces(values, |values, _| pulp::Arch::new().dispatch(MapInPlace { values, f: &f }));
 }
 
 /// `target[i] = f(target[i], other[i])` for every element of the shorter of the two.
-pub(crate) fn zip_map_in_place<T: Copy, F: Fn(T, T) -> T>(target: &mut [T], other: &[T], f: F) {
-    pulp::Arch::new().dispatch(ZipMapInPlace { target, other, f });
+pub(crate) fn zip_map_in_place<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
+    target: &mut [T],
+    other: &[T],
+    f: F,
+) {
+    let len = other.len().min(target.len());
+    let target = &mut target[..len];
+    in_pieces(target, |target, offset| {
+        pulp::Arch::new().dispatch(ZipMapInPlace { target, other: &other[offset..], f: &f });
+    });
 }
 
 struct MapInPlace<'a, T, F> {
@@ -20,7 +45,7 @@ struct MapInPlace<'a, T, F> {
     f: F,
 }
 
-impl<T: Copy, F: Fn(T) -> T> pulp::WithSimd for MapInPlace<'_, T, F> {
+impl<T: Copy, F: Fn(T) -> T> pulp::WithSimd for MapInPlace<'_, T, &F> {
     type Output = ();
 
     #[inline(always)]
@@ -37,7 +62,7 @@ struct ZipMapInPlace<'a, T, F> {
     f: F,
 }
 
-impl<T: Copy, F: Fn(T, T) -> T> pulp::WithSimd for ZipMapInPlace<'_, T, F> {
+impl<T: Copy, F: Fn(T, T) -> T> pulp::WithSimd for ZipMapInPlace<'_, T, &F> {
     type Output = ();
 
     #[inline(always)]
@@ -61,5 +86,18 @@ mod tests {
         let mut target = vec![1.0_f64; 5];
         zip_map_in_place(&mut target, &[1.0, 2.0, 3.0], |t, o| t + o);
         assert_eq!(target, [2.0, 3.0, 4.0, 1.0, 1.0], "pairs only as far as the shorter slice");
+    }
+
+    /// Slices long enough to be shared out over the worker threads: every element, once, with
+    /// its own partner.
+    #[test]
+    fn long_slices_split_over_threads_are_mapped_once() {
+        let len = 3 * PARALLEL_MIN_VALUES + 7;
+        let mut values: Vec<f64> = (0..len).map(|i| i as f64).collect();
+        map_in_place(&mut values, |v| v + 1.0);
+        assert!(values.iter().enumerate().all(|(i, &v)| v == i as f64 + 1.0));
+        let other: Vec<f64> = (0..len).map(|i| 2.0 * i as f64).collect();
+        zip_map_in_place(&mut values, &other, |t, o| o - t);
+        assert!(values.iter().enumerate().all(|(i, &v)| v == i as f64 - 1.0));
     }
 }

@@ -79,7 +79,7 @@ impl Activation {
 
 /// `f` applied to every element in place: a vectorised loop over the memory when the array is
 /// contiguous, ndarray's element walk otherwise.
-fn map_elements<T: Float>(values: &mut ArrayD<T>, f: impl Fn(T) -> T + Copy) {
+fn map_elements<T: Float>(values: &mut ArrayD<T>, f: impl Fn(T) -> T + Copy + Sync) {
     match values.as_slice_memory_order_mut() {
         Some(slice) => simd::map_in_place(slice, f),
         None => values.mapv_inplace(f),
@@ -91,7 +91,7 @@ fn map_elements<T: Float>(values: &mut ArrayD<T>, f: impl Fn(T) -> T + Copy) {
 ///
 /// # Panics
 /// If the shapes differ (as `Zip` does; the callers pass an output and its gradient).
-fn zip_elements<T: Float>(grad: &mut ArrayD<T>, output: &ArrayD<T>, f: impl Fn(T, T) -> T + Copy) {
+fn zip_elements<T: Float>(grad: &mut ArrayD<T>, output: &ArrayD<T>, f: impl Fn(T, T) -> T + Copy + Sync) {
     if grad.shape() == output.shape()
         && let (Some(grad), Some(output)) = (grad.as_slice_mut(), output.as_slice())
     {

@@ -9,6 +9,9 @@ use super::{Layer, Padding, cached, check_batch_shape, contiguous, tensor, windo
 use crate::error::CnnError;
 use crate::float::Float;
 
+/// Below this many values a pooling gradient is routed on the calling thread.
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
 /// Window sizes fixed at build time.
 #[derive(Clone, Copy, Debug)]
 struct PoolShape {
@@ -157,27 +160,39 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         let grad_output = grad_output.as_standard_layout();
         let g = contiguous(&grad_output)?;
         let mut grad = vec![T::zero(); batch * h * w * c];
-        // Where each position of the current window starts in `grad` (one pixel's channels).
-        let mut pixel_starts = Vec::new();
-        for n in 0..*batch {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let (rows, cols) = shape.window(self.pool, oy, ox);
-                    pixel_starts.clear();
-                    pixel_starts
-                        .extend(rows.flat_map(|y| cols.clone().map(move |xx| ((n * h + y) * w + xx) * c)));
-                    let at = ((n * oh + oy) * ow + ox) * c;
-                    for (channel, (&position, &value)) in
-                        winners[at..at + c].iter().zip(&g[at..at + c]).enumerate()
-                    {
-                        // A window over padding only has no position: nothing won there.
-                        if let Some(&start) = pixel_starts.get(position as usize) {
-                            let target = &mut grad[start + channel];
-                            *target = *target + value;
+        // Images are independent: large batches are shared out over the worker threads.
+        let image_len = h * w * c;
+        let threads = if grad.len() < PARALLEL_MIN_VALUES { 1 } else { conv_core::parallel::max_threads() };
+        let pool = self.pool;
+        let route = |images: &mut [T], first: usize, pixel_starts: &mut Vec<usize>| {
+            for (local, n) in (first..first + images.len() / image_len.max(1)).enumerate() {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        // Where each position of the window starts in `images` (one pixel's
+                        // channels).
+                        let (rows, cols) = shape.window(pool, oy, ox);
+                        pixel_starts.clear();
+                        pixel_starts.extend(
+                            rows.flat_map(|y| cols.clone().map(move |xx| ((local * h + y) * w + xx) * c)),
+                        );
+                        let at = ((n * oh + oy) * ow + ox) * c;
+                        for (channel, (&position, &value)) in
+                            winners[at..at + c].iter().zip(&g[at..at + c]).enumerate()
+                        {
+                            // A window over padding only has no position: nothing won there.
+                            if let Some(&start) = pixel_starts.get(position as usize) {
+                                let target = &mut images[start + channel];
+                                *target = *target + value;
+                            }
                         }
                     }
                 }
             }
+            Ok::<(), std::convert::Infallible>(())
+        };
+        let mut scratch = vec![Vec::new(); threads];
+        if let Err(never) = conv_core::parallel::split_items(&mut grad, image_len, &mut scratch, route) {
+            match never {}
         }
         tensor(&[*batch, h, w, c], grad)
     }
@@ -368,5 +383,32 @@ mod tests {
         let grad_input = layer.backward(&grad).unwrap();
         let expected = [10.0, 0.0, 0.0, 0.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0];
         assert_eq!(grad_input.iter().copied().collect::<Vec<f32>>(), expected);
+    }
+
+    /// A batch large enough for the gradient to be routed on several threads: each input gets
+    /// its window's output gradient exactly when it is that window's maximum.
+    #[test]
+    fn gradients_routed_over_threads_reach_exactly_the_winners() {
+        let [n, h, w, c] = [100, 16, 16, 3];
+        assert!(n * h * w * c >= PARALLEL_MIN_VALUES);
+        let mut layer = MaxPooling2D::new((2, 2));
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        Layer::<f64>::build(&mut layer, &[h, w, c], &mut rng).unwrap();
+        // Distinct values in a scrambled order, so every window has one maximum.
+        let values: Vec<f64> = (0..n * h * w * c).map(|i| ((i * 7919) % 100_003) as f64).collect();
+        let input = ArrayD::from_shape_vec(IxDyn(&[n, h, w, c]), values.clone()).unwrap();
+        layer.forward(&input, true).unwrap();
+        let grad: Vec<f64> = (0..n * (h / 2) * (w / 2) * c).map(|i| 1.0 + i as f64).collect();
+        let grad = ArrayD::from_shape_vec(IxDyn(&[n, h / 2, w / 2, c]), grad).unwrap();
+        let grad_input = layer.backward(&grad).unwrap();
+        for (i, &got) in grad_input.iter().enumerate() {
+            let (ch, x, y, item) = (i % c, i / c % w, i / (c * w) % h, i / (c * w * h));
+            let window_max = (0..2)
+                .flat_map(|dy| (0..2).map(move |dx| (y / 2 * 2 + dy, x / 2 * 2 + dx)))
+                .map(|(yy, xx)| values[((item * h + yy) * w + xx) * c + ch])
+                .fold(f64::MIN, f64::max);
+            let expected = if values[i] == window_max { grad[[item, y / 2, x / 2, ch]] } else { 0.0 };
+            assert_eq!(got, expected, "input index {i}");
+        }
     }
 }
