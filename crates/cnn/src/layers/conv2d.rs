@@ -1,8 +1,8 @@
 //! Keras's `Conv2D`, forward and backward through any conv-core backend.
 
-use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
 use std::borrow::Cow;
 
+use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
@@ -182,9 +182,8 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
     }
 
     /// Solves one convolution with the layer's backend, input and output channels last
-    /// (`[N, H, W, C]`, `[N, OH, OW, O]`), splitting the batch across the cores
-    /// (scoped threads) when the problem is large enough to pay for it: batch items are
-    /// independent.
+    /// (`[N, H, W, C]`, `[N, OH, OW, O]`), splitting the batch over conv-core's worker threads
+    /// when the problem is large enough to pay for it: batch items are independent.
     fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
         let len = geometry.output_len().map_err(CnnError::conv("Conv2D"))?;
         let mut output = vec![T::zero(); len];
