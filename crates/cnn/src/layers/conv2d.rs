@@ -6,7 +6,7 @@ use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::layout::{crop_nhwc, nchw_window_to_nhwc, pad_nhwc, swap_leading_axes};
+use super::layout::{crop_nhwc, hwio_to_oihw, pad_nhwc};
 use super::{
     Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
     tensor, window_axis,
@@ -169,11 +169,12 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
 
     /// The forward convolution of a batch: the padded input correlated with the kernel bank.
     fn geometry(&self, batch: usize) -> Result<Geometry, CnnError> {
-        let [hp, wp] = self.built()?.padded();
+        let shape = self.built()?;
+        let [hp, wp] = shape.padded();
         let ([kh, kw], [sh, sw]) = (self.kernel_size, self.strides);
         Geometry::new(
             batch,
-            self.built()?.input[2],
+            shape.input[2],
             self.filters,
             1,
             [axis(0, hp, kh, sh, 1)?, axis(1, wp, kw, sw, 1)?],
@@ -285,9 +286,7 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         };
         // Keras's [kh, kw, C, F] is conv-core's [F, C, kh, kw] with the axes reordered.
         let kernel_hwio = contiguous(&self.params[0].value)?;
-        let kernel_oihw =
-            nchw_window_to_nhwc(kernel_hwio, [kh * kw, channels, filters, 1], (0, 0), [filters, 1]);
-        let kernel_oihw = swap_leading_axes(&kernel_oihw, kh * kw, filters * channels, 1);
+        let kernel_oihw = hwio_to_oihw(kernel_hwio, kh * kw, channels, filters);
 
         let mut values = self.solve(self.geometry(batch)?, &padded, &kernel_oihw)?;
         if let Some(bias) = self.params.get(1) {

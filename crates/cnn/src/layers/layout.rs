@@ -1,9 +1,9 @@
-//! Layout changes between Keras's NHWC tensors and conv-core's NCHW buffers, on contiguous
-//! slices (the layers call these in every step, so they avoid per-element index objects).
-//! Large conversions share their images out over the cores: they run between the
-//! convolutions, where nothing else keeps the second core busy.
+//! Layout changes the layers make on contiguous slices: zero padding around NHWC images and
+//! its inverse, and Keras's kernel layout to conv-core's. Large copies share their images out
+//! over the worker threads: they run between the convolutions, where nothing else keeps the
+//! second core busy.
 
-/// Below this many values a conversion runs on the calling thread (starting a thread costs
+/// Below this many values a copy runs on the calling thread (handing it to a worker costs
 /// about as much as copying this many values).
 const PARALLEL_MIN_VALUES: usize = 1 << 16;
 
@@ -24,37 +24,6 @@ fn for_item_runs<T: Send>(dst: &mut [T], item_len: usize, work: impl Fn(usize, &
     if let Err(never) = done {
         match never {}
     }
-}
-
-/// `[n, c, hp, wp]` -> `[n, h, w, c]`, reading the window that starts at `(top, left)`.
-///
-/// Works one output row at a time: the row's `w * c` values are gathered channel by channel
-/// while they stay in the first-level cache.
-pub(crate) fn nchw_window_to_nhwc<T: Copy + Default + Send + Sync>(
-    src: &[T],
-    [n, c, hp, wp]: [usize; 4],
-    (top, left): (usize, usize),
-    [h, w]: [usize; 2],
-) -> Vec<T> {
-    let mut dst = vec![T::default(); n * h * w * c];
-    if h * w * c == 0 {
-        return dst;
-    }
-    let (planes_len, image_len) = (c * hp * wp, h * w * c);
-    for_item_runs(&mut dst, image_len, |first, run| {
-        let sources = src[first * planes_len..].chunks_exact(planes_len);
-        for (planes, image) in sources.zip(run.chunks_exact_mut(image_len)) {
-            for (y, row) in image.chunks_exact_mut(w * c).enumerate() {
-                for (ch, plane) in planes.chunks_exact(hp * wp).enumerate() {
-                    let source = &plane[(y + top) * wp + left..][..w];
-                    for (pixel, &value) in row.chunks_exact_mut(c).zip(source) {
-                        pixel[ch] = value;
-                    }
-                }
-            }
-        }
-    });
-    dst
 }
 
 /// `[n, h, w, c]` -> `[n, h + top + bottom, w + left + right, c]`, the padding zero: the
@@ -104,46 +73,39 @@ pub(crate) fn crop_nhwc<T: Copy + Default + Send + Sync>(
     dst
 }
 
-/// `[a, b, rest]` -> `[b, a, rest]`: swaps the two leading axes of a row-major buffer.
-pub(crate) fn swap_leading_axes<T: Copy + Default + Send + Sync>(
-    src: &[T],
-    a: usize,
-    b: usize,
-    rest: usize,
+/// Keras's kernel `[kh, kw, C, F]` (`taps = kh * kw`) as conv-core's `[F, C, kh, kw]`.
+pub(crate) fn hwio_to_oihw<T: Copy + Default>(
+    hwio: &[T],
+    taps: usize,
+    channels: usize,
+    filters: usize,
 ) -> Vec<T> {
-    let mut dst = vec![T::default(); src.len()];
-    for_item_runs(&mut dst, a * rest, |first, run| {
-        for (j, block) in (first..).zip(run.chunks_exact_mut((a * rest).max(1))) {
-            for (i, target) in block.chunks_exact_mut(rest.max(1)).enumerate() {
-                target.copy_from_slice(&src[(i * b + j) * rest..][..rest]);
+    let mut oihw = vec![T::default(); taps * channels * filters];
+    for (tap, per_tap) in hwio.chunks_exact((channels * filters).max(1)).enumerate() {
+        for (c, row) in per_tap.chunks_exact(filters.max(1)).enumerate() {
+            for (o, &value) in row.iter().enumerate() {
+                oihw[(o * channels + c) * taps + tap] = value;
             }
         }
-    });
-    dst
+    }
+    oihw
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `[n, h, w, c]` padded by the definition, channels last or channels first.
+    /// `[n, h, w, c]` padded by the definition.
     fn padded_by_definition(
         src: &[u32],
         [n, h, w, c]: [usize; 4],
         (top, left): (usize, usize),
         [hp, wp]: [usize; 2],
-        channels_last: bool,
     ) -> Vec<u32> {
         let mut dst = vec![0; n * hp * wp * c];
         for (i, &value) in src.iter().enumerate() {
             let (ch, x, y, image) = (i % c, i / c % w, i / (c * w) % h, i / (c * w * h));
-            let (yy, xx) = (y + top, x + left);
-            let at = if channels_last {
-                ((image * hp + yy) * wp + xx) * c + ch
-            } else {
-                ((image * c + ch) * hp + yy) * wp + xx
-            };
-            dst[at] = value;
+            dst[((image * hp + y + top) * wp + x + left) * c + ch] = value;
         }
         dst
     }
@@ -152,17 +114,25 @@ mod tests {
         let src: Vec<u32> = (1..=(n * h * w * c) as u32).collect();
         let (top, left, hp, wp) = (1, 2, h + 3, w + 2);
         let padded = pad_nhwc(&src, [n, h, w, c], (top, left), [hp, wp]);
-        assert_eq!(padded, padded_by_definition(&src, [n, h, w, c], (top, left), [hp, wp], true));
+        assert_eq!(padded, padded_by_definition(&src, [n, h, w, c], (top, left), [hp, wp]));
         assert_eq!(crop_nhwc(&padded, [n, hp, wp, c], (top, left), [h, w]), src);
-        let planes = padded_by_definition(&src, [n, h, w, c], (top, left), [hp, wp], false);
-        assert_eq!(nchw_window_to_nhwc(&planes, [n, c, hp, wp], (top, left), [h, w]), src);
-        let swapped = swap_leading_axes(&src, n, h, w * c);
-        for (i, &value) in swapped.iter().enumerate() {
-            let (rest, pair) = (i % (w * c), i / (w * c));
-            let (j, k) = (pair / n, pair % n);
-            assert_eq!(value, src[(k * h + j) * w * c + rest], "swapped index {i}");
+    }
+
+    #[test]
+    fn kernels_are_reordered_axis_by_axis() {
+        let [taps, channels, filters] = [6, 4, 5];
+        let hwio: Vec<u32> = (0..(taps * channels * filters) as u32).collect();
+        let oihw = hwio_to_oihw(&hwio, taps, channels, filters);
+        for o in 0..filters {
+            for c in 0..channels {
+                for tap in 0..taps {
+                    assert_eq!(
+                        oihw[(o * channels + c) * taps + tap],
+                        hwio[(tap * channels + c) * filters + o]
+                    );
+                }
+            }
         }
-        assert_eq!(swap_leading_axes(&swapped, h, n, w * c), src);
     }
 
     #[test]
