@@ -35,6 +35,7 @@ mod loss;
 mod model;
 mod optimizer;
 mod simd;
+mod split;
 
 pub use error::{CnnError, DataError};
 

@@ -5,26 +5,11 @@
 //! baseline) and calls the best one at run time, so no `-C target-cpu` flag is needed. The
 //! closure must be branch-free (selects, not `if` around stores) for the loop to vectorise.
 
-/// Below this many values a loop runs on the calling thread; above it, its pieces are shared
-/// out over conv-core's worker threads.
-const PARALLEL_MIN_VALUES: usize = 1 << 16;
-
-/// Runs `work(piece, offset)` over `values`, split over the worker threads when it is long.
-fn in_pieces<T: Send>(values: &mut [T], work: impl Fn(&mut [T], usize) + Sync) {
-    let threads = if values.len() < PARALLEL_MIN_VALUES { 1 } else { conv_core::parallel::max_threads() };
-    let mut pieces = vec![(); threads];
-    let done = conv_core::parallel::split_items(values, 1, &mut pieces, |piece, offset, ()| {
-        work(piece, offset);
-        Ok::<(), std::convert::Infallible>(())
-    });
-    if let Err(never) = done {
-        match never {}
-    }
-}
+use crate::split::for_item_runs;
 
 /// `values[i] = f(values[i])` for every element.
 pub(crate) fn map_in_place<T: Copy + Send, F: Fn(T) -> T + Sync>(values: &mut [T], f: F) {
-    in_pieces(values, |values, _| pulp::Arch::new().dispatch(MapInPlace { values, f: &f }));
+    for_item_runs(values, 1, |_, values| pulp::Arch::new().dispatch(MapInPlace { values, f: &f }));
 }
 
 /// `target[i] = f(target[i], other[i])` for every element of the shorter of the two.
@@ -35,7 +20,7 @@ pub(crate) fn zip_map_in_place<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
 ) {
     let len = other.len().min(target.len());
     let target = &mut target[..len];
-    in_pieces(target, |target, offset| {
+    for_item_runs(target, 1, |offset, target| {
         pulp::Arch::new().dispatch(ZipMapInPlace { target, other: &other[offset..], f: &f });
     });
 }
@@ -76,6 +61,7 @@ impl<T: Copy, F: Fn(T, T) -> T> pulp::WithSimd for ZipMapInPlace<'_, T, &F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::split::PARALLEL_MIN_VALUES;
 
     #[test]
     fn every_element_is_mapped_once() {

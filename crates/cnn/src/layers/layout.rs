@@ -1,30 +1,8 @@
 //! Layout changes the layers make on contiguous slices: zero padding around NHWC images and
 //! its inverse, and Keras's kernel layout to conv-core's. Large copies share their images out
-//! over the worker threads: they run between the convolutions, where nothing else keeps the
-//! second core busy.
+//! over the worker threads ([`for_item_runs`]).
 
-/// Below this many values a copy runs on the calling thread (handing it to a worker costs
-/// about as much as copying this many values).
-const PARALLEL_MIN_VALUES: usize = 1 << 16;
-
-/// Runs `work(first_item, items)` over runs of whole items of `dst` (`item_len` values each),
-/// on up to [`conv_core::parallel::max_threads`] worker threads when `dst` is large enough, on
-/// the calling thread otherwise.
-fn for_item_runs<T: Send>(dst: &mut [T], item_len: usize, work: impl Fn(usize, &mut [T]) + Sync) {
-    let threads = if dst.len() < PARALLEL_MIN_VALUES || conv_core::parallel::inside_worker() {
-        1
-    } else {
-        conv_core::parallel::max_threads()
-    };
-    let mut runs = vec![(); threads];
-    let done = conv_core::parallel::split_items(dst, item_len, &mut runs, |run, first, ()| {
-        work(first, run);
-        Ok::<(), std::convert::Infallible>(())
-    });
-    if let Err(never) = done {
-        match never {}
-    }
-}
+use crate::split::for_item_runs;
 
 /// `[n, h, w, c]` -> `[n, h + top + bottom, w + left + right, c]`, the padding zero: the
 /// layout stays channels last, so each image row is one copy.
@@ -94,6 +72,7 @@ pub(crate) fn hwio_to_oihw<T: Copy + Default>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::split::PARALLEL_MIN_VALUES;
 
     /// `[n, h, w, c]` padded by the definition.
     fn padded_by_definition(

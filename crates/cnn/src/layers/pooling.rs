@@ -8,9 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{Layer, Padding, cached, check_batch_shape, contiguous, tensor, window_axis};
 use crate::error::CnnError;
 use crate::float::Float;
-
-/// Below this many values a pooling gradient is routed on the calling thread.
-const PARALLEL_MIN_VALUES: usize = 1 << 16;
+use crate::split::for_item_runs;
 
 /// Window sizes fixed at build time.
 #[derive(Clone, Copy, Debug)]
@@ -162,14 +160,14 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         let mut grad = vec![T::zero(); batch * h * w * c];
         // Images are independent: large batches are shared out over the worker threads.
         let image_len = h * w * c;
-        let threads = if grad.len() < PARALLEL_MIN_VALUES { 1 } else { conv_core::parallel::max_threads() };
         let pool = self.pool;
-        let route = |images: &mut [T], first: usize, pixel_starts: &mut Vec<usize>| {
+        for_item_runs(&mut grad, image_len, |first, images| {
+            // Where each position of the current window starts in `images` (one pixel's
+            // channels).
+            let mut pixel_starts = Vec::new();
             for (local, n) in (first..first + images.len() / image_len.max(1)).enumerate() {
                 for oy in 0..oh {
                     for ox in 0..ow {
-                        // Where each position of the window starts in `images` (one pixel's
-                        // channels).
                         let (rows, cols) = shape.window(pool, oy, ox);
                         pixel_starts.clear();
                         pixel_starts.extend(
@@ -188,12 +186,7 @@ impl<T: Float> Layer<T> for MaxPooling2D {
                     }
                 }
             }
-            Ok::<(), std::convert::Infallible>(())
-        };
-        let mut scratch = vec![Vec::new(); threads];
-        if let Err(never) = conv_core::parallel::split_items(&mut grad, image_len, &mut scratch, route) {
-            match never {}
-        }
+        });
         tensor(&[*batch, h, w, c], grad)
     }
 }
@@ -363,6 +356,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+    use crate::split::PARALLEL_MIN_VALUES;
 
     /// One 2x2 window per channel of a 2x2 image: channel 0 has a tie (the first wins), channel
     /// 1 a NaN (it wins and propagates), channel 2 its maximum last.
