@@ -17,10 +17,17 @@ use crate::num::ConvNum;
 /// so each output plane costs one inverse transform whatever the channel count. Strided
 /// outputs are computed at stride 1 and sampled.
 ///
+/// The three passes of each 2-D transform (rows; per frequency column the column transforms,
+/// the channel sums and the inverse columns; inverse rows) are shared out over the worker
+/// threads when one image is large enough, and whole images when a batch is. A one-shot call
+/// on one image transforms the kernel's columns alongside the input's, a few at a time, instead
+/// of storing the kernel's whole spectrum first; a [plan](ConvBackend::plan) keeps that
+/// spectrum for all its calls.
+///
 /// Cost: `O((N*C + O*Cg + N*O) * L log L)` transforms plus `O(N*O*Cg*L)` products, independent
-/// of the kernel size: this backend wins for large kernels. Workspace: `C + O*Cg + 1` spectra of
-/// `LH * (LW/2 + 1)` complex values, refused over the cap ([`Fft::DEFAULT_CAP_BYTES`] unless set
-/// with [`Fft::with_cap_bytes`]).
+/// of the kernel size: this backend wins for large kernels. Workspace: `max(C, O) + O*Cg`
+/// spectra of `LH * (LW/2 + 1)` complex values, refused over the cap ([`Fft::DEFAULT_CAP_BYTES`]
+/// unless set with [`Fft::with_cap_bytes`]).
 ///
 /// # Numerics
 /// The error of each output is about `eps * log2(L)` times the norms of the operands, not of
@@ -72,6 +79,14 @@ impl Fft {
         Fft { cap_bytes }
     }
 
+    /// One tile: the whole stride-1 output, on a grid holding the whole padded input.
+    fn blocking(g: &Geometry) -> [Blocking; 2] {
+        g.axes.map(|axis| Blocking {
+            grid: next_fast_len(axis.input),
+            tile: axis.input - axis.effective_kernel() + 1,
+        })
+    }
+
     /// The transform grid `[LH, LW]` for a geometry.
     pub fn grid(g: &Geometry) -> [usize; 2] {
         [next_fast_len(g.axes[0].input), next_fast_len(g.axes[1].input)]
@@ -89,17 +104,14 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        self.plan(g, problem.kernel())?.execute(problem.input(), output)
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        SpectralPlan::for_one_call("fft", g, problem.kernel(), Self::blocking(g))?
+            .execute(problem.input(), output)
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         g.validate()?;
         <Self as ConvBackend<T>>::supports(self, g)?;
-        // One tile: the whole stride-1 output, on a grid holding the whole padded input.
-        let blocking = g.axes.map(|axis| Blocking {
-            grid: next_fast_len(axis.input),
-            tile: axis.input - axis.effective_kernel() + 1,
-        });
-        Ok(Box::new(SpectralPlan::new("fft", g, kernel, blocking)?))
+        Ok(Box::new(SpectralPlan::new("fft", g, kernel, Self::blocking(g))?))
     }
 }

@@ -7,7 +7,9 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft as ComplexFft, FftPlanner};
 
-use super::plan::Scratch;
+use std::convert::Infallible;
+
+use super::plan::{ThreadScratch, with_thread_scratch};
 use super::{ConvPlan, check_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
@@ -22,15 +24,16 @@ pub(crate) struct Blocking {
     pub(crate) tile: usize,
 }
 
-/// Refuses with [`ConvError::TooLarge`] when the spectra of one call (every input channel of a
-/// batch item, every kernel plane, one product) on a `grid` exceed `cap_bytes`.
+/// Refuses with [`ConvError::TooLarge`] when the spectra of one call (every kernel plane, and
+/// every input channel of a batch item or every output plane, whichever are more: they share a
+/// buffer) on a `grid` exceed `cap_bytes`.
 pub(crate) fn check_workspace<T: ConvNum>(
     g: &Geometry,
     [lh, lw]: [usize; 2],
     cap_bytes: usize,
     what: &'static str,
 ) -> Result<(), ConvError> {
-    let spectra = g.in_channels + g.out_channels * g.in_per_group() + 1;
+    let spectra = g.in_channels.max(g.out_channels) + g.out_channels * g.in_per_group();
     let values = checked_product([spectra, lh, lw / 2 + 1], what)?;
     check_bytes(values, size_of::<Complex<T>>(), cap_bytes, what)
 }
@@ -82,143 +85,405 @@ impl<T: ConvNum> Plans<T> {
         self.grid[1] / 2 + 1
     }
 
-    /// Complex values per plane spectrum.
-    pub(crate) fn spectrum_len(&self) -> usize {
-        self.grid[0] * self.half_width()
+    /// Scratch values any of the four transforms needs.
+    fn scratch_len(&self) -> usize {
+        self.row_forward
+            .get_scratch_len()
+            .max(self.row_inverse.get_scratch_len())
+            .max(self.column_forward.get_inplace_scratch_len())
+            .max(self.column_inverse.get_inplace_scratch_len())
     }
 
-    /// Forward 2-D transform of a real `rows x cols` plane placed at the origin of the grid.
-    /// The spectrum is stored column-major (`half_width` columns of `LH` values).
-    pub(crate) fn forward(&self, plane: &[T], cols: usize, spectrum: &mut [Complex<T>], row: &mut [T]) {
-        let [lh, _] = self.grid;
-        let hw = self.half_width();
-        let rows = plane.len() / cols;
-        let mut row_spectrum = vec![Complex::default(); hw];
-        spectrum.fill(Complex::default());
-        for (r, source) in plane.chunks_exact(cols).enumerate().take(rows) {
-            row[..cols].copy_from_slice(source);
-            row[cols..].fill(T::zero());
-            self.row_forward.process(row, &mut row_spectrum).expect("row buffers have the planned lengths");
-            for (k, value) in row_spectrum.iter().enumerate() {
-                spectrum[k * lh + r] = *value;
-            }
-        }
-        if lh > 1 {
-            self.column_forward.process(spectrum);
-        }
+    /// Values of the row spectra of `planes` planes of `rows` rows (see [`Plans::forward_rows`]).
+    pub(crate) fn row_spectra_len(&self, [planes, rows]: [usize; 2]) -> usize {
+        planes * rows.div_ceil(ROW_BLOCK) * ROW_BLOCK * self.half_width()
     }
 
-    /// Inverse 2-D transform of a column-major spectrum (destroyed); calls `emit(r, row)` with
-    /// each real grid row `r` in `wanted_rows`, unnormalised.
-    pub(crate) fn inverse(
+    /// Stage 1 of a forward 2-D transform: the real-to-complex transform of every row of a set
+    /// of planes of `rows` rows each, into `row_spectra`. `row_of(plane, r)` is row `r` of a
+    /// plane, at most `grid[1]` values; the rest of the grid row is zero. The rows are shared
+    /// out over `workers`, in blocks of [`ROW_BLOCK`] rows.
+    ///
+    /// Layout: plane after plane, block of rows after block of rows; within a block, frequency
+    /// column after frequency column, the block's rows adjacent (so stage 2 reads each column
+    /// of a block as one run).
+    pub(crate) fn forward_rows<'a>(
         &self,
-        spectrum: &mut [Complex<T>],
-        wanted_rows: impl Iterator<Item = usize>,
-        row: &mut [T],
-        mut emit: impl FnMut(usize, &[T]),
-    ) {
-        let [lh, lw] = self.grid;
+        rows: usize,
+        row_of: impl Fn(usize, usize) -> &'a [T] + Sync,
+        row_spectra: &mut [Complex<T>],
+        workers: &mut [WorkerBuffers<T>],
+    ) where
+        T: 'a,
+    {
         let hw = self.half_width();
-        if lh > 1 {
-            self.column_inverse.process(spectrum);
-        }
-        let mut row_spectrum = vec![Complex::default(); hw];
-        for r in wanted_rows {
-            for (k, value) in row_spectrum.iter_mut().enumerate() {
-                *value = spectrum[k * lh + r];
+        let scratch_len = self.scratch_len();
+        let blocks_per_plane = rows.div_ceil(ROW_BLOCK);
+        let Ok(()) = parallel::split_items(row_spectra, ROW_BLOCK * hw, workers, |piece, first, buffers| {
+            let WorkerBuffers { real, block, fft } = buffers;
+            let real = at_least(real, self.grid[1], T::zero());
+            let block = at_least(block, ROW_BLOCK * hw, Complex::default());
+            let scratch = at_least(fft, scratch_len, Complex::default());
+            for (i, transposed) in piece.chunks_exact_mut(ROW_BLOCK * hw).enumerate() {
+                let (plane, row_block) = ((first + i) / blocks_per_plane, (first + i) % blocks_per_plane);
+                let first_row = row_block * ROW_BLOCK;
+                let count = ROW_BLOCK.min(rows - first_row);
+                for (r, spectrum) in block.chunks_exact_mut(hw).take(count).enumerate() {
+                    let source = row_of(plane, first_row + r);
+                    real[..source.len()].copy_from_slice(source);
+                    real[source.len()..].fill(T::zero());
+                    self.row_forward
+                        .process_with_scratch(real, spectrum, scratch)
+                        .expect("row buffers have the planned lengths");
+                }
+                for (k, column) in transposed.chunks_exact_mut(ROW_BLOCK).enumerate() {
+                    for (r, value) in column.iter_mut().take(count).enumerate() {
+                        *value = block[r * hw + k];
+                    }
+                }
             }
-            // A real signal's DC (and, for even length, Nyquist) bins are real; drop rounding noise.
-            row_spectrum[0].im = T::zero();
-            if lw % 2 == 0 {
-                row_spectrum[hw - 1].im = T::zero();
+            Ok::<(), Infallible>(())
+        });
+    }
+
+    /// Stage 2 of a forward 2-D transform, over the frequency columns `k`, shared out as
+    /// `shares`: per worker, its range of columns with their runs of a buffer of row spectra
+    /// (see [`column_runs`]), and an output of the caller's. Per block of up to
+    /// [`COLUMN_BLOCK`] columns, each column `k` becomes a group of values: column `k` of each
+    /// of `planes` planes of row spectra (of `rows` rows, in the layout [`Plans::forward_rows`]
+    /// leaves, read through the runs), then of each of the `shared` planes (read whole by every
+    /// worker), each zero below its rows and column-transformed, then `extra` values for the
+    /// caller. `then(k0, groups, scratch, runs, output)` runs on the block of groups of
+    /// columns `k0..`; it may overwrite those columns in the runs, which are not read again.
+    pub(crate) fn forward_columns<S: Send>(
+        &self,
+        [planes, rows]: [usize; 2],
+        shared: Option<SharedRows<'_, T>>,
+        extra: usize,
+        workers: &mut [WorkerBuffers<T>],
+        shares: Vec<(ColumnRuns<'_, T>, S)>,
+        then: impl Fn(usize, &mut [Complex<T>], &mut [Complex<T>], &mut ColumnRuns<'_, T>, &mut S) + Sync,
+    ) {
+        let [lh, _] = self.grid;
+        let scratch_len = self.scratch_len();
+        let hw = self.half_width();
+        let blocks_per_plane = rows.div_ceil(ROW_BLOCK);
+        let shared_planes = shared.as_ref().map_or(0, |shared| shared.planes);
+        let transformed_len = (planes + shared_planes) * lh;
+        let group_len = transformed_len + extra;
+        let mut jobs: Vec<_> = workers.iter_mut().zip(shares).collect();
+        let threads = jobs.len();
+        let Ok(()) = parallel::split_output(&mut jobs, threads, |piece, _| {
+            for (buffers, (runs, output)) in piece.iter_mut() {
+                let WorkerBuffers { block, fft, .. } = &mut **buffers;
+                let block = at_least(block, COLUMN_BLOCK * group_len, Complex::default());
+                let scratch = at_least(fft, scratch_len, Complex::default());
+                for k0 in runs.range.clone().step_by(COLUMN_BLOCK) {
+                    let width = COLUMN_BLOCK.min(runs.range.end - k0);
+                    let block = &mut block[..width * group_len];
+                    let at = (k0 - runs.range.start) * ROW_BLOCK;
+                    // Each block of rows holds these columns as one run of `width * ROW_BLOCK`.
+                    for p in 0..planes {
+                        for row_block in 0..blocks_per_plane {
+                            let first_row = row_block * ROW_BLOCK;
+                            let count = ROW_BLOCK.min(rows - first_row);
+                            let source =
+                                &runs.runs[p * blocks_per_plane + row_block][at..][..width * ROW_BLOCK];
+                            for (j, run) in source.chunks_exact(ROW_BLOCK).enumerate() {
+                                copy_run(
+                                    &mut block[j * group_len + p * lh + first_row..][..count],
+                                    &run[..count],
+                                );
+                            }
+                        }
+                    }
+                    if let Some(shared) = &shared {
+                        let shared_blocks = shared.rows.div_ceil(ROW_BLOCK);
+                        for p in 0..shared.planes {
+                            for row_block in 0..shared_blocks {
+                                let first_row = row_block * ROW_BLOCK;
+                                let count = ROW_BLOCK.min(shared.rows - first_row);
+                                let start = ((p * shared_blocks + row_block) * hw + k0) * ROW_BLOCK;
+                                let source = &shared.spectra[start..][..width * ROW_BLOCK];
+                                for (j, run) in source.chunks_exact(ROW_BLOCK).enumerate() {
+                                    let at = j * group_len + (planes + p) * lh + first_row;
+                                    copy_run(&mut block[at..][..count], &run[..count]);
+                                }
+                            }
+                        }
+                    }
+                    for group in block.chunks_exact_mut(group_len) {
+                        let (transformed, _) = group.split_at_mut(transformed_len);
+                        for (p, column) in transformed.chunks_exact_mut(lh).enumerate() {
+                            let filled =
+                                if p < planes { rows } else { shared.as_ref().map_or(0, |s| s.rows) };
+                            column[filled..].fill(Complex::default());
+                        }
+                        if lh > 1 {
+                            self.column_forward.process_with_scratch(transformed, scratch);
+                        }
+                    }
+                    then(k0, block, scratch, runs, output);
+                }
             }
-            self.row_inverse.process(&mut row_spectrum, row).expect("row buffers have the planned lengths");
-            emit(r, row);
-        }
+            Ok::<(), Infallible>(())
+        });
+    }
+
+    /// Stage 3, the inverse rows. `row_blocks` holds planes of grid rows in blocks of
+    /// [`ROW_BLOCK`] rows, each block frequency column after frequency column with the block's
+    /// rows adjacent (as `run_tile`'s stage 2 leaves the inverse column transforms). For each
+    /// `out_rows[i]`, `source(i)` is the offset of its grid row (the block's start plus the row
+    /// within the block); the row is gathered, inverse row-transformed (unnormalised) and handed
+    /// to `emit(values, out_rows[i])`. The rows are shared out over `workers`.
+    pub(crate) fn inverse_rows(
+        &self,
+        row_blocks: &[Complex<T>],
+        out_rows: &mut [&mut [T]],
+        source: impl Fn(usize) -> usize + Sync,
+        emit: impl Fn(&[T], &mut [T]) + Sync,
+        workers: &mut [WorkerBuffers<T>],
+    ) {
+        let [_, lw] = self.grid;
+        let hw = self.half_width();
+        let scratch_len = self.scratch_len();
+        let Ok(()) = parallel::split_items(out_rows, 1, workers, |piece, first, buffers| {
+            let WorkerBuffers { real, block, fft } = buffers;
+            let real = at_least(real, lw, T::zero());
+            let spectrum = at_least(block, hw, Complex::default());
+            let scratch = at_least(fft, scratch_len, Complex::default());
+            for (i, out) in piece.iter_mut().enumerate() {
+                let row = &row_blocks[source(first + i)..];
+                for (k, value) in spectrum.iter_mut().enumerate() {
+                    *value = row[k * ROW_BLOCK];
+                }
+                // A real signal's DC (and, for even length, Nyquist) bins are real; drop
+                // rounding noise.
+                spectrum[0].im = T::zero();
+                if lw % 2 == 0 {
+                    spectrum[hw - 1].im = T::zero();
+                }
+                self.row_inverse
+                    .process_with_scratch(spectrum, real, scratch)
+                    .expect("row buffers have the planned lengths");
+                emit(real, out);
+            }
+            Ok::<(), Infallible>(())
+        });
     }
 }
 
-/// Spectra of every kernel plane on `plans.grid`, each plane flipped and dilated into
-/// correlation-as-convolution form: valid output `(y, x)` of an input placed at the origin sits at
-/// grid position `(y + KH' - 1, x + KW' - 1)`, with `KH'`, `KW'` the dilated kernel spans.
-pub(crate) fn kernel_spectra<T: ConvNum>(g: &Geometry, kernel: &[T], plans: &Plans<T>) -> Vec<Complex<T>> {
+/// `destination = source`, unrolled for a whole block of rows (a call to `memmove` for 8
+/// values costs about what the copy does).
+fn copy_run<V: Copy>(destination: &mut [V], source: &[V]) {
+    match (<&mut [V; ROW_BLOCK]>::try_from(&mut *destination), <&[V; ROW_BLOCK]>::try_from(source)) {
+        (Ok(destination), Ok(source)) => *destination = *source,
+        _ => destination.copy_from_slice(source),
+    }
+}
+
+/// One worker's share of a buffer of blocks of rows (each `half_width * ROW_BLOCK` values,
+/// frequency column after frequency column): its range of frequency columns, and the run of
+/// those columns in every block.
+pub(crate) struct ColumnRuns<'a, T> {
+    range: std::ops::Range<usize>,
+    runs: Vec<&'a mut [Complex<T>]>,
+}
+
+/// Planes of row spectra every worker of stage 2 reads whole (the kernel's, in a call that
+/// transforms its columns): `planes` planes of `rows` rows in [`Plans::forward_rows`]'s layout.
+pub(crate) struct SharedRows<'a, T> {
+    spectra: &'a [Complex<T>],
+    planes: usize,
+    rows: usize,
+}
+
+/// `buffer`'s blocks of rows cut by the column ranges of `threads` workers.
+fn column_runs<T>(buffer: &mut [Complex<T>], half_width: usize, threads: usize) -> Vec<ColumnRuns<'_, T>> {
+    let ranges = column_ranges(half_width, threads);
+    let blocks = buffer.len() / (half_width * ROW_BLOCK).max(1);
+    let mut shares: Vec<ColumnRuns<'_, T>> =
+        ranges.into_iter().map(|range| ColumnRuns { range, runs: Vec::with_capacity(blocks) }).collect();
+    for block in buffer.chunks_exact_mut(half_width * ROW_BLOCK) {
+        let mut rest = block;
+        for share in &mut shares {
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(share.range.len() * ROW_BLOCK);
+            share.runs.push(mine);
+            rest = tail;
+        }
+    }
+    shares
+}
+
+/// `0..columns` cut into `threads` (at least one) nearly equal ranges.
+fn column_ranges(columns: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let threads = threads.clamp(1, columns.max(1));
+    (0..threads).map(|t| t * columns / threads..(t + 1) * columns / threads).collect()
+}
+
+/// Frequency columns transposed together in [`Plans::forward_columns`] (each row read fetches
+/// this many adjacent values).
+const COLUMN_BLOCK: usize = 8;
+
+/// Grid rows gathered together in [`Plans::inverse_rows`] (each read of a column fetches up to
+/// this many adjacent values).
+const ROW_BLOCK: usize = 8;
+
+/// `buffer` grown to at least `len` values (new ones `fill`), as a slice of exactly `len`.
+fn at_least<V: Clone>(buffer: &mut Vec<V>, len: usize, fill: V) -> &mut [V] {
+    if buffer.len() < len {
+        buffer.resize(len, fill);
+    }
+    &mut buffer[..len]
+}
+
+/// The first `threads` (at least one) of a thread's worker buffers, made if missing.
+fn worker_buffers<T: ConvNum>(
+    workers: &mut Vec<WorkerBuffers<T>>,
+    threads: usize,
+) -> &mut [WorkerBuffers<T>] {
+    let threads = threads.max(1);
+    if workers.len() < threads {
+        workers.resize_with(threads, WorkerBuffers::default);
+    }
+    &mut workers[..threads]
+}
+
+/// The buffers one worker of a transform stage uses: a real grid row, a block of row spectra
+/// and the transforms' scratch.
+#[derive(Default)]
+pub(crate) struct WorkerBuffers<T> {
+    real: Vec<T>,
+    block: Vec<Complex<T>>,
+    fft: Vec<Complex<T>>,
+}
+
+/// Row spectra (stage 1, in [`Plans::forward_rows`]'s layout) of every kernel plane, each
+/// plane flipped and dilated into correlation-as-convolution form (valid output `(y, x)` of an
+/// input placed at the origin then sits at grid position `(y + KH' - 1, x + KW' - 1)`, with
+/// `KH'`, `KW'` the dilated kernel spans) and scaled by `1 / (LH * LW)`, the normalisation the
+/// inverse transforms leave out. The planes have `KH'` rows each.
+fn kernel_row_spectra<T: ConvNum>(
+    g: &Geometry,
+    kernel: &[T],
+    plans: &Plans<T>,
+    row_spectra: &mut Vec<Complex<T>>,
+    workers: &mut [WorkerBuffers<T>],
+) {
     let [rows, cols] = g.axes;
     let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
-    let spectrum_len = plans.spectrum_len();
-    let mut placed = vec![T::zero(); span_rows * span_cols];
-    let mut row = vec![T::zero(); plans.grid[1]];
-    let mut spectra = vec![Complex::default(); g.out_channels * g.in_per_group() * spectrum_len];
-    for (spectrum, kernel) in
-        spectra.chunks_exact_mut(spectrum_len).zip(kernel.chunks_exact(g.kernel_plane()))
+    let planes = g.out_channels * g.in_per_group();
+    let scale = T::one() / T::from_f64_lossy((plans.grid[0] * plans.grid[1]) as f64);
+    let mut placed = vec![T::zero(); planes * span_rows * span_cols];
+    for (placed, kernel) in
+        placed.chunks_exact_mut(span_rows * span_cols).zip(kernel.chunks_exact(g.kernel_plane()))
     {
-        placed.fill(T::zero());
         for i in 0..rows.kernel {
             for j in 0..cols.kernel {
                 let r = span_rows - 1 - i * rows.dilation;
                 let s = span_cols - 1 - j * cols.dilation;
-                placed[r * span_cols + s] = kernel[i * cols.kernel + j];
+                placed[r * span_cols + s] = kernel[i * cols.kernel + j] * scale;
             }
         }
-        plans.forward(&placed, span_cols, spectrum, &mut row);
     }
+    let row_spectra = at_least(row_spectra, plans.row_spectra_len([planes, span_rows]), Complex::default());
+    let row_of = |p: usize, r: usize| &placed[(p * span_rows + r) * span_cols..][..span_cols];
+    plans.forward_rows(span_rows, row_of, row_spectra, workers);
+}
+
+/// Spectra of every kernel plane on `plans.grid` (as [`kernel_row_spectra`], then the columns).
+///
+/// Layout: one group per frequency column `k`, holding that column of every kernel plane
+/// (`O * Cg` columns of `grid[0]` values, in kernel order).
+fn kernel_spectra<T: ConvNum>(
+    g: &Geometry,
+    kernel: &[T],
+    plans: &Plans<T>,
+    scratch: &mut SpectralScratch<T>,
+    threads: usize,
+) -> Vec<Complex<T>> {
+    let planes = g.out_channels * g.in_per_group();
+    let span_rows = g.axes[0].effective_kernel();
+    let SpectralScratch { row_spectra, workers, spare_kernel_spectra, .. } = scratch;
+    let workers = worker_buffers(workers, threads);
+    kernel_row_spectra(g, kernel, plans, row_spectra, workers);
+    let row_spectra = &mut row_spectra[..plans.row_spectra_len([planes, span_rows])];
+    let group_len = planes * plans.grid[0];
+    // Every value is written below; a buffer a dropped plan left is reused as it is.
+    let mut spectra = std::mem::take(spare_kernel_spectra);
+    spectra.truncate(plans.half_width() * group_len);
+    spectra.resize(plans.half_width() * group_len, Complex::default());
+    // Each worker's range of columns is one run of the spectra.
+    let mut outputs = Vec::with_capacity(workers.len());
+    let mut rest = spectra.as_mut_slice();
+    for range in column_ranges(plans.half_width(), workers.len()) {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * group_len);
+        outputs.push(mine);
+        rest = tail;
+    }
+    let copy = |k0: usize,
+                groups: &mut [Complex<T>],
+                _: &mut [Complex<T>],
+                runs: &mut ColumnRuns<'_, T>,
+                out: &mut &mut [Complex<T>]| {
+        out[(k0 - runs.range.start) * group_len..][..groups.len()].copy_from_slice(groups);
+    };
+    let runs = column_runs(row_spectra, plans.half_width(), workers.len());
+    let shares = runs.into_iter().zip(outputs).collect();
+    plans.forward_columns([planes, span_rows], None, 0, workers, shares, copy);
     spectra
 }
 
-/// `product = sum over the group's channels c of input[c] . kernel[o, c]` (spectra of
-/// `spectrum_len` values each; `input_spectra` holds one batch item's channels).
-pub(crate) fn channel_sum<T: ConvNum>(
-    g: &Geometry,
-    o: usize,
-    input_spectra: &[Complex<T>],
-    kernel_spectra: &[Complex<T>],
-    product: &mut [Complex<T>],
-) {
-    let len = product.len();
-    let group = o / g.out_per_group();
-    product.fill(Complex::default());
-    for c in 0..g.in_per_group() {
-        let x = &input_spectra[(group * g.in_per_group() + c) * len..][..len];
-        let k = &kernel_spectra[(o * g.in_per_group() + c) * len..][..len];
-        for ((p, &a), &b) in product.iter_mut().zip(x).zip(k) {
-            *p = *p + a * b;
-        }
-    }
+/// A plan's kernel in the frequency domain.
+enum KernelSpectra<T> {
+    /// Transformed on the whole grid ([`kernel_spectra`]'s layout).
+    Transformed(Vec<Complex<T>>),
+    /// Only row-transformed ([`kernel_row_spectra`]), for a plan used once on one image: its
+    /// call transforms the kernel's columns alongside the input's, block by block, and never
+    /// stores the whole kernel spectra.
+    Rows(Vec<Complex<T>>),
 }
 
-/// Buffers one call of an FFT-based plan needs besides the kernel spectra.
-pub(crate) struct SpectralScratch<T: ConvNum> {
-    /// One real grid row.
-    pub(crate) row: Vec<T>,
-    /// The spectra of one batch item's input channels.
-    pub(crate) input_spectra: Vec<Complex<T>>,
-    /// The channel sum of one output plane.
-    pub(crate) product: Vec<Complex<T>>,
-    /// A real input segment (overlap-save only).
-    pub(crate) segment: Vec<T>,
+/// Buffers one call of an FFT-based plan keeps per thread besides the kernel spectra.
+#[derive(Default)]
+pub(crate) struct SpectralScratch<T> {
+    /// Row spectra of one tile's input planes (stage 1), then the inverse column transforms of
+    /// its output planes (stage 2, for stage 3).
+    row_spectra: Vec<Complex<T>>,
+    /// Per worker of a stage.
+    workers: Vec<WorkerBuffers<T>>,
+    /// The kernel spectra of the last plan dropped on this thread, for the next one (a one-shot
+    /// call makes and drops a plan each time).
+    spare_kernel_spectra: Vec<Complex<T>>,
 }
 
-impl<T: ConvNum> SpectralScratch<T> {
-    pub(crate) fn new(g: &Geometry, plans: &Plans<T>) -> Self {
-        let [lh, lw] = plans.grid;
-        SpectralScratch {
-            row: vec![T::zero(); lw],
-            input_spectra: vec![Complex::default(); g.in_channels * plans.spectrum_len()],
-            product: vec![Complex::default(); plans.spectrum_len()],
-            segment: vec![T::zero(); lh * lw],
-        }
+impl<T: ConvNum> ThreadScratch for SpectralScratch<T> {
+    fn bytes(&self) -> usize {
+        let workers: usize = self
+            .workers
+            .iter()
+            .map(|w| w.real.capacity() + 2 * w.block.capacity() + 2 * w.fft.capacity())
+            .sum();
+        let spectra = self.row_spectra.capacity() + self.spare_kernel_spectra.capacity();
+        (2 * spectra + workers) * size_of::<T>()
     }
 }
 
 /// An FFT backend prepared for one geometry and kernel: the tiling, the transform plans and the
 /// kernel spectra. [`Fft`](super::Fft) is the case of one tile covering the whole input;
 /// [`OverlapSave`](super::OverlapSave) cuts the output into many.
+///
+/// Each tile is one 2-D transform per input plane in three stages, each shared out over the
+/// worker threads when the call is not split otherwise: row transforms into row-major row
+/// spectra; per frequency column, the transposed columns, their transforms, the channel sums
+/// with the kernel spectra and the inverse column transforms; per output row, the gathered
+/// grid row's inverse transform.
 pub(crate) struct SpectralPlan<T: ConvNum> {
     name: &'static str,
     geometry: Geometry,
     blocking: [Blocking; 2],
     plans: Plans<T>,
-    kernel_spectra: Vec<Complex<T>>,
-    scratch: Scratch<SpectralScratch<T>>,
+    kernel: KernelSpectra<T>,
 }
 
 impl<T: ConvNum> SpectralPlan<T> {
@@ -229,12 +494,64 @@ impl<T: ConvNum> SpectralPlan<T> {
         kernel: &[T],
         blocking: [Blocking; 2],
     ) -> Result<Self, ConvError> {
+        Self::make(name, g, kernel, blocking, false)
+    }
+
+    /// As [`SpectralPlan::new`], for a plan that will be executed once: with one image and one
+    /// tile, only the kernel's rows are transformed now (see [`KernelSpectra::Rows`]).
+    pub(crate) fn for_one_call(
+        name: &'static str,
+        g: &Geometry,
+        kernel: &[T],
+        blocking: [Blocking; 2],
+    ) -> Result<Self, ConvError> {
+        let one_tile =
+            g.axes.iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
+        Self::make(name, g, kernel, blocking, g.batch == 1 && one_tile)
+    }
+
+    fn make(
+        name: &'static str,
+        g: &Geometry,
+        kernel: &[T],
+        blocking: [Blocking; 2],
+        rows_only: bool,
+    ) -> Result<Self, ConvError> {
         g.validate()?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         let plans = Plans::<T>::new(blocking.map(|b| b.grid));
-        let kernel_spectra = kernel_spectra(g, kernel, &plans);
-        let scratch = Scratch::new(SpectralScratch::new(g, &plans));
-        Ok(SpectralPlan { name, geometry: *g, blocking, plans, kernel_spectra, scratch })
+        let threads = transform_threads(g, &plans);
+        let kernel = with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
+            if rows_only {
+                let mut row_spectra = Vec::new();
+                kernel_row_spectra(
+                    g,
+                    kernel,
+                    &plans,
+                    &mut row_spectra,
+                    worker_buffers(&mut scratch.workers, threads),
+                );
+                KernelSpectra::Rows(row_spectra)
+            } else {
+                KernelSpectra::Transformed(kernel_spectra(g, kernel, &plans, scratch, threads))
+            }
+        });
+        Ok(SpectralPlan { name, geometry: *g, blocking, plans, kernel })
+    }
+}
+
+impl<T: ConvNum> Drop for SpectralPlan<T> {
+    /// Leaves transformed kernel spectra to the next plan made on this thread (when larger
+    /// than what the thread keeps already).
+    fn drop(&mut self) {
+        if let KernelSpectra::Transformed(spectra) = &mut self.kernel {
+            let spectra = std::mem::take(spectra);
+            with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
+                if spectra.capacity() > scratch.spare_kernel_spectra.capacity() {
+                    scratch.spare_kernel_spectra = spectra;
+                }
+            });
+        }
     }
 }
 
@@ -252,13 +569,29 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         check_len("input", g.input_len()?, input.len())?;
         check_len("output", g.output_len()?, output.len())?;
         let cols = g.axes[1];
+        let everything = [0..usize::MAX, 0..usize::MAX];
         let (split_axis, threads) = tile_split(g, self.blocking);
-        let tiles = tile_starts(g, self.blocking, split_axis);
-        let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
         if threads <= 1 {
-            self.run_tiles(input, &[0..usize::MAX, 0..usize::MAX], [0, 0], &mut planes);
+            let item_threads = parallel::threads_for(g.batch as u128, 1).min(g.batch);
+            if item_threads >= parallel::max_threads() && item_threads > 1 {
+                // One tile per image and a batch to share out: whole batch items per thread.
+                let item_len = g.out_channels * g.output_plane();
+                let mut states = vec![(); item_threads];
+                return parallel::split_items(output, item_len, &mut states, |piece, first, ()| {
+                    let items = first..first + piece.len() / item_len;
+                    let mut planes: Vec<&mut [T]> = piece.chunks_exact_mut(g.output_plane()).collect();
+                    self.run_tiles(input, items, &everything, [0, 0], &mut planes, 1);
+                    Ok(())
+                });
+            }
+            // One tile per image: the stages of each transform are shared out instead.
+            let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
+            let inner = transform_threads(g, &self.plans);
+            self.run_tiles(input, 0..g.batch, &everything, [0, 0], &mut planes, inner);
             return Ok(());
         }
+        let tiles = tile_starts(g, self.blocking, split_axis);
+        let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
         let mut jobs = Vec::with_capacity(threads);
         for worker in 0..threads {
             let first = worker * tiles.len() / threads;
@@ -283,7 +616,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         }
         let run = |job: &mut [Band<'_, T>], _: usize| {
             for (tile_ranges, region, planes) in job.iter_mut() {
-                self.run_tiles(input, tile_ranges, *region, planes);
+                self.run_tiles(input, 0..g.batch, tile_ranges, *region, planes, 1);
             }
             Ok(())
         };
@@ -297,6 +630,18 @@ type Band<'a, T> = ([std::ops::Range<usize>; 2], [usize; 2], Vec<&'a mut [T]>);
 
 /// Multiply-adds of direct work per thread below which an FFT plan call uses fewer threads.
 const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
+
+/// Grid points (times the planes transformed) per thread below which the stages of one tile's
+/// transforms are not shared out: a 2-D transform of fewer costs about what handing it to
+/// another thread does.
+const MIN_GRID_POINTS_PER_THREAD: u128 = 1 << 16;
+
+/// Threads for the stages of one tile's transforms (see [`MIN_GRID_POINTS_PER_THREAD`]).
+fn transform_threads<T: ConvNum>(g: &Geometry, plans: &Plans<T>) -> usize {
+    let [lh, lw] = plans.grid;
+    let planes = g.in_channels + g.out_channels * (1 + g.in_per_group());
+    parallel::threads_for((lh * lw * planes) as u128, MIN_GRID_POINTS_PER_THREAD)
+}
 
 /// The stride-1 start of every tile along `axis`.
 fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) -> Vec<usize> {
@@ -329,67 +674,262 @@ fn split_threads(g: &Geometry, tiles: usize) -> usize {
 }
 
 impl<T: ConvNum> SpectralPlan<T> {
-    /// Computes the tiles whose starts lie in `tile_ranges` into `planes`, the bands of every
-    /// output plane that begin at output row and column `region`.
+    /// Computes, for the batch items `items`, the tiles whose starts lie in `tile_ranges` into
+    /// `planes`: the bands (beginning at output row and column `region`) of the output planes of
+    /// those items, item after item. The stages of each tile's transforms use `threads` threads.
     fn run_tiles(
         &self,
         input: &[T],
+        items: std::ops::Range<usize>,
         tile_ranges: &[std::ops::Range<usize>; 2],
         region: [usize; 2],
         planes: &mut [&mut [T]],
+        threads: usize,
+    ) {
+        let g = &self.geometry;
+        let [rows, cols] = g.axes;
+        let [block_rows, block_cols] = self.blocking;
+        // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
+        let span_rows = rows.effective_kernel();
+        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - cols.effective_kernel() + 1);
+        let [row_range, col_range] = tile_ranges;
+        with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
+            for (index, n) in items.enumerate() {
+                let item_planes = &mut planes[index * g.out_channels..][..g.out_channels];
+                let item_len = g.in_channels * g.input_plane();
+                let item = &input[n * item_len..][..item_len];
+                for u0 in (0..unit_rows).step_by(block_rows.tile).filter(|u| row_range.contains(u)) {
+                    for v0 in (0..unit_cols).step_by(block_cols.tile).filter(|v| col_range.contains(v)) {
+                        self.run_tile(item, [u0, v0], region, item_planes, scratch, threads);
+                    }
+                }
+            }
+        });
+    }
+
+    /// One tile of a batch item (`item`, its input planes) whose stride-1 outputs start at
+    /// `[u0, v0]`, written into the item's output plane bands that begin at output row and
+    /// column `region`.
+    fn run_tile(
+        &self,
+        item: &[T],
+        [u0, v0]: [usize; 2],
+        [y0, x0]: [usize; 2],
+        planes: &mut [&mut [T]],
+        scratch: &mut SpectralScratch<T>,
+        threads: usize,
     ) {
         let g = &self.geometry;
         let plans = &self.plans;
         let [rows, cols] = g.axes;
         let [block_rows, block_cols] = self.blocking;
-        let spectrum_len = plans.spectrum_len();
+        let [lh, _] = plans.grid;
+        let hw = plans.half_width();
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
-        // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
-        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
-        let scale = T::one() / T::from_f64_lossy((block_rows.grid * block_cols.grid) as f64);
+        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - cols.effective_kernel() + 1);
+        let (channels, outputs, per_group) = (g.in_channels, g.out_channels, g.in_per_group());
+        let SpectralScratch { row_spectra, workers, .. } = scratch;
+        let workers = worker_buffers(workers, threads);
+
+        // Stage 1: the input segment's rows (read in place), into blocks of rows that stage 2
+        // overwrites with the output planes' inverse column transforms, column by column.
+        let seg_rows = block_rows.grid.min(rows.input - u0);
+        let seg_cols = block_cols.grid.min(cols.input - v0);
         let in_plane = g.input_plane();
-        let [y0, x0] = region;
-        let [row_range, col_range] = tile_ranges;
-        self.scratch.with(
-            || SpectralScratch::new(g, plans),
-            |scratch| {
-                let SpectralScratch { row, input_spectra, product, segment } = scratch;
-                for n in 0..g.batch {
-                    for u0 in (0..unit_rows).step_by(block_rows.tile).filter(|u| row_range.contains(u)) {
-                        for v0 in (0..unit_cols).step_by(block_cols.tile).filter(|v| col_range.contains(v)) {
-                            let seg_rows = block_rows.grid.min(rows.input - u0);
-                            let seg_cols = block_cols.grid.min(cols.input - v0);
-                            for (c, spectrum) in input_spectra.chunks_exact_mut(spectrum_len).enumerate() {
-                                let plane = &input[(n * g.in_channels + c) * in_plane..][..in_plane];
-                                let segment = &mut segment[..seg_rows * seg_cols];
-                                for (r, dest) in segment.chunks_exact_mut(seg_cols).enumerate() {
-                                    dest.copy_from_slice(&plane[(u0 + r) * cols.input + v0..][..seg_cols]);
-                                }
-                                plans.forward(segment, seg_cols, spectrum, row);
-                            }
-                            let tile_rows = u0..(u0 + block_rows.tile).min(unit_rows);
-                            let tile_end = (v0 + block_cols.tile).min(unit_cols);
-                            // Stride-1 output columns of this tile that are on the stride grid.
-                            let first_col = v0.div_ceil(cols.stride) * cols.stride;
-                            for o in 0..g.out_channels {
-                                channel_sum(g, o, input_spectra, &self.kernel_spectra, product);
-                                let out = &mut *planes[n * g.out_channels + o];
-                                let wanted = tile_rows
-                                    .clone()
-                                    .filter(|u| u % rows.stride == 0)
-                                    .map(|u| u - u0 + span_rows - 1);
-                                plans.inverse(product, wanted, row, |r, values| {
-                                    let y = (r + u0 + 1 - span_rows) / rows.stride;
-                                    for v in (first_col..tile_end).step_by(cols.stride) {
-                                        out[(y - y0) * cols.output + v / cols.stride - x0] =
-                                            values[v - v0 + span_cols - 1] * scale;
-                                    }
-                                });
-                            }
+        let row_blocks = seg_rows.div_ceil(ROW_BLOCK);
+        let block_len = hw * ROW_BLOCK;
+        let buffer_len = plans.row_spectra_len([channels.max(outputs), seg_rows]);
+        let row_spectra = at_least(row_spectra, buffer_len, Complex::default());
+        let row_of = |c: usize, r: usize| &item[c * in_plane + (u0 + r) * cols.input + v0..][..seg_cols];
+        plans.forward_rows(seg_rows, row_of, &mut row_spectra[..channels * row_blocks * block_len], workers);
+
+        // Stage 2: per frequency column, the input columns, then the channel sum of each output
+        // and its inverse column transform, whose grid rows below `seg_rows` (the only ones
+        // stage 3 reads) go back into the blocks of rows.
+        let kernel_group = outputs * per_group * lh;
+        let (shared, own_kernel_len) = match &self.kernel {
+            KernelSpectra::Transformed(_) => (None, 0),
+            KernelSpectra::Rows(spectra) => {
+                let rows = span_rows;
+                (Some(SharedRows { spectra, planes: outputs * per_group, rows }), kernel_group)
+            }
+        };
+        let group_len = channels * lh + own_kernel_len + lh;
+        let multiply = |k0: usize,
+                        groups: &mut [Complex<T>],
+                        fft_scratch: &mut [Complex<T>],
+                        runs: &mut ColumnRuns<'_, T>,
+                        (): &mut ()| {
+            for (j, group) in groups.chunks_exact_mut(group_len).enumerate() {
+                let (inputs, rest) = group.split_at_mut(channels * lh);
+                let (own_kernels, product) = rest.split_at_mut(own_kernel_len);
+                let kernels = match &self.kernel {
+                    KernelSpectra::Transformed(spectra) => {
+                        &spectra[(k0 + j) * kernel_group..][..kernel_group]
+                    }
+                    KernelSpectra::Rows(_) => &*own_kernels,
+                };
+                let at = (k0 + j - runs.range.start) * ROW_BLOCK;
+                for o in 0..outputs {
+                    let first_channel = o / g.out_per_group() * per_group;
+                    for c in 0..per_group {
+                        let x = &inputs[(first_channel + c) * lh..][..lh];
+                        let w = &kernels[(o * per_group + c) * lh..][..lh];
+                        if c == 0 {
+                            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = a * b);
+                        } else {
+                            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = *p + a * b);
                         }
                     }
+                    if lh > 1 {
+                        plans.column_inverse.process_with_scratch(product, fft_scratch);
+                    }
+                    for (b, rows) in product[..seg_rows].chunks(ROW_BLOCK).enumerate() {
+                        copy_run(&mut runs.runs[o * row_blocks + b][at..][..rows.len()], rows);
+                    }
                 }
-            },
-        );
+            }
+        };
+        let runs = column_runs(row_spectra, hw, workers.len());
+        let shares = runs.into_iter().map(|runs| (runs, ())).collect();
+        plans.forward_columns([channels, seg_rows], shared, lh, workers, shares, multiply);
+        let products = &*row_spectra;
+
+        // Stage 3: the tile's output rows on the stride grid, of every output plane.
+        let tile_rows = (u0.div_ceil(rows.stride) * rows.stride..(u0 + block_rows.tile).min(unit_rows))
+            .step_by(rows.stride);
+        let first_row = tile_rows.clone().next().unwrap_or(u0);
+        let rows_per_plane = tile_rows.len();
+        let mut out_rows: Vec<&mut [T]> = Vec::with_capacity(outputs * rows_per_plane);
+        for plane in planes.iter_mut() {
+            // A one-row output may be split by columns: its band is then the whole row.
+            let row_len = if rows.output == 1 { plane.len().max(1) } else { cols.output };
+            let y_start = first_row / rows.stride - y0;
+            out_rows.extend(plane.chunks_mut(row_len).skip(y_start).take(rows_per_plane));
+        }
+        let source = |i: usize| {
+            let (o, y) = (i / rows_per_plane, i % rows_per_plane);
+            let grid_row = first_row + y * rows.stride - u0 + span_rows - 1;
+            (o * row_blocks + grid_row / ROW_BLOCK) * block_len + grid_row % ROW_BLOCK
+        };
+        // Stride-1 output columns of this tile that are on the stride grid.
+        let first_col = v0.div_ceil(cols.stride) * cols.stride;
+        let tile_end = (v0 + block_cols.tile).min(unit_cols);
+        let count = tile_end.saturating_sub(first_col).div_ceil(cols.stride);
+        let (first_out, first_value) = (first_col / cols.stride - x0, first_col - v0 + span_cols - 1);
+        // The kernel spectra carry the transforms' normalisation: the values are the outputs.
+        let emit = |values: &[T], out: &mut [T]| {
+            // A strided tile narrower than the stride may hold no output column.
+            if count == 0 {
+                return;
+            }
+            let out = &mut out[first_out..][..count];
+            if cols.stride == 1 {
+                out.copy_from_slice(&values[first_value..][..count]);
+            } else {
+                out.iter_mut()
+                    .zip(values[first_value..].iter().step_by(cols.stride))
+                    .for_each(|(o, &v)| *o = v);
+            }
+        };
+        plans.inverse_rows(products, &mut out_rows, source, emit, workers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::backend::{ConvBackend, ConvProblem, Direct, Fft, OverlapSave};
+    use crate::geometry::AxisGeometry;
+
+    /// Batch, channels, filters, groups, and per axis `[input, kernel, stride, dilation]`.
+    type Case = (usize, usize, usize, usize, [usize; 4], [usize; 4]);
+
+    fn geometry((batch, c, o, groups, rows, cols): Case) -> Geometry {
+        let axis = |index, [input, kernel, stride, dilation]: [usize; 4]| {
+            AxisGeometry::new(index, input, kernel, stride, dilation).unwrap()
+        };
+        Geometry::new(batch, c, o, groups, [axis(0, rows), axis(1, cols)]).unwrap()
+    }
+
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        // A fixed, irregular sequence in [-1, 1).
+        (0..len as u64).map(|i| ((i * 7919 + seed * 104_729) % 2003) as f64 / 1001.5 - 1.0).collect()
+    }
+
+    fn assert_matches_direct(backend: &dyn ConvBackend<f64>, g: &Geometry, what: &str) {
+        let input = values(g.input_len().unwrap(), 3);
+        let kernel = values(g.kernel_len().unwrap(), 5);
+        let problem = ConvProblem::new(*g, &input, &kernel).unwrap();
+        let mut want = vec![0.0; g.output_len().unwrap()];
+        Direct.execute(&problem, &mut want).unwrap();
+        let mut got = vec![f64::NAN; want.len()];
+        backend.execute(&problem, &mut got).unwrap();
+        let bound = 1e-12 * (g.in_per_group() * g.kernel_plane()) as f64;
+        for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() < bound, "{what}, output {k}: {a} vs {b}");
+        }
+    }
+
+    /// A backend answering through a plan of the wrapped one.
+    struct Planned<B>(B);
+
+    impl<B: ConvBackend<f64>> ConvBackend<f64> for Planned<B> {
+        fn name(&self) -> &str {
+            "planned"
+        }
+
+        fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+            self.0.supports(g)
+        }
+
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            self.0.plan(problem.geometry(), problem.kernel())?.execute(problem.input(), output)
+        }
+    }
+
+    /// One image large enough that the stages of its transforms are shared out over the
+    /// threads: every output of a grouped, strided, dilated problem, each grid row and column
+    /// handled by whichever worker got it.
+    #[test]
+    fn transforms_shared_out_over_threads_match_direct() {
+        for case in [
+            (1, 2, 4, 2, [200, 7, 2, 1], [190, 5, 3, 2]),
+            (1, 1, 1, 1, [300, 31, 1, 1], [257, 31, 1, 1]),
+            (1, 3, 2, 1, [160, 4, 1, 3], [170, 6, 2, 1]),
+        ] {
+            let g = geometry(case);
+            let plans = Plans::<f64>::new(Fft::grid(&g));
+            assert_eq!(transform_threads(&g, &plans), parallel::max_threads(), "{case:?}");
+            assert_eq!(tile_split(&g, [Blocking { grid: 1, tile: usize::MAX }; 2]).1, 1);
+            // A one-shot call (the kernel's columns transformed inside the call) and a plan.
+            assert_matches_direct(&Fft::default(), &g, &format!("{case:?}"));
+            assert_matches_direct(&Planned(Fft::default()), &g, &format!("{case:?}, planned"));
+        }
+    }
+
+    /// Small images and a batch: whole items per thread.
+    #[test]
+    fn batch_items_shared_out_match_direct() {
+        let g = geometry((7, 4, 6, 2, [12, 3, 1, 1], [11, 5, 2, 1]));
+        assert_matches_direct(&Fft::default(), &g, "batch of 7");
+        assert_matches_direct(&Planned(Fft::default()), &g, "batch of 7, planned");
+    }
+
+    /// A long one-row output split by columns (its bands are pieces of one row), and tiles
+    /// split by rows.
+    #[test]
+    fn tiles_shared_out_match_direct() {
+        for case in [
+            (1, 1, 1, 1, [1, 1, 1, 1], [300_000, 31, 1, 1]),
+            (2, 1, 2, 1, [1, 1, 1, 1], [200_000, 40, 3, 2]),
+            (1, 1, 2, 1, [400, 9, 2, 1], [300, 11, 1, 2]),
+        ] {
+            let g = geometry(case);
+            let backend = OverlapSave::default();
+            assert_eq!(backend.threads(&g), parallel::max_threads(), "{case:?}");
+            assert_matches_direct(&backend, &g, &format!("{case:?}"));
+        }
     }
 }
