@@ -2,6 +2,7 @@
 
 use crate::geometry::SPATIAL_AXES;
 use crate::num::ConvNum;
+use crate::parallel;
 use crate::spec::Boundary;
 
 /// The input index that padded position `i` (relative to the first input sample, so negative
@@ -36,9 +37,9 @@ pub fn boundary_source_index(i: isize, n: usize, boundary: Boundary) -> Option<u
     }
 }
 
-/// Copies `planes` contiguous planes of shape `dims` into `padded` (cleared first; its
-/// allocation is reused) as planes of shape `dims + before + after`, filling the border by
-/// `boundary`.
+/// Copies `planes` contiguous planes of shape `dims` into `padded` (its allocation is reused)
+/// as planes of shape `dims + before + after`, filling the border by `boundary`. Large inputs
+/// are copied by the worker threads, a band of padded rows each.
 pub(crate) fn pad_planes_into<T: ConvNum>(
     input: &[T],
     planes: usize,
@@ -50,9 +51,13 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let [height, width] = dims;
     let [(top, bottom), (left, right)] = pads;
     let (padded_h, padded_w) = (height + top + bottom, width + left + right);
-    padded.clear();
-    if (top, bottom, left, right) == (0, 0, 0, 0) {
-        padded.extend_from_slice(&input[..planes * height * width]);
+    let len = planes * padded_h * padded_w;
+    // Every value is overwritten below: a kept buffer of the right length is not cleared first.
+    if padded.len() != len {
+        padded.clear();
+        padded.resize(len, T::zero());
+    }
+    if len == 0 {
         return;
     }
     let fill = fill_value::<T>(boundary);
@@ -60,21 +65,33 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let source = |c: usize| boundary_source_index(c as isize - left as isize, width, boundary);
     let left_source: Vec<Option<usize>> = (0..left).map(source).collect();
     let right_source: Vec<Option<usize>> = (left + width..padded_w).map(source).collect();
-    padded.reserve(planes * padded_h * padded_w);
-    for plane in input.chunks_exact(height * width).take(planes) {
-        for r in 0..padded_h {
+    let fill_rows = |rows: &mut [T], first_row: usize| {
+        for (i, out) in rows.chunks_exact_mut(padded_w).enumerate() {
+            let (plane, r) = ((first_row + i) / padded_h, (first_row + i) % padded_h);
             match boundary_source_index(r as isize - top as isize, height, boundary) {
-                None => padded.extend(std::iter::repeat_n(fill, padded_w)),
+                None => out.fill(fill),
                 Some(source_row) => {
-                    let row = &plane[source_row * width..][..width];
-                    padded.extend(left_source.iter().map(|s| s.map_or(fill, |j| row[j])));
-                    padded.extend_from_slice(row);
-                    padded.extend(right_source.iter().map(|s| s.map_or(fill, |j| row[j])));
+                    let row = &input[(plane * height + source_row) * width..][..width];
+                    let (before, rest) = out.split_at_mut(left);
+                    let (middle, after) = rest.split_at_mut(width);
+                    before.iter_mut().zip(&left_source).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+                    middle.copy_from_slice(row);
+                    after.iter_mut().zip(&right_source).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
                 }
             }
         }
-    }
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let threads = parallel::threads_for(len as u128, MIN_PADDED_VALUES_PER_THREAD);
+    let mut states = vec![(); threads];
+    let Ok(()) = parallel::split_items(padded, padded_w, &mut states, |rows, first_row, ()| {
+        fill_rows(rows, first_row)
+    });
 }
+
+/// Padded values per thread below which padding is copied on one thread (a copy is bound by
+/// memory bandwidth; a second core adds some).
+const MIN_PADDED_VALUES_PER_THREAD: u128 = 1 << 19;
 
 /// The value padding takes where `boundary` reads no input sample.
 fn fill_value<T: ConvNum>(boundary: Boundary) -> T {
@@ -131,6 +148,40 @@ mod tests {
                 extend_padded_positions(&row, before, start..end, boundary, &mut piece);
                 assert_eq!(piece[0], 99.0, "appends, keeps what was there");
                 assert_eq!(&piece[1..], &whole[start..end], "{boundary:?} {start}..{end}");
+            }
+        }
+    }
+
+    /// Planes large enough to be padded by several threads: every padded value is the input
+    /// value its boundary rule names (or the fill), whichever thread wrote it, and a reused
+    /// buffer of another length gives the same answer.
+    #[test]
+    fn padding_shared_out_over_threads_follows_the_boundary_rule() {
+        let (planes, height, width) = (3, 700, 500);
+        let pads = [(3, 2), (4, 6)];
+        let input: Vec<f64> = (0..planes * height * width).map(|i| i as f64).collect();
+        let (padded_h, padded_w) = (height + 5, width + 10);
+        assert!(
+            parallel::max_threads() == 1
+                || parallel::threads_for(
+                    (planes * padded_h * padded_w) as u128,
+                    MIN_PADDED_VALUES_PER_THREAD
+                ) > 1
+        );
+        for boundary in [Boundary::Constant(-7.0), Boundary::Reflect, Boundary::Circular] {
+            let mut padded = vec![1.0; 3];
+            pad_planes_into(&input, planes, [height, width], pads, boundary, &mut padded);
+            assert_eq!(padded.len(), planes * padded_h * padded_w);
+            for (index, &value) in padded.iter().enumerate() {
+                let (plane, r, c) =
+                    (index / (padded_h * padded_w), index / padded_w % padded_h, index % padded_w);
+                let row = boundary_source_index(r as isize - 3, height, boundary);
+                let column = boundary_source_index(c as isize - 4, width, boundary);
+                let want = match (row, column) {
+                    (Some(row), Some(column)) => input[(plane * height + row) * width + column],
+                    _ => -7.0,
+                };
+                assert_eq!(value, want, "{boundary:?} plane {plane} ({r}, {c})");
             }
         }
     }

@@ -12,7 +12,7 @@
 //! | fft | `(N C + N O + O Cg) L log2 L` transform work; `N O Cg L / 2` spectrum products; row transforms |
 //! | overlap-save | the same three counts, per tile, on the tile grid |
 //!
-//! and all of them the values read and written. Work shared by threads (direct, im2col,
+//! and all of them the values read and written. Work shared by threads (direct, im2col, fft,
 //! overlap-save) is divided by the threads the call will use. Any other backend (a user's) is
 //! modelled by multiply-adds and output values, if the profile has a line for it; the `measure`
 //! mode of [`Auto`](crate::Auto) times it either way.
@@ -33,14 +33,16 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
     let values = (g.input_len().unwrap_or(usize::MAX) + g.output_len().unwrap_or(usize::MAX)) as f64;
     let kernels = (g.out_channels * g.in_per_group()) as f64;
     let planes = ((g.batch * g.in_channels) + (g.batch * g.out_channels)) as f64;
-    let spectral = |grid: [usize; 2], tiles: f64| {
+    // Transform work of `tiles` tiles on `grid`, shared by `threads`.
+    let spectral = |grid: [usize; 2], tiles: f64, threads: usize| {
         let points = (grid[0] * grid[1]) as f64;
         let transform = points * points.log2().max(1.0);
         let half = (grid[0] * (grid[1] / 2 + 1)) as f64;
+        let threads = threads as f64;
         vec![
-            (tiles * planes + kernels) * transform,
-            tiles * (g.batch * g.out_channels * g.in_per_group()) as f64 * half,
-            tiles * planes * grid[0] as f64,
+            (tiles * planes + kernels) * transform / threads,
+            tiles * (g.batch * g.out_channels * g.in_per_group()) as f64 * half / threads,
+            tiles * planes * grid[0] as f64 / threads,
             values,
         ]
     };
@@ -66,7 +68,7 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
             let threads = Im2col::threads(g) as f64;
             vec![macs / threads, patches / threads, thin / threads, values]
         }
-        "fft" => spectral(Fft::grid(g), 1.0),
+        "fft" => spectral(Fft::grid(g), 1.0, Fft::threads(g)),
         "overlap-save" => {
             let grid = OverlapSave::default().grid(g);
             let tiles: f64 = g
@@ -79,9 +81,7 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
                     unit.div_ceil(tile) as f64
                 })
                 .product();
-            // The tiles are shared by the threads the call uses.
-            let threads = OverlapSave::default().threads(g) as f64;
-            spectral(grid, tiles / threads)
+            spectral(grid, tiles, OverlapSave::default().threads(g))
         }
         _ => vec![macs, planes * g.output_plane() as f64, values],
     }

@@ -1,6 +1,6 @@
 //! The FFT backend: the convolution theorem with rustfft.
 
-use super::spectral::{Blocking, SpectralPlan, check_workspace};
+use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -85,6 +85,11 @@ impl Fft {
             grid: next_fast_len(axis.input),
             tile: axis.input - axis.effective_kernel() + 1,
         })
+    }
+
+    /// How many threads a call on this geometry keeps busy.
+    pub(crate) fn threads(g: &Geometry) -> usize {
+        call_threads(g, Self::blocking(g))
     }
 
     /// The transform grid `[LH, LW]` for a geometry.

@@ -1,6 +1,6 @@
 //! The blocked FFT backend: overlap-save, for long signals and large images with small kernels.
 
-use super::spectral::{Blocking, SpectralPlan, check_workspace, tile_split};
+use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -61,9 +61,9 @@ impl OverlapSave {
         [rows.grid, cols.grid]
     }
 
-    /// How many threads a call on this geometry uses (the tiles are shared out).
+    /// How many threads a call on this geometry keeps busy.
     pub(crate) fn threads(&self, g: &Geometry) -> usize {
-        tile_split(g, self.blocking(g)).1
+        call_threads(g, self.blocking(g))
     }
 
     fn blocking(&self, g: &Geometry) -> [Blocking; 2] {

@@ -520,7 +520,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         g.validate()?;
         check_len("kernel", g.kernel_len()?, kernel.len())?;
         let plans = Plans::<T>::new(blocking.map(|b| b.grid));
-        let threads = transform_threads(g, &plans);
+        let threads = transform_threads(g, plans.grid);
         let kernel = with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
             if rows_only {
                 let mut row_spectra = Vec::new();
@@ -572,8 +572,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         let everything = [0..usize::MAX, 0..usize::MAX];
         let (split_axis, threads) = tile_split(g, self.blocking);
         if threads <= 1 {
-            let item_threads = parallel::threads_for(g.batch as u128, 1).min(g.batch);
-            if item_threads >= parallel::max_threads() && item_threads > 1 {
+            if let Some(item_threads) = item_threads(g) {
                 // One tile per image and a batch to share out: whole batch items per thread.
                 let item_len = g.out_channels * g.output_plane();
                 let mut states = vec![(); item_threads];
@@ -586,7 +585,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
             }
             // One tile per image: the stages of each transform are shared out instead.
             let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
-            let inner = transform_threads(g, &self.plans);
+            let inner = transform_threads(g, self.plans.grid);
             self.run_tiles(input, 0..g.batch, &everything, [0, 0], &mut planes, inner);
             return Ok(());
         }
@@ -636,11 +635,32 @@ const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 /// another thread does.
 const MIN_GRID_POINTS_PER_THREAD: u128 = 1 << 16;
 
-/// Threads for the stages of one tile's transforms (see [`MIN_GRID_POINTS_PER_THREAD`]).
-fn transform_threads<T: ConvNum>(g: &Geometry, plans: &Plans<T>) -> usize {
-    let [lh, lw] = plans.grid;
+/// Threads for the stages of one tile's transforms on `grid` (see
+/// [`MIN_GRID_POINTS_PER_THREAD`]).
+fn transform_threads(g: &Geometry, [lh, lw]: [usize; 2]) -> usize {
     let planes = g.in_channels + g.out_channels * (1 + g.in_per_group());
     parallel::threads_for((lh * lw * planes) as u128, MIN_GRID_POINTS_PER_THREAD)
+}
+
+/// Threads sharing out whole batch items, when one tile covers each image and the batch has
+/// at least one item per thread.
+fn item_threads(g: &Geometry) -> Option<usize> {
+    let threads = parallel::threads_for(g.batch as u128, 1).min(g.batch);
+    (threads > 1 && threads >= parallel::max_threads()).then_some(threads)
+}
+
+/// How many threads a call of a plan with this tiling keeps busy: those sharing its tiles, its
+/// batch items, or the passes of each 2-D transform (a one-row transform's passes are mostly
+/// its single row: counted as one).
+pub(crate) fn call_threads(g: &Geometry, blocking: [Blocking; 2]) -> usize {
+    let (_, tile_threads) = tile_split(g, blocking);
+    if tile_threads > 1 {
+        return tile_threads;
+    }
+    if let Some(threads) = item_threads(g) {
+        return threads;
+    }
+    if blocking[0].grid > 1 { transform_threads(g, blocking.map(|b| b.grid)) } else { 1 }
 }
 
 /// The stride-1 start of every tile along `axis`.
@@ -901,7 +921,7 @@ mod tests {
         ] {
             let g = geometry(case);
             let plans = Plans::<f64>::new(Fft::grid(&g));
-            assert_eq!(transform_threads(&g, &plans), parallel::max_threads(), "{case:?}");
+            assert_eq!(transform_threads(&g, plans.grid), parallel::max_threads(), "{case:?}");
             assert_eq!(tile_split(&g, [Blocking { grid: 1, tile: usize::MAX }; 2]).1, 1);
             // A one-shot call (the kernel's columns transformed inside the call) and a plan.
             assert_matches_direct(&Fft::default(), &g, &format!("{case:?}"));
