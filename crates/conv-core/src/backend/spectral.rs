@@ -94,15 +94,22 @@ impl<T: ConvNum> Plans<T> {
             .max(self.column_inverse.get_inplace_scratch_len())
     }
 
+    /// Rows per block of row spectra: [`ROW_BLOCK`], or 1 on a one-row grid (whose row spectra
+    /// are then simply one after the other, and are the whole spectra).
+    pub(crate) fn row_block(&self) -> usize {
+        if self.grid[0] == 1 { 1 } else { ROW_BLOCK }
+    }
+
     /// Values of the row spectra of `planes` planes of `rows` rows (see [`Plans::forward_rows`]).
     pub(crate) fn row_spectra_len(&self, [planes, rows]: [usize; 2]) -> usize {
-        planes * rows.div_ceil(ROW_BLOCK) * ROW_BLOCK * self.half_width()
+        let block = self.row_block();
+        planes * rows.div_ceil(block) * block * self.half_width()
     }
 
     /// Stage 1 of a forward 2-D transform: the real-to-complex transform of every row of a set
     /// of planes of `rows` rows each, into `row_spectra`. `row_of(plane, r)` is row `r` of a
     /// plane, at most `grid[1]` values; the rest of the grid row is zero. The rows are shared
-    /// out over `workers`, in blocks of [`ROW_BLOCK`] rows.
+    /// out over `workers`, in blocks of [`Plans::row_block`] rows.
     ///
     /// Layout: plane after plane, block of rows after block of rows; within a block, frequency
     /// column after frequency column, the block's rows adjacent (so stage 2 reads each column
@@ -118,32 +125,38 @@ impl<T: ConvNum> Plans<T> {
     {
         let hw = self.half_width();
         let scratch_len = self.scratch_len();
-        let blocks_per_plane = rows.div_ceil(ROW_BLOCK);
-        let Ok(()) = parallel::split_items(row_spectra, ROW_BLOCK * hw, workers, |piece, first, buffers| {
-            let WorkerBuffers { real, block, fft } = buffers;
-            let real = at_least(real, self.grid[1], T::zero());
-            let block = at_least(block, ROW_BLOCK * hw, Complex::default());
-            let scratch = at_least(fft, scratch_len, Complex::default());
-            for (i, transposed) in piece.chunks_exact_mut(ROW_BLOCK * hw).enumerate() {
-                let (plane, row_block) = ((first + i) / blocks_per_plane, (first + i) % blocks_per_plane);
-                let first_row = row_block * ROW_BLOCK;
-                let count = ROW_BLOCK.min(rows - first_row);
-                for (r, spectrum) in block.chunks_exact_mut(hw).take(count).enumerate() {
-                    let source = row_of(plane, first_row + r);
-                    real[..source.len()].copy_from_slice(source);
-                    real[source.len()..].fill(T::zero());
-                    self.row_forward
-                        .process_with_scratch(real, spectrum, scratch)
-                        .expect("row buffers have the planned lengths");
-                }
-                for (k, column) in transposed.chunks_exact_mut(ROW_BLOCK).enumerate() {
-                    for (r, value) in column.iter_mut().take(count).enumerate() {
-                        *value = block[r * hw + k];
+        let rows_per_block = self.row_block();
+        let blocks_per_plane = rows.div_ceil(rows_per_block);
+        let Ok(()) =
+            parallel::split_items(row_spectra, rows_per_block * hw, workers, |piece, first, buffers| {
+                let WorkerBuffers { real, block, fft } = buffers;
+                let real = at_least(real, self.grid[1], T::zero());
+                let block = at_least(block, rows_per_block * hw, Complex::default());
+                let scratch = at_least(fft, scratch_len, Complex::default());
+                for (i, transposed) in piece.chunks_exact_mut(rows_per_block * hw).enumerate() {
+                    let (plane, row_block) = ((first + i) / blocks_per_plane, (first + i) % blocks_per_plane);
+                    let first_row = row_block * rows_per_block;
+                    let count = rows_per_block.min(rows - first_row);
+                    // One row per block: the spectrum goes straight to its place.
+                    let spectra = if rows_per_block == 1 { &mut *transposed } else { &mut *block };
+                    for (r, spectrum) in spectra.chunks_exact_mut(hw).take(count).enumerate() {
+                        let source = row_of(plane, first_row + r);
+                        real[..source.len()].copy_from_slice(source);
+                        real[source.len()..].fill(T::zero());
+                        self.row_forward
+                            .process_with_scratch(real, spectrum, scratch)
+                            .expect("row buffers have the planned lengths");
+                    }
+                    if rows_per_block > 1 {
+                        for (k, column) in transposed.chunks_exact_mut(rows_per_block).enumerate() {
+                            for (r, value) in column.iter_mut().take(count).enumerate() {
+                                *value = block[r * hw + k];
+                            }
+                        }
                     }
                 }
-            }
-            Ok::<(), Infallible>(())
-        });
+                Ok::<(), Infallible>(())
+            });
     }
 
     /// Stage 2 of a forward 2-D transform, over the frequency columns `k`, shared out as
@@ -155,6 +168,7 @@ impl<T: ConvNum> Plans<T> {
     /// worker), each zero below its rows and column-transformed, then `extra` values for the
     /// caller. `then(k0, groups, scratch, runs, output)` runs on the block of groups of
     /// columns `k0..`; it may overwrite those columns in the runs, which are not read again.
+    /// For grids of several rows (a one-row grid has no columns to transform).
     pub(crate) fn forward_columns<S: Send>(
         &self,
         [planes, rows]: [usize; 2],
@@ -231,7 +245,7 @@ impl<T: ConvNum> Plans<T> {
     }
 
     /// Stage 3, the inverse rows. `row_blocks` holds planes of grid rows in blocks of
-    /// [`ROW_BLOCK`] rows, each block frequency column after frequency column with the block's
+    /// [`Plans::row_block`] rows, each block frequency column after frequency column with the block's
     /// rows adjacent (as `run_tile`'s stage 2 leaves the inverse column transforms). For each
     /// `out_rows[i]`, `source(i)` is the offset of its grid row (the block's start plus the row
     /// within the block); the row is gathered, inverse row-transformed (unnormalised) and handed
@@ -247,6 +261,7 @@ impl<T: ConvNum> Plans<T> {
         let [_, lw] = self.grid;
         let hw = self.half_width();
         let scratch_len = self.scratch_len();
+        let rows_per_block = self.row_block();
         let Ok(()) = parallel::split_items(out_rows, 1, workers, |piece, first, buffers| {
             let WorkerBuffers { real, block, fft } = buffers;
             let real = at_least(real, lw, T::zero());
@@ -255,7 +270,7 @@ impl<T: ConvNum> Plans<T> {
             for (i, out) in piece.iter_mut().enumerate() {
                 let row = &row_blocks[source(first + i)..];
                 for (k, value) in spectrum.iter_mut().enumerate() {
-                    *value = row[k * ROW_BLOCK];
+                    *value = row[k * rows_per_block];
                 }
                 // A real signal's DC (and, for even length, Nyquist) bins are real; drop
                 // rounding noise.
@@ -270,6 +285,29 @@ impl<T: ConvNum> Plans<T> {
             }
             Ok::<(), Infallible>(())
         });
+    }
+}
+
+/// `product = sum over the group's input channels c of inputs[c] . kernels[o, c]`: spectra (or
+/// columns of them) of `product.len()` values each, `inputs` one per input channel, `kernels`
+/// one per kernel plane.
+fn channel_sum<T: ConvNum>(
+    g: &Geometry,
+    o: usize,
+    inputs: &[Complex<T>],
+    kernels: &[Complex<T>],
+    product: &mut [Complex<T>],
+) {
+    let len = product.len();
+    let (per_group, first_channel) = (g.in_per_group(), o / g.out_per_group() * g.in_per_group());
+    for c in 0..per_group {
+        let x = &inputs[(first_channel + c) * len..][..len];
+        let w = &kernels[(o * per_group + c) * len..][..len];
+        if c == 0 {
+            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = a * b);
+        } else {
+            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = *p + a * b);
+        }
     }
 }
 
@@ -394,7 +432,8 @@ fn kernel_row_spectra<T: ConvNum>(
 /// Spectra of every kernel plane on `plans.grid` (as [`kernel_row_spectra`], then the columns).
 ///
 /// Layout: one group per frequency column `k`, holding that column of every kernel plane
-/// (`O * Cg` columns of `grid[0]` values, in kernel order).
+/// (`O * Cg` columns of `grid[0]` values, in kernel order); on a one-row grid, spectrum after
+/// spectrum.
 fn kernel_spectra<T: ConvNum>(
     g: &Geometry,
     kernel: &[T],
@@ -406,6 +445,13 @@ fn kernel_spectra<T: ConvNum>(
     let span_rows = g.axes[0].effective_kernel();
     let SpectralScratch { row_spectra, workers, spare_kernel_spectra, .. } = scratch;
     let workers = worker_buffers(workers, threads);
+    if plans.grid[0] == 1 {
+        // One row: the row spectra are the spectra.
+        let mut spectra = std::mem::take(spare_kernel_spectra);
+        kernel_row_spectra(g, kernel, plans, &mut spectra, workers);
+        spectra.truncate(plans.row_spectra_len([planes, span_rows]));
+        return spectra;
+    }
     kernel_row_spectra(g, kernel, plans, row_spectra, workers);
     let row_spectra = &mut row_spectra[..plans.row_spectra_len([planes, span_rows])];
     let group_len = planes * plans.grid[0];
@@ -507,7 +553,8 @@ impl<T: ConvNum> SpectralPlan<T> {
     ) -> Result<Self, ConvError> {
         let one_tile =
             g.axes.iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
-        Self::make(name, g, kernel, blocking, g.batch == 1 && one_tile)
+        let columns = blocking[0].grid > 1;
+        Self::make(name, g, kernel, blocking, g.batch == 1 && one_tile && columns)
     }
 
     fn make(
@@ -745,8 +792,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         let [block_rows, block_cols] = self.blocking;
         let [lh, _] = plans.grid;
         let hw = plans.half_width();
-        let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
-        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - cols.effective_kernel() + 1);
+        let span_rows = rows.effective_kernel();
         let (channels, outputs, per_group) = (g.in_channels, g.out_channels, g.in_per_group());
         let SpectralScratch { row_spectra, workers, .. } = scratch;
         let workers = worker_buffers(workers, threads);
@@ -756,12 +802,28 @@ impl<T: ConvNum> SpectralPlan<T> {
         let seg_rows = block_rows.grid.min(rows.input - u0);
         let seg_cols = block_cols.grid.min(cols.input - v0);
         let in_plane = g.input_plane();
-        let row_blocks = seg_rows.div_ceil(ROW_BLOCK);
-        let block_len = hw * ROW_BLOCK;
-        let buffer_len = plans.row_spectra_len([channels.max(outputs), seg_rows]);
+        let rows_per_block = plans.row_block();
+        let row_blocks = seg_rows.div_ceil(rows_per_block);
+        let block_len = hw * rows_per_block;
+        // A one-row grid keeps its products after the inputs; otherwise they share the blocks.
+        let buffer_len = if lh == 1 {
+            (channels + outputs) * hw
+        } else {
+            plans.row_spectra_len([channels.max(outputs), seg_rows])
+        };
         let row_spectra = at_least(row_spectra, buffer_len, Complex::default());
         let row_of = |c: usize, r: usize| &item[c * in_plane + (u0 + r) * cols.input + v0..][..seg_cols];
         plans.forward_rows(seg_rows, row_of, &mut row_spectra[..channels * row_blocks * block_len], workers);
+        if lh == 1 {
+            // One row: stage 2 is the channel sums of the row spectra themselves.
+            let (inputs, products) = row_spectra.split_at_mut(channels * hw);
+            let (KernelSpectra::Transformed(kernels) | KernelSpectra::Rows(kernels)) = &self.kernel;
+            for (o, product) in products.chunks_exact_mut(hw).enumerate() {
+                channel_sum(g, o, inputs, kernels, product);
+            }
+            self.inverse_tile([u0, v0], [y0, x0], planes, &row_spectra[channels * hw..], workers);
+            return;
+        }
 
         // Stage 2: per frequency column, the input columns, then the channel sum of each output
         // and its inverse column transform, whose grid rows below `seg_rows` (the only ones
@@ -791,16 +853,7 @@ impl<T: ConvNum> SpectralPlan<T> {
                 };
                 let at = (k0 + j - runs.range.start) * ROW_BLOCK;
                 for o in 0..outputs {
-                    let first_channel = o / g.out_per_group() * per_group;
-                    for c in 0..per_group {
-                        let x = &inputs[(first_channel + c) * lh..][..lh];
-                        let w = &kernels[(o * per_group + c) * lh..][..lh];
-                        if c == 0 {
-                            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = a * b);
-                        } else {
-                            product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = *p + a * b);
-                        }
-                    }
+                    channel_sum(g, o, inputs, kernels, product);
                     if lh > 1 {
                         plans.column_inverse.process_with_scratch(product, fft_scratch);
                     }
@@ -813,14 +866,34 @@ impl<T: ConvNum> SpectralPlan<T> {
         let runs = column_runs(row_spectra, hw, workers.len());
         let shares = runs.into_iter().map(|runs| (runs, ())).collect();
         plans.forward_columns([channels, seg_rows], shared, lh, workers, shares, multiply);
-        let products = &*row_spectra;
+        self.inverse_tile([u0, v0], [y0, x0], planes, row_spectra, workers);
+    }
 
-        // Stage 3: the tile's output rows on the stride grid, of every output plane.
+    /// Stage 3 of [`SpectralPlan::run_tile`]: the tile's output rows on the stride grid, of
+    /// every output plane, from `products` (each output plane's inverse column transforms, in
+    /// blocks of rows).
+    fn inverse_tile(
+        &self,
+        [u0, v0]: [usize; 2],
+        [y0, x0]: [usize; 2],
+        planes: &mut [&mut [T]],
+        products: &[Complex<T>],
+        workers: &mut [WorkerBuffers<T>],
+    ) {
+        let g = &self.geometry;
+        let plans = &self.plans;
+        let [rows, cols] = g.axes;
+        let [block_rows, block_cols] = self.blocking;
+        let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
+        let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
+        let rows_per_block = plans.row_block();
+        let block_len = plans.half_width() * rows_per_block;
+        let row_blocks = block_rows.grid.min(rows.input - u0).div_ceil(rows_per_block);
         let tile_rows = (u0.div_ceil(rows.stride) * rows.stride..(u0 + block_rows.tile).min(unit_rows))
             .step_by(rows.stride);
         let first_row = tile_rows.clone().next().unwrap_or(u0);
         let rows_per_plane = tile_rows.len();
-        let mut out_rows: Vec<&mut [T]> = Vec::with_capacity(outputs * rows_per_plane);
+        let mut out_rows: Vec<&mut [T]> = Vec::with_capacity(g.out_channels * rows_per_plane);
         for plane in planes.iter_mut() {
             // A one-row output may be split by columns: its band is then the whole row.
             let row_len = if rows.output == 1 { plane.len().max(1) } else { cols.output };
@@ -830,7 +903,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         let source = |i: usize| {
             let (o, y) = (i / rows_per_plane, i % rows_per_plane);
             let grid_row = first_row + y * rows.stride - u0 + span_rows - 1;
-            (o * row_blocks + grid_row / ROW_BLOCK) * block_len + grid_row % ROW_BLOCK
+            (o * row_blocks + grid_row / rows_per_block) * block_len + grid_row % rows_per_block
         };
         // Stride-1 output columns of this tile that are on the stride grid.
         let first_col = v0.div_ceil(cols.stride) * cols.stride;
