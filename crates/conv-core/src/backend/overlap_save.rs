@@ -19,7 +19,8 @@ use crate::num::ConvNum;
 ///
 /// Cost: about `(n / B) * L log L` per plane instead of `n log n` for one big transform, and the
 /// workspace is a few small grids instead of the whole plane: it wins for inputs many times
-/// longer than the kernel. `L` is the fast size at or above `8 K'` (at least 64), or the whole
+/// longer than the kernel. `L` is the fast size at or above `8 K'` (at least 64; a power of two
+/// when one is within 1/8 of it), or the whole
 /// input when that is smaller. Workspace over the cap ([`OverlapSave::DEFAULT_CAP_BYTES`]) is
 /// refused with [`ConvError::TooLarge`].
 ///
@@ -70,11 +71,10 @@ impl OverlapSave {
         g.axes.map(|axis| {
             let span = axis.effective_kernel();
             let whole = next_fast_len(axis.input);
-            let wanted = match self.grid {
-                Some(grid) => grid.max(span),
-                None => (8 * span).max(64),
+            let target = match self.grid {
+                Some(grid) => next_fast_len(grid.max(span)),
+                None => fast_grid((8 * span).max(64)),
             };
-            let target = next_fast_len(wanted);
             if axis.input == 1 || target >= whole {
                 Blocking { grid: whole, tile: axis.input - span + 1 }
             } else {
@@ -82,6 +82,16 @@ impl OverlapSave {
             }
         })
     }
+}
+
+/// The tile grid for at least `wanted` samples: the next power of two when it is at most 1/8
+/// larger than the smallest fast size (rustfft's power-of-two transforms cost clearly less per
+/// point than mixed radix 3, 5 and 7: 512 points about 0.6x the time per point of 560 here),
+/// else that fast size.
+fn fast_grid(wanted: usize) -> usize {
+    let fast = next_fast_len(wanted);
+    let power = wanted.next_power_of_two();
+    if power <= fast + fast / 8 { power } else { fast }
 }
 
 impl<T: ConvNum> ConvBackend<T> for OverlapSave {
