@@ -520,10 +520,11 @@ impl<T: ConvNum> ThreadScratch for SpectralScratch<T> {
 /// [`OverlapSave`](super::OverlapSave) cuts the output into many.
 ///
 /// Each tile is one 2-D transform per input plane in three stages, each shared out over the
-/// worker threads when the call is not split otherwise: row transforms into row-major row
-/// spectra; per frequency column, the transposed columns, their transforms, the channel sums
-/// with the kernel spectra and the inverse column transforms; per output row, the gathered
-/// grid row's inverse transform.
+/// worker threads when the call is not split otherwise: row transforms into blocks of rows
+/// ([`Plans::forward_rows`]); per frequency column, the gathered columns, their transforms, the
+/// channel sums with the kernel spectra and the inverse column transforms, written back into
+/// the blocks ([`Plans::forward_columns`]); per output row, the gathered grid row's inverse
+/// transform ([`Plans::inverse_rows`]). A one-row grid (1-D) skips the column stage.
 pub(crate) struct SpectralPlan<T: ConvNum> {
     name: &'static str,
     geometry: Geometry,
