@@ -196,35 +196,18 @@ impl<T: ConvNum> Plans<T> {
                     let width = COLUMN_BLOCK.min(runs.range.end - k0);
                     let block = &mut block[..width * group_len];
                     let at = (k0 - runs.range.start) * ROW_BLOCK;
-                    // Each block of rows holds these columns as one run of `width * ROW_BLOCK`.
-                    for p in 0..planes {
-                        for row_block in 0..blocks_per_plane {
-                            let first_row = row_block * ROW_BLOCK;
-                            let count = ROW_BLOCK.min(rows - first_row);
-                            let source =
-                                &runs.runs[p * blocks_per_plane + row_block][at..][..width * ROW_BLOCK];
-                            for (j, run) in source.chunks_exact(ROW_BLOCK).enumerate() {
-                                copy_run(
-                                    &mut block[j * group_len + p * lh + first_row..][..count],
-                                    &run[..count],
-                                );
-                            }
-                        }
-                    }
+                    let layout = [group_len, lh];
+                    let run_of = |p: usize, row_block: usize| {
+                        &runs.runs[p * blocks_per_plane + row_block][at..][..width * ROW_BLOCK]
+                    };
+                    gather_columns(block, layout, 0, [planes, rows], run_of);
                     if let Some(shared) = &shared {
                         let shared_blocks = shared.rows.div_ceil(ROW_BLOCK);
-                        for p in 0..shared.planes {
-                            for row_block in 0..shared_blocks {
-                                let first_row = row_block * ROW_BLOCK;
-                                let count = ROW_BLOCK.min(shared.rows - first_row);
-                                let start = ((p * shared_blocks + row_block) * hw + k0) * ROW_BLOCK;
-                                let source = &shared.spectra[start..][..width * ROW_BLOCK];
-                                for (j, run) in source.chunks_exact(ROW_BLOCK).enumerate() {
-                                    let at = j * group_len + (planes + p) * lh + first_row;
-                                    copy_run(&mut block[at..][..count], &run[..count]);
-                                }
-                            }
-                        }
+                        let run_of = |p: usize, row_block: usize| {
+                            let start = ((p * shared_blocks + row_block) * hw + k0) * ROW_BLOCK;
+                            &shared.spectra[start..][..width * ROW_BLOCK]
+                        };
+                        gather_columns(block, layout, planes, [shared.planes, shared.rows], run_of);
                     }
                     for group in block.chunks_exact_mut(group_len) {
                         let (transformed, _) = group.split_at_mut(transformed_len);
@@ -307,6 +290,29 @@ fn channel_sum<T: ConvNum>(
             product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = a * b);
         } else {
             product.iter_mut().zip(x).zip(w).for_each(|((p, &a), &b)| *p = *p + a * b);
+        }
+    }
+}
+
+/// Copies columns out of blocks of rows into the groups of `block` (group `j`: `group_len`
+/// values, plane `first_plane + p`'s column at `(first_plane + p) * lh`): for each of `planes`
+/// planes of `rows` rows, `run_of(p, row_block)` is that block's run of the block's columns
+/// (`ROW_BLOCK` values per column, its rows adjacent).
+fn gather_columns<'a, V: Copy + 'a>(
+    block: &mut [V],
+    [group_len, lh]: [usize; 2],
+    first_plane: usize,
+    [planes, rows]: [usize; 2],
+    run_of: impl Fn(usize, usize) -> &'a [V],
+) {
+    for p in 0..planes {
+        for row_block in 0..rows.div_ceil(ROW_BLOCK) {
+            let first_row = row_block * ROW_BLOCK;
+            let count = ROW_BLOCK.min(rows - first_row);
+            for (j, run) in run_of(p, row_block).chunks_exact(ROW_BLOCK).enumerate() {
+                let at = j * group_len + (first_plane + p) * lh + first_row;
+                copy_run(&mut block[at..][..count], &run[..count]);
+            }
         }
     }
 }
