@@ -18,6 +18,7 @@ mod memory;
 mod ndarray_conv_peer;
 mod peak;
 mod peers;
+mod targets;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -215,6 +216,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut regrets = Vec::new();
+    let mut measured_rows = Vec::new();
     let mut right_picks = 0;
     let mut crossover_cells: Vec<(String, crossover::Cell)> = Vec::new();
     let mut current_group = String::new();
@@ -314,20 +316,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             workload.label,
             cells.join(" | ")
         );
+        let fastest_peer = peer_times.iter().min_by(|a, b| a.1.total_cmp(b.1));
+        let fastest_rust = rust_times.iter().min_by(|a, b| a.1.total_cmp(&b.1));
         if with_peers {
-            match (peer_times.iter().min_by(|a, b| a.1.total_cmp(b.1)), auto_time) {
+            match (fastest_peer, auto_time) {
                 (Some((peer, s)), Some(a)) => {
                     let _ = write!(row, " {peer} {} | {:.2} |", format_seconds(*s), a / s);
                 }
                 _ => row.push_str(" - | - |"),
             }
-            match (rust_times.iter().min_by(|a, b| a.1.total_cmp(&b.1)), auto_time) {
+            match (fastest_rust, auto_time) {
                 (Some((call, s)), Some(a)) => {
                     let _ = write!(row, " {call} {} | {:.2} |", format_seconds(*s), a / s);
                 }
                 _ => row.push_str(" - | - |"),
             }
         }
+        measured_rows.push(targets::Measured {
+            group: workload.group.clone(),
+            label: workload.label.clone(),
+            auto_over_peer: fastest_peer.zip(auto_time).map(|((_, s), a)| a / s),
+            auto_over_ndarray_conv: fastest_rust.zip(auto_time).map(|((_, s), a)| a / s),
+            winner_percent_of_peak: peak_gflops.filter(|_| best.is_some()).map(|p| 100.0 * gflops / p),
+        });
         say(row.clone());
         let _ = writeln!(report, "{row}");
         if let (Some((signal, kernel)), [first, second, ..]) = (workload.lengths, ranked.as_slice()) {
@@ -350,6 +361,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("{summary}");
     let _ = writeln!(report, "{summary}");
+    if with_peers {
+        let targets = targets::section(&measured_rows);
+        println!("{targets}");
+        report.push_str(&targets);
+    }
 
     std::fs::create_dir_all(&args.out)?;
     let mut groups: Vec<String> = crossover_cells.iter().map(|(g, _)| g.clone()).collect();

@@ -67,11 +67,11 @@ mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use backend::next_fast_len;
 pub use backend::{
     Auto, Candidate, ConvBackend, ConvPlan, ConvProblem, Direct, Explanation, Fft, Im2col, OverlapSave,
     Toeplitz, builtin_backends,
 };
+pub use backend::{next_fast_len, transform_len};
 pub use boundary::boundary_source_index;
 pub use complex::{convolve_complex, convolve_complex_with, correlate_complex, correlate_complex_with};
 pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};

@@ -17,7 +17,7 @@ mod toeplitz;
 pub(crate) use auto::dtype_name;
 pub use auto::{Auto, Candidate, Explanation};
 pub use direct::Direct;
-pub use fft::{Fft, next_fast_len};
+pub use fft::{Fft, next_fast_len, transform_len};
 pub use im2col::Im2col;
 pub use overlap_save::OverlapSave;
 pub use plan::ConvPlan;

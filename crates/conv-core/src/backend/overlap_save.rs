@@ -4,24 +4,23 @@ use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
-use crate::next_fast_len;
 use crate::num::ConvNum;
+use crate::{next_fast_len, transform_len};
 
 /// Convolves block by block with small FFTs (overlap-save), instead of one transform of the whole
 /// input.
 ///
 /// The stride-1 output is cut into tiles of `B` samples per axis. Each tile reads an input
 /// segment of `B + K' - 1` samples (`K'` the dilated kernel span), transforms it on a grid of
-/// `L = B + K' - 1` (a size with prime factors at most 7), multiplies by the kernel spectrum (computed
+/// `L = B + K' - 1` (a size rustfft transforms quickly), multiplies by the kernel spectrum (computed
 /// once, on that small grid) and keeps the `B` outputs the circular wrap-around cannot reach. This
 /// is the blocked method of scipy's `oaconvolve` in its overlap-save form, which fits the valid
 /// problem the backends solve: segments overlap in the input, and outputs never need adding up.
 ///
 /// Cost: about `(n / B) * L log L` per plane instead of `n log n` for one big transform, and the
 /// workspace is a few small grids instead of the whole plane: it wins for inputs many times
-/// longer than the kernel. `L` is the fast size at or above `8 K'` (at least 64; a power of two
-/// when one is within 1/8 of it), or the whole
-/// input when that is smaller. Workspace over the cap ([`OverlapSave::DEFAULT_CAP_BYTES`]) is
+/// longer than the kernel. `L` is [`transform_len`]`(8 K')` (at least 64), or the whole input's
+/// transform length when that is smaller. Workspace over the cap ([`OverlapSave::DEFAULT_CAP_BYTES`]) is
 /// refused with [`ConvError::TooLarge`].
 ///
 /// # Numerics
@@ -70,10 +69,10 @@ impl OverlapSave {
     fn blocking(&self, g: &Geometry) -> [Blocking; 2] {
         g.axes.map(|axis| {
             let span = axis.effective_kernel();
-            let whole = next_fast_len(axis.input);
+            let whole = transform_len(axis.input);
             let target = match self.grid {
                 Some(grid) => next_fast_len(grid.max(span)),
-                None => fast_grid((8 * span).max(64)),
+                None => transform_len((8 * span).max(64)),
             };
             if axis.input == 1 || target >= whole {
                 Blocking { grid: whole, tile: axis.input - span + 1 }
@@ -82,16 +81,6 @@ impl OverlapSave {
             }
         })
     }
-}
-
-/// The tile grid for at least `wanted` samples: the next power of two when it is at most 1/8
-/// larger than the smallest fast size (rustfft's power-of-two transforms cost clearly less per
-/// point than mixed radix 3, 5 and 7: 512 points about 0.6x the time per point of 560 here),
-/// else that fast size.
-fn fast_grid(wanted: usize) -> usize {
-    let fast = next_fast_len(wanted);
-    let power = wanted.next_power_of_two();
-    if power <= fast + fast / 8 { power } else { fast }
 }
 
 impl<T: ConvNum> ConvBackend<T> for OverlapSave {
