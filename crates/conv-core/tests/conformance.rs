@@ -193,6 +193,12 @@ fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
         (1, 4, 6, 2, (35, 5, 2, 1), (300, 5, 3, 2)),
         (3, 2, 2, 2, (9, 2, 1, 3), (131, 7, 2, 1)),
         (1, 1, 1, 1, (515, 7, 1, 1), (517, 7, 1, 1)),
+        // At most 16 taps per output at stride 1 go through the one-pass loop: 9, 12 (two
+        // channels, dilated rows), 16 (dilated) taps; 17 taps take the tiles again.
+        (2, 1, 1, 1, (30, 3, 1, 1), (77, 3, 1, 1)),
+        (1, 2, 3, 1, (20, 2, 1, 2), (99, 3, 1, 1)),
+        (1, 1, 1, 1, (1, 1, 1, 1), (1_000, 16, 1, 3)),
+        (1, 1, 1, 1, (1, 1, 1, 1), (500, 17, 1, 1)),
     ];
     for (batch, inc, outc, groups, r, c) in shapes {
         let axis =
