@@ -338,9 +338,9 @@ impl<T: Float> Sequential<T> {
         let mut grad = grad;
         let (first, rest) = self.layers.split_first_mut().ok_or(CnnError::NoLayers)?;
         for entry in rest.iter_mut().rev() {
-            grad = entry.layer.backward(&grad)?;
+            grad = entry.layer.backward(grad)?;
         }
-        first.layer.backward_params_only(&grad)?;
+        first.layer.backward_params_only(grad)?;
         let mut params: Vec<&mut Param<T>> =
             self.layers.iter_mut().flat_map(|e| e.layer.params_mut()).collect();
         for param in &mut params {
@@ -372,7 +372,7 @@ impl<T: Float> Sequential<T> {
         let output = self.forward(x, true)?;
         let (loss, mut grad) = loss_fn.compute(&output, y)?;
         for entry in self.layers.iter_mut().rev() {
-            grad = entry.layer.backward(&grad)?;
+            grad = entry.layer.backward(grad)?;
         }
         let grads = self
             .params()

@@ -359,7 +359,7 @@ fn bad_input_gets_typed_errors() {
     let mut dense = Dense::<f32>::new(2);
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
     dense.build(&[3], &mut rng).unwrap();
-    assert!(matches!(dense.backward(&ArrayD::zeros(IxDyn(&[1, 2]))), Err(CnnError::Shape { .. })));
+    assert!(matches!(dense.backward(ArrayD::zeros(IxDyn(&[1, 2]))), Err(CnnError::Shape { .. })));
 }
 
 #[test]
@@ -375,7 +375,7 @@ fn dropout_is_identity_at_inference_and_unbiased_in_training() {
     assert!((y.mean().unwrap() - 2.0).abs() < 0.03);
     assert!(y.iter().all(|&v| v == 0.0 || (v - 2.0 / 0.7).abs() < 1e-12));
     // The gradient flows exactly where the input did.
-    let g = layer.backward(&ArrayD::from_elem(IxDyn(&[20, 1000]), 1.0)).unwrap();
+    let g = layer.backward(ArrayD::from_elem(IxDyn(&[20, 1000]), 1.0)).unwrap();
     assert!(g.iter().zip(y.iter()).all(|(g, y)| (*g == 0.0) == (*y == 0.0)));
 }
 

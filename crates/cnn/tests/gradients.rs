@@ -60,7 +60,7 @@ fn check_layer_sampled(
     }
 
     layer.forward(&x, true).unwrap();
-    let grad_x = layer.backward(&r).unwrap();
+    let grad_x = layer.backward(r.clone()).unwrap();
     assert_eq!(grad_x.shape(), x.shape(), "{name}: input gradient shape");
     let param_grads: Vec<ArrayD<f64>> = layer.params().iter().map(|p| p.grad.clone()).collect();
 

@@ -131,7 +131,7 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         Ok(output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let output = cached("Activation", &self.output)?;
         if output.shape() != grad_output.shape() {
             return Err(CnnError::shape(
@@ -140,7 +140,7 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
                 grad_output.shape(),
             ));
         }
-        let mut grad = grad_output.clone();
+        let mut grad = grad_output;
         self.activation.backward_in_place(output, &mut grad);
         Ok(grad)
     }

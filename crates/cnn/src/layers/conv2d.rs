@@ -306,12 +306,12 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         Ok(output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         self.backward_inner(grad_output, true)?
             .ok_or_else(|| CnnError::shape("Conv2D", "an input gradient", &[]))
     }
 
-    fn backward_params_only(&mut self, grad_output: &ArrayD<T>) -> Result<(), CnnError> {
+    fn backward_params_only(&mut self, grad_output: ArrayD<T>) -> Result<(), CnnError> {
         self.backward_inner(grad_output, false).map(|_| ())
     }
 
@@ -328,7 +328,7 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
     /// The backward pass: parameter gradients always, the input gradient when asked for.
     fn backward_inner(
         &mut self,
-        grad_output: &ArrayD<T>,
+        grad_output: ArrayD<T>,
         input_gradient: bool,
     ) -> Result<Option<ArrayD<T>>, CnnError> {
         let shape = self.built()?;
@@ -347,7 +347,13 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         let [sh, sw] = self.strides;
         let (batch, filters) = (cache.batch, self.filters);
 
-        let mut grad = grad_output.as_standard_layout().into_owned();
+        // The activation's derivative is applied in place: an owned, row-major gradient (what
+        // the layer above hands down) is not copied.
+        let mut grad = if grad_output.is_standard_layout() {
+            grad_output
+        } else {
+            grad_output.as_standard_layout().into_owned()
+        };
         self.activation.backward_in_place(&cache.output, &mut grad);
         let grad = contiguous(&grad)?;
         let mut bias_grad = vec![T::zero(); filters];

@@ -116,7 +116,7 @@ impl<T: Float> Layer<T> for Dense<T> {
         Ok(output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let (input, output) = cached("Dense", &self.cache)?;
         if grad_output.shape() != output.shape() {
             return Err(CnnError::shape(
@@ -125,7 +125,7 @@ impl<T: Float> Layer<T> for Dense<T> {
                 grad_output.shape(),
             ));
         }
-        let mut grad = grad_output.clone();
+        let mut grad = grad_output;
         self.activation.backward_in_place(output, &mut grad);
         let grad2 = as_2d("gradient of Dense", &grad)?;
         let kernel_grad = as_2d("input of Dense", input)?.t().dot(&grad2).into_dyn();

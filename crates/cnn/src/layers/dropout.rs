@@ -59,7 +59,7 @@ impl<T: Float> Layer<T> for Dropout<T> {
         Ok(output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let mask = cached("Dropout", &self.mask)?;
         if mask.shape() != grad_output.shape() {
             return Err(CnnError::shape(

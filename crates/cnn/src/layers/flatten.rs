@@ -49,14 +49,17 @@ impl<T: Float> Layer<T> for Flatten {
             .map_err(|_| CnnError::shape("input of Flatten", format!("{features} features"), input.shape()))
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let batch = *cached("Flatten", &self.batch)?;
         let mut shape = vec![batch];
         shape.extend(self.input.iter().flatten());
-        grad_output
-            .as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(IxDyn(&shape))
-            .map_err(|_| CnnError::shape("gradient of Flatten", format!("{shape:?}"), grad_output.shape()))
+        let got = grad_output.shape().to_vec();
+        let grad = if grad_output.is_standard_layout() {
+            grad_output
+        } else {
+            grad_output.as_standard_layout().into_owned()
+        };
+        grad.into_shape_with_order(IxDyn(&shape))
+            .map_err(|_| CnnError::shape("gradient of Flatten", format!("{shape:?}"), &got))
     }
 }

@@ -138,11 +138,13 @@ pub trait Layer<T: Float>: Send {
     /// refuses.
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError>;
 
-    /// The gradient with respect to the input of the last training forward pass.
+    /// The gradient with respect to the input of the last training forward pass. The output
+    /// gradient is taken by value: a layer that turns it into its input gradient in place (an
+    /// activation's derivative, a convolution's fused activation) then copies nothing.
     ///
     /// # Errors
     /// [`CnnError::Shape`] if `grad_output` does not match that pass's output.
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError>;
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError>;
 
     /// Like [`backward`](Layer::backward) but only the parameter gradients are needed (the
     /// model's first layer: nothing consumes its input gradient, and Keras skips it too).
@@ -150,7 +152,7 @@ pub trait Layer<T: Float>: Send {
     ///
     /// # Errors
     /// As [`backward`](Layer::backward).
-    fn backward_params_only(&mut self, grad_output: &ArrayD<T>) -> Result<(), CnnError> {
+    fn backward_params_only(&mut self, grad_output: ArrayD<T>) -> Result<(), CnnError> {
         self.backward(grad_output).map(|_| ())
     }
 

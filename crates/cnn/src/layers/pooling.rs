@@ -149,10 +149,10 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         tensor(&shape.output_shape(batch), output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
         let (winners, batch) = cached("MaxPooling2D", &self.winners)?;
-        shape.check_gradient("MaxPooling2D", grad_output, *batch)?;
+        shape.check_gradient("MaxPooling2D", &grad_output, *batch)?;
         let [h, w, c] = shape.input;
         let [oh, ow] = shape.output;
         let grad_output = grad_output.as_standard_layout();
@@ -321,10 +321,10 @@ impl<T: Float> Layer<T> for AveragePooling2D {
         tensor(&shape.output_shape(batch), output)
     }
 
-    fn backward(&mut self, grad_output: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let batch = *cached("AveragePooling2D", &self.batch)?;
         let shape = self.shape.ok_or_else(|| CnnError::shape("AveragePooling2D", "a built layer", &[]))?;
-        shape.check_gradient("AveragePooling2D", grad_output, batch)?;
+        shape.check_gradient("AveragePooling2D", &grad_output, batch)?;
         let [h, w, c] = shape.input;
         let [oh, ow] = shape.output;
         let grad_output = grad_output.as_standard_layout();
@@ -374,7 +374,7 @@ mod tests {
         assert!(output[1].is_nan());
         assert_eq!(output[2], 7.0);
         let grad = ArrayD::from_shape_vec(IxDyn(&[1, 1, 1, 3]), vec![10.0, 20.0, 30.0]).unwrap();
-        let grad_input = layer.backward(&grad).unwrap();
+        let grad_input = layer.backward(grad).unwrap();
         let expected = [10.0, 0.0, 0.0, 0.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0];
         assert_eq!(grad_input.iter().copied().collect::<Vec<f32>>(), expected);
     }
@@ -394,7 +394,7 @@ mod tests {
         layer.forward(&input, true).unwrap();
         let grad: Vec<f64> = (0..n * (h / 2) * (w / 2) * c).map(|i| 1.0 + i as f64).collect();
         let grad = ArrayD::from_shape_vec(IxDyn(&[n, h / 2, w / 2, c]), grad).unwrap();
-        let grad_input = layer.backward(&grad).unwrap();
+        let grad_input = layer.backward(grad.clone()).unwrap();
         for (i, &got) in grad_input.iter().enumerate() {
             let (ch, x, y, item) = (i % c, i / c % w, i / (c * w) % h, i / (c * w * h));
             let window_max = (0..2)
