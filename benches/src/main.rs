@@ -13,6 +13,7 @@
 //! absolute times, across machines.
 
 mod crossover;
+mod gemm_alone;
 mod grid;
 mod memory;
 mod ndarray_conv_peer;
@@ -338,6 +339,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             auto_over_peer: fastest_peer.zip(auto_time).map(|((_, s), a)| a / s),
             auto_over_ndarray_conv: fastest_rust.zip(auto_time).map(|((_, s), a)| a / s),
             winner_percent_of_peak: peak_gflops.filter(|_| best.is_some()).map(|p| 100.0 * gflops / p),
+            gemm_percent_of_peak: if with_peers && workload.group.contains("NHWC") {
+                gemm_alone::layer_gemm_gflops(&workload.geometry, budget)
+                    .zip(peak.map(|p| p.f32_gflops))
+                    .map(|(gemm, peak)| 100.0 * gemm / peak)
+            } else {
+                None
+            },
         });
         say(row.clone());
         let _ = writeln!(report, "{row}");

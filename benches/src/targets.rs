@@ -13,6 +13,8 @@ pub struct Measured {
     pub auto_over_ndarray_conv: Option<f64>,
     /// The winning backend's effective GFLOP/s as a percentage of the measured FMA peak.
     pub winner_percent_of_peak: Option<f64>,
+    /// A CNN layer's im2col GEMM timed alone, as a percentage of the peak.
+    pub gemm_percent_of_peak: Option<f64>,
 }
 
 /// One target: the rows it applies to, the quantity it bounds and the bound.
@@ -28,7 +30,7 @@ struct Target {
     known_reason: &'static str,
 }
 
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 7] = [
     Target {
         name: "1-D f64: auto >= 1.25x faster than the fastest of numpy / scipy (ratio <= 0.80)",
         group: "1-D full convolution (f64)",
@@ -73,20 +75,30 @@ const TARGETS: [Target; 6] = [
         known_reason: "no row has missed it in the recorded runs",
     },
     Target {
-        name: "CNN layers (f32, channels last): GEMM at >= 60% of the FMA peak on the large layers",
+        name: "CNN layers (f32): the im2col GEMM (timed alone at the layer's shape, over the cores) at \
+               >= 60% of the FMA peak on the large layers",
+        group: "CNN layers, valid 3x3 (f32, NHWC)",
+        labels: &["x15x15 ", "x56x56 "],
+        quantity: |m| m.gemm_percent_of_peak,
+        meets: |p| p >= 60.0,
+        known_reason: "the `gemm` crate's AVX-512 kernels on these thin products (64 filters) under \
+                       the machine's load; the peak is measured at the start of the run",
+    },
+    Target {
+        name: "(stricter reading) the whole layer, patch rows and output included, at >= 60% of the peak",
         group: "CNN layers, valid 3x3 (f32, NHWC)",
         labels: &["x15x15 ", "x56x56 "],
         quantity: |m| m.winner_percent_of_peak,
         meets: |p| p >= 60.0,
-        known_reason: "the measured peak and the layer run at different moments of a shared machine; \
-                       the 56x56 layer also streams a 48 MB output",
+        known_reason: "building the patch rows and writing the output (48 MB for the 56x56 layer) \
+                       run at memory speed beside the GEMM",
     },
 ];
 
 /// The Markdown section: per target, how many rows meet it and the rows that miss it.
 pub fn section(rows: &[Measured]) -> String {
     let mut out = String::from(
-        "\n## Targets (issue #8)\n\n| target | rows meeting it | misses (problem: value) | why |\n|---|---|---|---|\n",
+        "\n## Targets (issue #8)\n\n| target | rows meeting it | misses (problem: value; every row for the large layers) | why |\n|---|---|---|---|\n",
     );
     for target in &TARGETS {
         let values: Vec<(&str, f64)> = rows
@@ -102,15 +114,16 @@ pub fn section(rows: &[Measured]) -> String {
         let misses: Vec<String> =
             values.iter().filter(|(_, v)| !(target.meets)(*v)).map(|(l, v)| format!("{l}: {v:.2}")).collect();
         let met = values.len() - misses.len();
+        // A target on a few named rows shows every value, met or not.
+        let shown = if target.labels.is_empty() {
+            misses.join("; ")
+        } else {
+            values.iter().map(|(l, v)| format!("{l}: {v:.2}")).collect::<Vec<_>>().join("; ")
+        };
         let verdict = if misses.is_empty() { "**met**" } else { "not met" };
         let why = if misses.is_empty() { "" } else { target.known_reason };
-        let _ = writeln!(
-            out,
-            "| {} | {met} of {} ({verdict}) | {} | {why} |",
-            target.name,
-            values.len(),
-            misses.join("; ")
-        );
+        let _ =
+            writeln!(out, "| {} | {met} of {} ({verdict}) | {shown} | {why} |", target.name, values.len());
     }
     out
 }
@@ -126,6 +139,7 @@ mod tests {
             auto_over_peer: Some(peer),
             auto_over_ndarray_conv: Some(0.5),
             winner_percent_of_peak: Some(70.0),
+            gemm_percent_of_peak: Some(80.0),
         }
     }
 
@@ -149,11 +163,13 @@ mod tests {
     #[test]
     fn the_gemm_target_reads_only_the_large_layers() {
         let mut small = row("CNN layers, valid 3x3 (f32, NHWC)", "64x1x8x8 -> 10", 0.2);
-        small.winner_percent_of_peak = Some(5.0);
+        small.gemm_percent_of_peak = Some(5.0);
         let mut large = row("CNN layers, valid 3x3 (f32, NHWC)", "64x64x56x56 -> 64", 0.9);
-        large.winner_percent_of_peak = Some(55.0);
+        large.gemm_percent_of_peak = Some(55.0);
         let text = section(&[small, large]);
         let line = text.lines().find(|l| l.contains("GEMM")).unwrap_or_default();
         assert!(line.contains("0 of 1 (not met)") && line.contains("64x64x56x56 -> 64: 55.00"), "{line}");
+        let whole = text.lines().find(|l| l.contains("stricter")).unwrap_or_default();
+        assert!(whole.contains("1 of 1 (**met**)") && whole.contains("64x64x56x56 -> 64: 70.00"), "{whole}");
     }
 }
