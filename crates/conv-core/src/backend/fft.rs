@@ -159,19 +159,21 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
 mod tests {
     use super::*;
 
-    /// The prime factors of `m` other than 2 and 3, with repeats.
+    /// The prime factors of `m` other than 2 and 3, with repeats (trial division).
     fn other_factors(mut m: usize) -> Vec<usize> {
         let mut factors = Vec::new();
         let mut p = 2;
-        while m > 1 {
-            if m.is_multiple_of(p) {
+        while p * p <= m {
+            while m.is_multiple_of(p) {
                 m /= p;
                 if p > 3 {
                     factors.push(p);
                 }
-            } else {
-                p += 1;
             }
+            p += 1;
+        }
+        if m > 3 {
+            factors.push(m);
         }
         factors
     }
