@@ -13,7 +13,8 @@ use crate::parallel;
 /// nothing else. For speed the outputs of a row are computed in tiles of 64 or 128 that stay in
 /// vector registers while every tap is added (a register-blocked kernel, compiled for AVX2 or
 /// AVX-512 when the CPU has them, chosen at run time), or, with at most 16 taps at stride 1,
-/// in one pass with the weights held in registers; large problems are split over the cores. Neither changes a single bit: the order of the sum per output is the same.
+/// in one pass with the weights held in registers; large problems are split over the cores.
+/// None of this changes a single bit: the order of the sum per output is the same.
 ///
 /// It supports every problem and needs no memory beyond the output.
 ///

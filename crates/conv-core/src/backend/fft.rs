@@ -128,7 +128,7 @@ impl Fft {
 
     /// The transform grid `[LH, LW]` for a geometry.
     pub fn grid(g: &Geometry) -> [usize; 2] {
-        [transform_len(g.axes[0].input), transform_len(g.axes[1].input)]
+        Self::blocking(g).map(|axis| axis.grid)
     }
 }
 

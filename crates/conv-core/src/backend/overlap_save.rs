@@ -12,16 +12,17 @@ use crate::{next_fast_len, transform_len};
 ///
 /// The stride-1 output is cut into tiles of `B` samples per axis. Each tile reads an input
 /// segment of `B + K' - 1` samples (`K'` the dilated kernel span), transforms it on a grid of
-/// `L = B + K' - 1` (a size rustfft transforms quickly), multiplies by the kernel spectrum (computed
-/// once, on that small grid) and keeps the `B` outputs the circular wrap-around cannot reach. This
-/// is the blocked method of scipy's `oaconvolve` in its overlap-save form, which fits the valid
-/// problem the backends solve: segments overlap in the input, and outputs never need adding up.
+/// `L = B + K' - 1` (a size rustfft transforms quickly), multiplies by the kernel spectrum
+/// (computed once, on that small grid) and keeps the `B` outputs the circular wrap-around cannot
+/// reach. This is the blocked method of scipy's `oaconvolve` in its overlap-save form, which fits
+/// the valid problem the backends solve: segments overlap in the input, and outputs never need
+/// adding up.
 ///
 /// Cost: about `(n / B) * L log L` per plane instead of `n log n` for one big transform, and the
 /// workspace is a few small grids instead of the whole plane: it wins for inputs many times
 /// longer than the kernel. `L` is [`transform_len`]`(8 K')` (at least 64), or the whole input's
-/// transform length when that is smaller. Workspace over the cap ([`OverlapSave::DEFAULT_CAP_BYTES`]) is
-/// refused with [`ConvError::TooLarge`].
+/// transform length when that is smaller. Workspace over the cap
+/// ([`OverlapSave::DEFAULT_CAP_BYTES`]) is refused with [`ConvError::TooLarge`].
 ///
 /// # Numerics
 /// As [`Fft`](super::Fft), but within a tile: a NaN or infinity spreads to every output of the
