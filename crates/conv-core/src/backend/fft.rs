@@ -128,7 +128,9 @@ impl Fft {
 
     /// The transform grid `[LH, LW]` for a geometry.
     pub fn grid(g: &Geometry) -> [usize; 2] {
-        Self::blocking(g).map(|axis| axis.grid)
+        // Not read from `blocking`: this runs in `supports` on geometries not yet validated,
+        // whose kernel may be longer than the input.
+        g.axes.map(|axis| transform_len(axis.input))
     }
 }
 
