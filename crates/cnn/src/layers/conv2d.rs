@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::layout::{crop_nhwc, hwio_to_oihw, pad_nhwc};
 use super::{
     Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
-    tensor, window_axis,
+    into_row_major, tensor, window_axis,
 };
 use crate::error::CnnError;
 use crate::float::Float;
@@ -349,11 +349,7 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
 
         // The activation's derivative is applied in place: an owned, row-major gradient (what
         // the layer above hands down) is not copied.
-        let mut grad = if grad_output.is_standard_layout() {
-            grad_output
-        } else {
-            grad_output.as_standard_layout().into_owned()
-        };
+        let mut grad = into_row_major(grad_output);
         self.activation.backward_in_place(&cache.output, &mut grad);
         let grad = contiguous(&grad)?;
         let mut bias_grad = vec![T::zero(); filters];

@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Layer, cached, check_batch_shape};
+use super::{Layer, cached, check_batch_shape, into_row_major};
 use crate::error::CnnError;
 use crate::float::Float;
 
@@ -54,12 +54,8 @@ impl<T: Float> Layer<T> for Flatten {
         let mut shape = vec![batch];
         shape.extend(self.input.iter().flatten());
         let got = grad_output.shape().to_vec();
-        let grad = if grad_output.is_standard_layout() {
-            grad_output
-        } else {
-            grad_output.as_standard_layout().into_owned()
-        };
-        grad.into_shape_with_order(IxDyn(&shape))
+        into_row_major(grad_output)
+            .into_shape_with_order(IxDyn(&shape))
             .map_err(|_| CnnError::shape("gradient of Flatten", format!("{shape:?}"), &got))
     }
 }

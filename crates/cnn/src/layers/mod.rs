@@ -203,6 +203,12 @@ pub(crate) fn contiguous<S: ndarray::Data>(
     tensor.as_slice().ok_or_else(|| CnnError::shape("tensor", "standard (row-major) layout", tensor.shape()))
 }
 
+/// `tensor` in row-major layout: itself when it already is (no copy), else a row-major copy.
+/// For gradients handed down by value, which layers then change in place.
+pub(crate) fn into_row_major<T: Clone>(tensor: ArrayD<T>) -> ArrayD<T> {
+    if tensor.is_standard_layout() { tensor } else { tensor.as_standard_layout().into_owned() }
+}
+
 /// A row-major tensor of `shape` holding `values`.
 pub(crate) fn tensor<T>(shape: &[usize], values: Vec<T>) -> Result<ArrayD<T>, CnnError> {
     let len = values.len();
