@@ -28,26 +28,21 @@ pub fn layer_gemm_gflops(g: &Geometry, budget: Duration) -> Option<f64> {
     let patches: Vec<f32> = (0..band * taps).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
     let weights: Vec<f32> = (0..taps * filters).map(|i| ((i * 104_729) % 89) as f32 / 89.0 - 0.5).collect();
     let mut output = vec![0.0f32; positions * filters];
-    let call = |output: &mut [f32]| -> Option<()> {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = output
-                .chunks_mut(share * filters)
-                .map(|out| {
-                    let (patches, weights) = (&patches, &weights);
-                    scope.spawn(move || {
-                        for out_band in out.chunks_mut(band * filters) {
-                            let m = out_band.len() / filters;
-                            let c = MatMut::new(out_band, m, filters, filters).ok()?;
-                            let a = MatRef::new(&patches[..m * taps], m, taps, taps).ok()?;
-                            let b = MatRef::new(weights, taps, filters, filters).ok()?;
-                            matmul(c, a, b, false).ok()?;
-                        }
-                        Some(())
-                    })
-                })
-                .collect();
-            handles.into_iter().try_for_each(|h| h.join().ok().flatten())
+    // On the crate's own worker threads (`split_items`, as the backends split their calls), in
+    // pieces of whole output positions.
+    let mut workers = vec![(); threads];
+    let mut call = |output: &mut [f32]| -> Option<()> {
+        conv_core::parallel::split_items(output, filters, &mut workers, |piece, _, ()| {
+            for out_band in piece.chunks_mut(band * filters) {
+                let m = out_band.len() / filters;
+                let c = MatMut::new(out_band, m, filters, filters)?;
+                let a = MatRef::new(&patches[..m * taps], m, taps, taps)?;
+                let b = MatRef::new(&weights, taps, filters, filters)?;
+                matmul(c, a, b, false)?;
+            }
+            Ok::<(), convkit_gemm::GemmError>(())
         })
+        .ok()
     };
     call(&mut output)?; // warm-up: pages, packing buffers
     let start = Instant::now();
