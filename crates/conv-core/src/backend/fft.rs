@@ -56,18 +56,42 @@ impl Default for Fft {
 /// assert_eq!(conv_core::next_fast_len(1), 1);
 /// ```
 pub fn next_fast_len(n: usize) -> usize {
-    fn smooth(mut m: usize) -> bool {
-        for p in [2, 3, 5, 7] {
-            while m.is_multiple_of(p) {
-                m /= p;
-            }
-        }
-        m == 1
-    }
     if n <= 2 {
         return n.max(1);
     }
-    (n..).find(|&m| m % 2 == 0 && smooth(m)).unwrap_or(n)
+    smallest_even_len(n, &[1], &[3, 5, 7]).unwrap_or(n)
+}
+
+/// The smallest even `m >= n` whose odd part is one of `seeds` times a product of powers of
+/// `primes` (odd, ascending), or `None` if none fits in `usize`. Built from the odd parts, not
+/// searched for upwards from `n`: such sizes thin out, and a scan took seconds at 10^12 (a
+/// hand-built geometry may claim any length, and grids are sized before workspace checks).
+fn smallest_even_len(n: usize, seeds: &[usize], primes: &[usize]) -> Option<usize> {
+    /// Tries `odd` and every odd part it extends by the primes from `primes` on (each product
+    /// once: primes never decrease along a chain).
+    fn visit(n: usize, odd: usize, primes: &[usize], best: &mut Option<usize>) {
+        let mut len = odd.checked_mul(2);
+        while let Some(short) = len.filter(|&l| l < n) {
+            len = short.checked_mul(2);
+        }
+        if let Some(len) = len {
+            *best = Some(best.map_or(len, |b| b.min(len)));
+        }
+        // A larger odd part only gives larger lengths once twice this one reaches `n`.
+        if odd.saturating_mul(2) >= n {
+            return;
+        }
+        for (i, &p) in primes.iter().enumerate() {
+            if let Some(next) = odd.checked_mul(p) {
+                visit(n, next, &primes[i..], best);
+            }
+        }
+    }
+    let mut best = None;
+    for &seed in seeds {
+        visit(n, seed, primes, &mut best);
+    }
+    best
 }
 
 /// The transform length the FFT backends use for at least `n` samples: the smallest even `m >= n`
@@ -87,21 +111,15 @@ pub fn next_fast_len(n: usize) -> usize {
 /// assert_eq!(transform_len(1), 1);
 /// ```
 pub fn transform_len(n: usize) -> usize {
-    fn quick(m: usize) -> bool {
-        let mut rest = m;
-        for p in [2, 3] {
-            while rest.is_multiple_of(p) {
-                rest /= p;
-            }
-        }
-        rest == 1 || rest == 5
-    }
     if n <= 2 {
         return n.max(1);
     }
-    let quick_len = (n..).find(|&m| m % 2 == 0 && quick(m)).unwrap_or(n);
-    let power = n.next_power_of_two();
-    if power <= quick_len + quick_len / 8 { power } else { quick_len }
+    // None fits in `usize`: `n` itself (a workspace check refuses it).
+    let Some(quick_len) = smallest_even_len(n, &[1, 5], &[3]) else { return n };
+    match n.checked_next_power_of_two() {
+        Some(power) if power <= quick_len.saturating_add(quick_len / 8) => power,
+        _ => quick_len,
+    }
 }
 
 impl Fft {
@@ -204,5 +222,30 @@ mod tests {
         assert_eq!(transform_len(1000), 1024);
         assert_eq!(transform_len(230), 256); // 240 = 2^4 * 3 * 5 is within 1/8 of 256
         assert_eq!(transform_len(100), 108); // 128 is more than 1/8 over 108 = 2^2 * 3^3
+    }
+
+    #[test]
+    fn next_fast_len_is_the_smallest_even_seven_smooth_size() {
+        let seven_smooth = |m: usize| other_factors(m).iter().all(|&p| p <= 7);
+        for n in 3..3000 {
+            let scanned = (n..).find(|&m| m % 2 == 0 && seven_smooth(m));
+            assert_eq!(Some(next_fast_len(n)), scanned, "{n}");
+        }
+        let len = next_fast_len(1_000_000_000_001);
+        assert!(len >= 1_000_000_000_001 && len.is_multiple_of(2) && seven_smooth(len));
+        assert_eq!(next_fast_len(usize::MAX), usize::MAX);
+    }
+
+    #[test]
+    fn transform_lengths_of_huge_sizes_come_at_once() {
+        // A hand-built geometry may claim any length; the grid is computed before the
+        // workspace check refuses it, so it must not search for long.
+        for n in [1_000_000_000_001, 1 << 62 | 1] {
+            let len = transform_len(n);
+            let quick = matches!(other_factors(len).as_slice(), [] | [5]);
+            assert!(len >= n && len.is_multiple_of(2) && quick, "{n} -> {len}");
+        }
+        // No quick length fits in usize: the size itself comes back.
+        assert_eq!(transform_len(usize::MAX), usize::MAX);
     }
 }
