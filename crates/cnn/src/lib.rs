@@ -37,6 +37,10 @@ mod optimizer;
 mod simd;
 mod split;
 
+/// The conv-core this crate is built on (its backends: `cnn::conv_core::Fft`, ...).
+pub use conv_core;
+/// The ndarray version this crate takes and returns, so a user needs no second `ndarray` line.
+pub use conv_core::ndarray;
 pub use error::{CnnError, DataError};
 
 /// The crate README's example, compiled and run by `cargo test`.

@@ -72,11 +72,7 @@ impl Loss {
             }
             _ => {
                 if targets.shape() != predictions.shape() {
-                    return Err(CnnError::shape(
-                        "targets",
-                        format!("{:?} like the predictions", predictions.shape()),
-                        targets.shape(),
-                    ));
+                    return Err(self.targets_shape_error(predictions, targets));
                 }
                 targets.clone()
             }
@@ -112,6 +108,23 @@ impl Loss {
         Ok((total * scale, grad))
     }
 
+    /// Targets whose shape differs from the predictions', for the losses that take one target
+    /// row per prediction row; names the likely mistake when the targets are class indices.
+    fn targets_shape_error<T: Float>(self, predictions: &ArrayD<T>, targets: &ArrayD<T>) -> CnnError {
+        let batch = predictions.shape().first().copied().unwrap_or(0);
+        let looks_sparse = matches!(targets.shape(), [rows] | [rows, 1] if *rows == batch);
+        let expected = if looks_sparse && self == Loss::CategoricalCrossentropy {
+            format!(
+                "{:?} like the predictions (one one-hot row per sample; these targets look like class \
+                 indices: use Loss::SparseCategoricalCrossentropy, or data::one_hot to encode them)",
+                predictions.shape()
+            )
+        } else {
+            format!("{:?} like the predictions", predictions.shape())
+        };
+        CnnError::shape("targets", expected, targets.shape())
+    }
+
     /// How many rows of the batch are classified right: the arg-max of the prediction equals
     /// the label (sparse) or the arg-max of the target row.
     ///
@@ -123,11 +136,7 @@ impl Loss {
             Loss::SparseCategoricalCrossentropy { .. } => labels(targets, batch, classes)?,
             _ => {
                 if targets.shape() != predictions.shape() {
-                    return Err(CnnError::shape(
-                        "targets",
-                        format!("{:?}", predictions.shape()),
-                        targets.shape(),
-                    ));
+                    return Err(self.targets_shape_error(predictions, targets));
                 }
                 targets.lanes(Axis(1)).into_iter().map(|row| argmax(row.iter().copied())).collect()
             }

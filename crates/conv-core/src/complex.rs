@@ -13,14 +13,14 @@
 use ndarray::{Array, ArrayBase, Data, Dimension};
 use num_complex::Complex;
 
-use crate::backend::{ConvBackend, Direct};
+use crate::backend::{Auto, ConvBackend};
 use crate::error::ConvError;
 use crate::frontend::signal_pairs;
 use crate::num::ConvNum;
 use crate::spec::{ConvSpec, Mode};
 
 /// Convolves two complex 1-D signals or 2-D images, like `scipy.signal.convolve(in1, in2, mode)`
-/// on complex arrays, by the [`Direct`] backend.
+/// on complex arrays, by the backend [`Auto`] chooses ([`Auto::shared`]).
 ///
 /// # Errors
 /// As [`convolve`](crate::convolve).
@@ -46,7 +46,7 @@ where
     S2: Data<Elem = Complex<T>>,
     D: Dimension,
 {
-    convolve_complex_with(in1, in2, mode, &Direct)
+    convolve_complex_with(in1, in2, mode, Auto::shared())
 }
 
 /// [`convolve_complex`] computed by a chosen (real) backend.
@@ -65,11 +65,11 @@ where
     S2: Data<Elem = Complex<T>>,
     D: Dimension,
 {
-    complex_call(in1, in2, false, &ConvSpec::convolution().mode(mode), backend)
+    complex_call("convolve_complex", in1, in2, false, &ConvSpec::convolution().mode(mode), backend)
 }
 
 /// Cross-correlates two complex signals or images like `scipy.signal.correlate(in1, in2, mode)`:
-/// `z[k] = sum_l in1[l] * conj(in2[l - k + K - 1])`, by the [`Direct`] backend. The matched
+/// `z[k] = sum_l in1[l] * conj(in2[l - k + K - 1])`, by the backend [`Auto`] chooses. The matched
 /// filter of a known waveform is its correlation with the received signal.
 ///
 /// # Errors
@@ -97,7 +97,7 @@ where
     S2: Data<Elem = Complex<T>>,
     D: Dimension,
 {
-    correlate_complex_with(in1, in2, mode, &Direct)
+    correlate_complex_with(in1, in2, mode, Auto::shared())
 }
 
 /// [`correlate_complex`] computed by a chosen (real) backend.
@@ -116,7 +116,7 @@ where
     S2: Data<Elem = Complex<T>>,
     D: Dimension,
 {
-    complex_call(in1, in2, true, &ConvSpec::correlation().mode(mode), backend)
+    complex_call("correlate_complex", in1, in2, true, &ConvSpec::correlation().mode(mode), backend)
 }
 
 /// `[re, im]` of an operand, one after the other (row-major), `im` negated to conjugate.
@@ -129,6 +129,7 @@ fn split<T: ConvNum, S: Data<Elem = Complex<T>>, D: Dimension>(
 }
 
 fn complex_call<T, S1, S2, D>(
+    call: &'static str,
     in1: &ArrayBase<S1, D>,
     in2: &ArrayBase<S2, D>,
     conjugate_second: bool,
@@ -142,12 +143,14 @@ where
     D: Dimension,
 {
     // products[n][o] = part n of in1 (re, im) with part o of in2 (re, +-im).
+    crate::frontend::check_signal_ranks(call, in1.shape(), in2.shape())?;
     let (products, spatial) = signal_pairs(
         (&split(in1, false), 2, in1.shape()),
         (&split(in2, conjugate_second), 2, in2.shape()),
         spec,
         backend,
-    )?;
+    )
+    .map_err(|error| crate::frontend::in_caller_shapes(error, in1.shape(), in2.shape()))?;
     let len: usize = spatial.iter().product();
     let part = |n: usize, o: usize| &products[(n * 2 + o) * len..][..len];
     let (ac, ad, bc, bd) = (part(0, 0), part(0, 1), part(1, 0), part(1, 1));

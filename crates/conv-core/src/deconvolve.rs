@@ -16,9 +16,9 @@ use crate::{Mode, convolve};
 /// is longer), the remainder of the signal's length.
 ///
 /// # Errors
-/// [`ConvError::Empty`] for an empty operand; [`ConvError::NonFinite`] (naming the kernel,
-/// index 0, value 0) when the divisor's leading coefficient is zero, where scipy would divide by
-/// zero.
+/// [`ConvError::Empty`] for an empty operand; [`ConvError::InvalidParameter`] (naming
+/// `divisor[0]`) when the divisor's leading coefficient is zero or not finite, where scipy
+/// would divide by zero.
 ///
 /// # Examples
 /// `(1 + 2t)(3 + 4t + 5t^2) = 3 + 10t + 13t^2 + 10t^3`, divided back:
@@ -46,8 +46,12 @@ where
         return Err(ConvError::Empty { operand: Operand::Kernel, shape: vec![0] });
     }
     let lead = divisor[0];
-    if lead == T::zero() {
-        return Err(ConvError::NonFinite { operand: Operand::Kernel, index: 0, value: 0.0 });
+    if lead == T::zero() || !lead.is_finite() {
+        return Err(ConvError::InvalidParameter {
+            name: "divisor[0]",
+            value: lead.to_f64_lossy(),
+            reason: "the divisor's leading coefficient must be finite and non-zero (it divides every step)",
+        });
     }
     let (n, d) = (signal.len(), divisor.len());
     if d > n {
@@ -83,8 +87,8 @@ where
 ///
 /// # Errors
 /// [`ConvError::Empty`] for empty operands, [`ConvError::ValidModeShapes`] when the kernel is
-/// longer than `observed`, [`ConvError::NonFinite`] for a negative or non-finite `lambda` or
-/// non-finite data, [`ConvError::TooLarge`] when the spectra would exceed
+/// longer than `observed`, [`ConvError::InvalidParameter`] for a negative or non-finite
+/// `lambda`, [`ConvError::NonFinite`] for non-finite data, [`ConvError::TooLarge`] when the spectra would exceed
 /// [`DEFAULT_MAX_BUFFER_BYTES`](crate::DEFAULT_MAX_BUFFER_BYTES).
 pub fn wiener_deconvolve<T, S1, S2>(
     observed: &ArrayBase<S1, Ix1>,
@@ -98,7 +102,17 @@ where
 {
     let rows = observed.view().insert_axis(ndarray::Axis(0));
     let kernel_rows = kernel.view().insert_axis(ndarray::Axis(0));
-    let estimate = wiener_deconvolve2d(&rows, &kernel_rows, lambda)?;
+    // Errors name the caller's 1-D shapes, not the one-row images solved here.
+    let estimate = wiener_deconvolve2d(&rows, &kernel_rows, lambda).map_err(|error| match error {
+        ConvError::Empty { operand, .. } => {
+            let len = if operand == Operand::Input { observed.len() } else { kernel.len() };
+            ConvError::Empty { operand, shape: vec![len] }
+        }
+        ConvError::ValidModeShapes { .. } => {
+            ConvError::ValidModeShapes { input: vec![observed.len()], kernel: vec![kernel.len()] }
+        }
+        other => other,
+    })?;
     Ok(estimate.row(0).to_owned())
 }
 
@@ -129,7 +143,11 @@ where
         return Err(ConvError::ValidModeShapes { input: vec![oh, ow], kernel: vec![kh, kw] });
     }
     if !(lambda.is_finite() && lambda >= 0.0) {
-        return Err(ConvError::NonFinite { operand: Operand::Kernel, index: 0, value: lambda });
+        return Err(ConvError::InvalidParameter {
+            name: "lambda",
+            value: lambda,
+            reason: "the regularisation weight must be finite and at least 0",
+        });
     }
     for (operand, values) in [(Operand::Input, observed.iter()), (Operand::Kernel, kernel.iter())] {
         for (index, v) in values.enumerate() {

@@ -20,6 +20,25 @@ impl std::fmt::Display for Operand {
     }
 }
 
+/// "1 axis", "2 axes": a number of axes in words.
+fn axes_phrase(axes: usize) -> String {
+    if axes == 1 { "1 axis".to_string() } else { format!("{axes} axes") }
+}
+
+/// "1 spatial axis", "2 spatial axes".
+fn spatial_axes_phrase(axes: usize) -> String {
+    format!("{axes} spatial {}", if axes == 1 { "axis" } else { "axes" })
+}
+
+/// What a per-axis parameter may hold for a problem of `spatial_axes` axes.
+fn per_axis_choice(spatial_axes: usize) -> String {
+    if spatial_axes == 1 {
+        "give one value".to_string()
+    } else {
+        format!("give one value (used on every axis) or {spatial_axes} (one per axis)")
+    }
+}
+
 /// Everything that can go wrong when a convolution is requested.
 ///
 /// Every variant carries the shapes or values that caused it, so the message alone says what to fix.
@@ -46,8 +65,46 @@ pub enum ConvError {
         /// The shape given.
         shape: Vec<usize>,
     },
+    /// The two operands of a signal call (`convolve`, `correlate`, ...) differ in their number
+    /// of axes; scipy requires the same rank too.
+    #[error(
+        "the input has {} (shape {input:?}) but the kernel has {} (shape {kernel:?}); both must have the same number of axes",
+        axes_phrase(input.len()),
+        axes_phrase(kernel.len())
+    )]
+    RankMismatch {
+        /// The input's shape, as given.
+        input: Vec<usize>,
+        /// The kernel's shape, as given.
+        kernel: Vec<usize>,
+    },
+    /// An operand has a number of axes the call does not take (a 3-D array given to a call
+    /// for 1-D and 2-D signals, say).
+    #[error("the {operand} has {} (shape {shape:?}); {call} takes {supported}", axes_phrase(shape.len()))]
+    UnsupportedRank {
+        /// Which operand.
+        operand: Operand,
+        /// Its shape, as given.
+        shape: Vec<usize>,
+        /// The call, as the user wrote it (`convolve`, ...).
+        call: &'static str,
+        /// The ranks it takes, in words (`1-D or 2-D arrays`).
+        supported: &'static str,
+    },
+    /// An operand has the right number of axes but not the shape an earlier plan was made for.
+    #[error("the {operand} has shape {got:?} but {context} was planned for shape {expected:?}")]
+    ShapeMismatch {
+        /// Which operand.
+        operand: Operand,
+        /// The shape the plan needs.
+        expected: Vec<usize>,
+        /// The shape given.
+        got: Vec<usize>,
+        /// What was planned (`this PreparedConv2d`).
+        context: &'static str,
+    },
     /// A per-axis parameter list has the wrong length.
-    #[error("{parameter} has {got} values; give 1 (used for every axis) or {spatial_axes}")]
+    #[error("{parameter} has {got} values but the problem has {}; {}", spatial_axes_phrase(*spatial_axes), per_axis_choice(*spatial_axes))]
     ParameterLength {
         /// `stride`, `dilation` or `padding`.
         parameter: &'static str,

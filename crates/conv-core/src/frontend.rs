@@ -5,7 +5,7 @@ use ndarray::{Array, Array3, Array4, ArrayBase, Data, Dimension, Ix2, Ix3, Ix4};
 
 use crate::backend::Scratch;
 use crate::backend::with_thread_buffers;
-use crate::backend::{ConvBackend, ConvProblem, Direct};
+use crate::backend::{Auto, ConvBackend, ConvProblem};
 use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
 use crate::geometry::{EdgeSplit, SPATIAL_AXES};
@@ -166,8 +166,47 @@ where
     }
 }
 
+/// Checks the ranks of a signal call's operands in the caller's terms: both the same, 1 to
+/// [`SPATIAL_AXES`] axes.
+pub(crate) fn check_signal_ranks(
+    call: &'static str,
+    input: &[usize],
+    kernel: &[usize],
+) -> Result<(), ConvError> {
+    for (operand, shape) in [(Operand::Input, input), (Operand::Kernel, kernel)] {
+        if !(1..=SPATIAL_AXES).contains(&shape.len()) {
+            return Err(ConvError::UnsupportedRank {
+                operand,
+                shape: shape.to_vec(),
+                call,
+                supported: "1-D or 2-D arrays",
+            });
+        }
+    }
+    if input.len() != kernel.len() {
+        return Err(ConvError::RankMismatch { input: input.to_vec(), kernel: kernel.to_vec() });
+    }
+    Ok(())
+}
+
+/// An error from the canonical problem `[1, 1, spatial...]` restated with the caller's shapes,
+/// so a user of `convolve` never sees the internal batch and channel axes.
+pub(crate) fn in_caller_shapes(error: ConvError, input: &[usize], kernel: &[usize]) -> ConvError {
+    match error {
+        ConvError::Empty { operand, .. } => {
+            let shape = if operand == Operand::Input { input } else { kernel };
+            ConvError::Empty { operand, shape: shape.to_vec() }
+        }
+        ConvError::ValidModeShapes { .. } => {
+            ConvError::ValidModeShapes { input: input.to_vec(), kernel: kernel.to_vec() }
+        }
+        other => other,
+    }
+}
+
 /// Single signal or image in, same rank out: the engine behind the scipy-style calls.
 fn signal_call<T, S1, S2, D>(
+    call: &'static str,
     in1: &ArrayBase<S1, D>,
     in2: &ArrayBase<S2, D>,
     spec: &ConvSpec,
@@ -179,15 +218,8 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
+    check_signal_ranks(call, in1.shape(), in2.shape())?;
     let rank = in1.ndim();
-    if !(1..=SPATIAL_AXES).contains(&rank) {
-        return Err(ConvError::Rank {
-            operand: Operand::Input,
-            expected: SPATIAL_AXES,
-            got: rank,
-            shape: in1.shape().to_vec(),
-        });
-    }
     let input_shape: Vec<usize> = [1, 1].iter().chain(in1.shape()).copied().collect();
     let kernel_shape: Vec<usize> = [1, 1].iter().chain(in2.shape()).copied().collect();
     let spec = ConvSpec { groups: 1, ..spec.clone() };
@@ -199,7 +231,8 @@ where
         &spec,
         OperandRule::Scipy,
         backend,
-    )?;
+    )
+    .map_err(|error| in_caller_shapes(error, in1.shape(), in2.shape()))?;
     let mut dim = in1.raw_dim();
     let offset = SPATIAL_AXES - rank;
     for axis in 0..rank {
@@ -240,14 +273,17 @@ pub(crate) fn signal_pairs<T: ConvNum>(
 
 /// Convolves two 1-D signals or two 2-D images, like `scipy.signal.convolve(in1, in2, mode)`.
 ///
-/// `y[i] = sum_j in1[i - j] * in2[j]`, evaluated by the [`Direct`] backend. Outside its bounds
-/// `in1` is zero. Output sizes: `Full` gives `n + k - 1`, `Same` gives `n` (centred as scipy
+/// `y[i] = sum_j in1[i - j] * in2[j]`, evaluated by the backend [`Auto`] chooses for the shapes
+/// (like scipy's default `method='auto'`; [`Auto::shared`] is the planner these calls share).
+/// For the defining sum in its defining order, bit for bit, call
+/// `convolve_with(in1, in2, mode, &Direct)`. Outside its bounds `in1` is zero. Output sizes: `Full` gives `n + k - 1`, `Same` gives `n` (centred as scipy
 /// does), `Valid` gives `|n - k| + 1` (either operand may be the longer one, as in scipy, but
 /// on every axis the same one).
 ///
 /// # Errors
-/// [`ConvError::Empty`] for an empty operand, [`ConvError::Rank`] for arrays that are not 1-D
-/// or 2-D, [`ConvError::ValidModeShapes`] when in `Valid` mode neither operand covers the other,
+/// [`ConvError::Empty`] for an empty operand, [`ConvError::UnsupportedRank`] for arrays that
+/// are not 1-D or 2-D, [`ConvError::RankMismatch`] for operands of different ranks (possible
+/// with dynamic-rank arrays), [`ConvError::ValidModeShapes`] when in `Valid` mode neither operand covers the other,
 /// [`ConvError::TooLarge`] / [`ConvError::Overflow`] for sizes over the default buffer cap.
 ///
 /// # Examples
@@ -270,7 +306,7 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
-    convolve_with(in1, in2, mode, &Direct)
+    convolve_with(in1, in2, mode, Auto::shared())
 }
 
 /// [`convolve`] computed by a chosen backend.
@@ -307,7 +343,7 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
-    signal_call(in1, in2, &ConvSpec::convolution().mode(mode), backend)
+    signal_call("convolve", in1, in2, &ConvSpec::convolution().mode(mode), backend)
 }
 
 /// Cross-correlates two 1-D signals or two 2-D images, like `scipy.signal.correlate(in1, in2, mode)`.
@@ -337,7 +373,7 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
-    correlate_with(in1, in2, mode, &Direct)
+    correlate_with(in1, in2, mode, Auto::shared())
 }
 
 /// [`correlate`] computed by a chosen backend.
@@ -356,7 +392,7 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
-    signal_call(in1, in2, &ConvSpec::correlation().mode(mode), backend)
+    signal_call("correlate", in1, in2, &ConvSpec::correlation().mode(mode), backend)
 }
 
 /// 2-D convolution with a boundary rule, like `scipy.signal.convolve2d(in1, in2, mode, boundary, fillvalue)`.
@@ -389,7 +425,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    convolve2d_with(in1, in2, mode, boundary, &Direct)
+    convolve2d_with(in1, in2, mode, boundary, Auto::shared())
 }
 
 /// [`convolve2d`] computed by a chosen backend.
@@ -408,7 +444,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    signal_call(in1, in2, &ConvSpec::convolution().mode(mode).boundary(boundary), backend)
+    signal_call("convolve2d", in1, in2, &ConvSpec::convolution().mode(mode).boundary(boundary), backend)
 }
 
 /// 2-D correlation with a boundary rule, like `scipy.signal.correlate2d(in1, in2, mode, boundary, fillvalue)`.
@@ -430,7 +466,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    correlate2d_with(in1, in2, mode, boundary, &Direct)
+    correlate2d_with(in1, in2, mode, boundary, Auto::shared())
 }
 
 /// [`correlate2d`] computed by a chosen backend.
@@ -455,7 +491,13 @@ where
         Mode::Same => Padding::SameUpper,
         other => Padding::Mode(other),
     };
-    signal_call(in1, in2, &ConvSpec::correlation().padding(padding).boundary(boundary), backend)
+    signal_call(
+        "correlate2d",
+        in1,
+        in2,
+        &ConvSpec::correlation().padding(padding).boundary(boundary),
+        backend,
+    )
 }
 
 /// A single signal or image under any [`ConvSpec`] (stride, dilation, explicit padding,
@@ -486,11 +528,12 @@ where
     S2: Data<Elem = T>,
     D: Dimension,
 {
-    signal_call(in1, in2, spec, backend)
+    signal_call("filter_with", in1, in2, spec, backend)
 }
 
 /// Batched, multi-channel 2-D convolution layer: input `[N, C, H, W]`, weights
-/// `[O, C / groups, KH, KW]`, output `[N, O, OH, OW]`, by the [`Direct`] backend.
+/// `[O, C / groups, KH, KW]`, output `[N, O, OH, OW]`, by the backend [`Auto`] chooses
+/// (`conv2d_with(.., &Direct)` for the defining sum).
 ///
 /// Deep-learning layers correlate; pass `ConvSpec::correlation()` (the default) for that, or
 /// `ConvSpec::convolution()` to flip the kernels.
@@ -521,7 +564,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    conv2d_with(input, weights, spec, &Direct)
+    conv2d_with(input, weights, spec, Auto::shared())
 }
 
 /// [`conv2d`] computed by a chosen backend.
@@ -557,7 +600,8 @@ where
 }
 
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
-/// output `[N, O, OW]`, by the [`Direct`] backend.
+/// output `[N, O, OW]`, by the backend [`Auto`] chooses (`conv1d_with(.., &Direct)` for the
+/// defining sum).
 ///
 /// # Errors
 /// As [`conv2d`].
@@ -583,7 +627,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    conv1d_with(input, weights, spec, &Direct)
+    conv1d_with(input, weights, spec, Auto::shared())
 }
 
 /// [`conv1d`] computed by a chosen backend.
@@ -683,15 +727,15 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
     /// Runs the layer on one input of the prepared shape.
     ///
     /// # Errors
-    /// [`ConvError::Rank`] (naming the expected shape) if `input` has another shape,
-    /// [`ConvError::NonFinite`] if the spec asked for finite inputs.
+    /// [`ConvError::ShapeMismatch`] (naming both shapes) if `input` has another shape than
+    /// the one prepared, [`ConvError::NonFinite`] if the spec asked for finite inputs.
     pub fn run<S: Data<Elem = T>>(&self, input: &ArrayBase<S, Ix4>) -> Result<Array4<T>, ConvError> {
         if input.shape() != self.input_shape {
-            return Err(ConvError::Rank {
+            return Err(ConvError::ShapeMismatch {
                 operand: Operand::Input,
-                expected: 4,
-                got: input.ndim(),
-                shape: input.shape().to_vec(),
+                expected: self.input_shape.to_vec(),
+                got: input.shape().to_vec(),
+                context: "this PreparedConv2d",
             });
         }
         let values = row_major(input);
@@ -717,7 +761,7 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::backend::{Fft, Im2col, OverlapSave, Toeplitz};
+    use crate::backend::{Direct, Fft, Im2col, OverlapSave, Toeplitz};
 
     fn values(len: usize, seed: u64) -> Vec<f64> {
         let mut state = seed;

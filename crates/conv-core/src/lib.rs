@@ -52,6 +52,7 @@
 pub mod backend;
 mod boundary;
 pub mod channels_last;
+mod choose;
 mod complex;
 pub mod cost;
 mod deconvolve;
@@ -60,6 +61,7 @@ mod frontend;
 pub mod geometry;
 #[cfg(feature = "lapack")]
 mod lstsq;
+mod matrix;
 mod num;
 pub mod parallel;
 pub mod registry;
@@ -73,6 +75,7 @@ pub use backend::{
 };
 pub use backend::{next_fast_len, transform_len};
 pub use boundary::boundary_source_index;
+pub use choose::choose_conv_method;
 pub use complex::{convolve_complex, convolve_complex_with, correlate_complex, correlate_complex_with};
 pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};
 pub use error::{ConvError, Operand};
@@ -82,10 +85,14 @@ pub use frontend::{
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
 #[cfg(feature = "lapack")]
-pub use lstsq::{
-    LeastSquaresDeconvolution, convolution_condition_number, convolution_matrix, deconvolve_least_squares,
-};
+pub use lstsq::{LeastSquaresDeconvolution, convolution_condition_number, deconvolve_least_squares};
+pub use matrix::convolution_matrix;
+/// The ndarray version this crate takes and returns (0.17): `use conv_core::ndarray;` needs no
+/// second, possibly different, `ndarray` line in the user's `Cargo.toml`.
+pub use ndarray;
 pub use num::ConvNum;
+/// The num-complex version of the complex calls' element type.
+pub use num_complex;
 pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
 
 /// The README's Rust listings, compiled and run as doctests.

@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2, ArrayBase, Data, Ix1};
 use ndarray_linalg::{LeastSquaresSvd, SVD};
 
 use crate::error::{ConvError, Operand};
+use crate::{Mode, convolution_matrix};
 
 /// The result of [`deconvolve_least_squares`].
 #[derive(Clone, Debug, PartialEq)]
@@ -23,22 +24,6 @@ pub struct LeastSquaresDeconvolution {
     pub residual_norm: f64,
     /// The 2-norm condition number of `T(k)`.
     pub condition_number: f64,
-}
-
-/// The full-convolution matrix `T(k)` of size `(n + m - 1) x n`: `T(k) x = convolve(x, k, Full)`.
-///
-/// # Examples
-/// ```
-/// use ndarray::array;
-/// let t = conv_core::convolution_matrix(&array![1.0, 2.0], 3);
-/// assert_eq!(t, array![[1.0, 0.0, 0.0], [2.0, 1.0, 0.0], [0.0, 2.0, 1.0], [0.0, 0.0, 2.0]]);
-/// ```
-pub fn convolution_matrix<S: Data<Elem = f64>>(kernel: &ArrayBase<S, Ix1>, n: usize) -> Array2<f64> {
-    let m = kernel.len();
-    Array2::from_shape_fn(
-        (n + m.max(1) - 1, n),
-        |(i, j)| if i >= j && i - j < m { kernel[i - j] } else { 0.0 },
-    )
 }
 
 /// The 2-norm condition number of the `(n + m - 1) x n` convolution matrix of `kernel`.
@@ -54,7 +39,7 @@ pub fn convolution_condition_number<S: Data<Elem = f64>>(
     if n == 0 {
         return Err(ConvError::Empty { operand: Operand::Input, shape: vec![0] });
     }
-    condition(&convolution_matrix(kernel, n))
+    condition(&convolution_matrix(kernel, n, Mode::Full)?)
 }
 
 fn condition(matrix: &Array2<f64>) -> Result<f64, ConvError> {
@@ -127,7 +112,7 @@ where
         crate::spec::DEFAULT_MAX_BUFFER_BYTES,
         "convolution matrix",
     )?;
-    let t = convolution_matrix(kernel, n);
+    let t = convolution_matrix(kernel, n, Mode::Full)?;
     let condition_number = condition(&t)?;
     // [T; sqrt(lambda) I] and [y; 0] (the identity block only when lambda > 0).
     let root = lambda.sqrt();

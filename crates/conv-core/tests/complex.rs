@@ -93,7 +93,7 @@ fn complex_errors_are_the_real_ones() {
     let cube = ArrayD::<Complex64>::ones(vec![2, 2, 2]);
     assert!(matches!(
         correlate_complex_with(&cube, &cube, Mode::Full, &conv_core::Direct),
-        Err(ConvError::Rank { .. })
+        Err(ConvError::UnsupportedRank { .. })
     ));
     let (a, b) = (ArrayD::<Complex64>::ones(vec![2, 5]), ArrayD::<Complex64>::ones(vec![3, 3]));
     assert!(matches!(

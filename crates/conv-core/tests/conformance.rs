@@ -134,7 +134,7 @@ fn prepared_layers_match_fresh_calls() {
             assert!(planned.iter().zip(&fresh).all(|(a, b)| (a - b).abs() < 1e-9), "{}", backend.name());
         }
         let wrong = Array4::<f64>::zeros((3, 4, 9, 8));
-        assert!(matches!(layer.run(&wrong), Err(ConvError::Rank { .. })));
+        assert!(matches!(layer.run(&wrong), Err(ConvError::ShapeMismatch { .. })));
     }
 }
 

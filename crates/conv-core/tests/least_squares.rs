@@ -26,7 +26,7 @@ fn max_error(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
 #[test]
 fn the_matrix_is_the_convolution() {
     let (x, k) = (pseudo_random(7, 1), pseudo_random(3, 2));
-    let by_matrix = convolution_matrix(&k, 7).dot(&x);
+    let by_matrix = convolution_matrix(&k, 7, Mode::Full).unwrap().dot(&x);
     let by_convolution = convolve(&x, &k, Mode::Full).unwrap();
     assert!(max_error(&by_matrix, &by_convolution) < 1e-14);
 }

@@ -10,40 +10,62 @@ use std::error::Error;
 use std::f64::consts::PI;
 use std::path::Path;
 
+use fourier::ndarray::Array1;
 use fourier::{FourierSeries, Oscillator, PulseTrain, square};
 use plotters::prelude::*;
 
 type Curve = (String, Vec<(f64, f64)>);
 
-/// Draws `curves` on one set of axes into `path`; the vertical range fits the data.
+/// Tick labels and legend text, in SVG pixels: the book shows the figures at about 0.85 of their
+/// width on a desktop, so these stay above 12 px on screen.
+const LABEL_FONT: u32 = 17;
+
+/// Draws `curves` on one set of axes into `path`, with the legend in a column of its own to the
+/// right of the plot (never over a curve); the vertical range fits the data.
 fn plot(path: &Path, title: &str, x_range: (f64, f64), curves: &[Curve]) -> Result<(), Box<dyn Error>> {
     let values = curves.iter().flat_map(|(_, points)| points.iter().map(|p| p.1)).filter(|v| v.is_finite());
     let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let margin = 0.08 * (high - low).max(f64::MIN_POSITIVE);
     let y_range = (low - margin, high + margin);
-    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
+    let root = SVGBackend::new(path, (860, 480)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot_area, legend_area) = root.split_horizontally(650);
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(title, ("sans-serif", 22))
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
-    chart.configure_mesh().x_desc("t").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("t")
+        .label_style(("sans-serif", LABEL_FONT))
+        .axis_desc_style(("sans-serif", LABEL_FONT))
+        .draw()?;
     for (index, (label, points)) in curves.iter().enumerate() {
-        let colour = Palette99::pick(index).stroke_width(2);
-        chart.draw_series(LineSeries::new(points.iter().copied(), colour))?.label(label.as_str()).legend(
-            move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(index).stroke_width(2)),
-        );
+        chart.draw_series(LineSeries::new(points.iter().copied(), Palette99::pick(index).stroke_width(2)))?;
+        let y = 60 + 30 * index as i32;
+        legend_area.draw(&PathElement::new(vec![(8, y), (36, y)], Palette99::pick(index).stroke_width(3)))?;
+        legend_area.draw(&Text::new(label.as_str(), (44, y - 9), ("sans-serif", LABEL_FONT)))?;
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
     root.present()?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
-fn sample(from: f64, to: f64, points: usize, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
-    (0..=points).map(|i| from + (to - from) * i as f64 / points as f64).map(|t| (t, f(t))).collect()
+/// `points + 1` times evenly spaced over `[from, to]`.
+fn times(from: f64, to: f64, points: usize) -> Array1<f64> {
+    Array1::linspace(from, to, points + 1)
+}
+
+/// The curve `(t, values[t])`.
+fn curve(times: &Array1<f64>, values: &Array1<f64>) -> Vec<(f64, f64)> {
+    times.iter().copied().zip(values.iter().copied()).collect()
+}
+
+/// "1 term", "10 terms".
+fn terms_label(terms: usize) -> String {
+    if terms == 1 { "1 term".to_string() } else { format!("{terms} terms") }
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -55,14 +77,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     // ANCHOR: partial_sums
     let full = FourierSeries::square_wave(0.5, 500)?; // scipy.signal.square(t, 0.5), 500 harmonics
     let ten = full.truncated(10);
-    let value_at_one = ten.eval(1.0); // the 10-term partial sum at t = 1
+    let value_at_one = ten.value_at(1.0); // the 10-term partial sum at t = 1
     // ANCHOR_END: partial_sums
     assert!((value_at_one - 1.0).abs() < 0.2);
-    let mut curves: Vec<Curve> =
-        vec![("square(t)".into(), sample(-PI, 3.0 * PI, 2000, |t| square(t, 0.5).unwrap_or(f64::NAN)))];
+    let (fine, coarse) = (times(-PI, 3.0 * PI, 2000), times(-PI, 3.0 * PI, 500));
+    let mut curves: Vec<Curve> = vec![("square(t)".into(), curve(&fine, &square(&fine, 0.5)?))];
     for terms in [1, 3, 10, 50, 500] {
-        let series = full.truncated(terms);
-        curves.push((format!("{terms} terms"), sample(-PI, 3.0 * PI, 500, |t| series.eval(t))));
+        curves.push((terms_label(terms), curve(&coarse, &full.truncated(terms).values(&coarse))));
     }
     plot(
         &out.join("square_series.svg"),
@@ -73,14 +94,12 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The Gibbs region: the overshoot stays near 9% of the jump however many terms are summed.
     let fifty = full.truncated(50);
+    let close = times(-0.4, 0.8, 1000);
     let gibbs = vec![
-        ("square(t)".to_string(), sample(-0.4, 0.8, 1000, |t| square(t, 0.5).unwrap_or(f64::NAN))),
-        ("50 terms".to_string(), sample(-0.4, 0.8, 1000, |t| fifty.eval(t))),
-        ("500 terms".to_string(), sample(-0.4, 0.8, 1000, |t| full.eval(t))),
-        (
-            "50 terms, sigma factors".to_string(),
-            sample(-0.4, 0.8, 1000, |t| fifty.with_sigma_factors().eval(t)),
-        ),
+        ("square(t)".to_string(), curve(&close, &square(&close, 0.5)?)),
+        ("50 terms".to_string(), curve(&close, &fifty.values(&close))),
+        ("500 terms".to_string(), curve(&close, &full.values(&close))),
+        ("50 terms, sigma".to_string(), curve(&close, &fifty.with_sigma_factors().values(&close))),
     ];
     plot(&out.join("gibbs.svg"), "Gibbs overshoot near the jump at t = 0", (-0.4, 0.8), &gibbs)?;
 
@@ -94,9 +113,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     // ANCHOR_END: oscillator
     let scale = 1.0 / oscillator.natural_frequency().powi(2); // force / k has units of length
+    let t = times(0.0, 0.6, 2000);
     let oscillator_curves = vec![
-        ("F(t) / k".to_string(), sample(0.0, 0.6, 2000, |t| pulses.value(t).unwrap_or(f64::NAN) * scale)),
-        ("x(t), steady state".to_string(), sample(0.0, 0.6, 2000, |t| response.position(t))),
+        ("F(t) / k".to_string(), curve(&t, &(pulses.values(&t)? * scale))),
+        ("x(t), steady".to_string(), curve(&t, &response.positions(&t))),
     ];
     plot(
         &out.join("oscillator.svg"),

@@ -79,10 +79,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut chart = ChartBuilder::on(&top)
         .caption("received record (real part): chirp at sample 1500 under noise", ("sans-serif", 18))
         .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(45)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
         .build_cartesian_2d(0.0..record_length as f64, -4.0..4.0)?;
-    chart.configure_mesh().x_desc("sample").draw()?;
+    chart.configure_mesh().x_desc("sample").label_style(("sans-serif", 16)).draw()?;
     chart.draw_series(LineSeries::new(
         record.iter().enumerate().map(|(n, z)| (n as f64, z.re)),
         BLUE.mix(0.7),
@@ -90,10 +90,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut chart = ChartBuilder::on(&bottom)
         .caption("matched filter output |correlate(record, chirp)|", ("sans-serif", 18))
         .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(45)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
         .build_cartesian_2d(0.0..magnitude.len() as f64, 0.0..peak * 1.1)?;
-    chart.configure_mesh().x_desc("lag").draw()?;
+    chart.configure_mesh().x_desc("lag").label_style(("sans-serif", 16)).draw()?;
     chart.draw_series(LineSeries::new(magnitude.iter().enumerate().map(|(k, &m)| (k as f64, m)), RED))?;
     root.present()?;
     println!("figure written to {}", path.display());

@@ -2,7 +2,10 @@
 //!
 //! Periodic signals and their Fourier series, for physicists who want numbers they can trust:
 //!
-//! - [`square`] (scipy.signal.square's semantics), [`PulseTrain`], [`band_limited_square`];
+//! Arrays in and out are ndarray's, the version conv-core uses, re-exported as
+//! [`fourier::ndarray`](ndarray).
+//!
+//! - [`square`] (scipy.signal.square's semantics, on an array of times), [`PulseTrain`], [`band_limited_square`];
 //! - [`FourierSeries`]: analytic coefficients of the square wave and pulse train, numerical ones
 //!   from any function ([`FourierSeries::from_fn`], adaptive quadrature) or from samples
 //!   ([`FourierSeries::from_samples`], FFT); fast partial sums; Lanczos sigma factors;
@@ -19,7 +22,7 @@
 //! // The material's pulse train: period 0.2, width 0.1, height 2.
 //! let pulses = PulseTrain::new(0.2, 0.1, 2.0)?;
 //! let force = pulses.series(50)?;
-//! assert!((force.mean_coefficient() / 2.0 - 1.0).abs() < 1e-15); // mean = F * duty
+//! assert!((force.mean() - 1.0).abs() < 1e-15); // mean = F * duty
 //! let response = Oscillator::new(1.0, 0.5, 100.0)?.steady_state(&force)?;
 //! assert_eq!(response.harmonics().len(), 50);
 //! # Ok::<(), fourier::FourierError>(())
@@ -32,6 +35,8 @@ mod series;
 mod theorem;
 mod waves;
 
+/// The ndarray version this crate takes and returns (conv-core's).
+pub use conv_core::ndarray;
 pub use error::FourierError;
 pub use oscillator::{Harmonic, Oscillator, SteadyState};
 pub use series::{FourierSeries, gibbs_overshoot};

@@ -1,5 +1,7 @@
 //! The driven, damped harmonic oscillator `m x'' + eta x' + k x = F(t)` under a periodic force.
 
+use ndarray::{Array, Array1, ArrayBase, Data, Dimension};
+
 use crate::error::{FourierError, finite, positive};
 use crate::series::FourierSeries;
 
@@ -45,8 +47,13 @@ impl SteadyState {
         &self.harmonics
     }
 
+    /// The displacements at every time in `t`, in `t`'s shape.
+    pub fn positions<S: Data<Elem = f64>, D: Dimension>(&self, t: &ArrayBase<S, D>) -> Array<f64, D> {
+        t.mapv(|t| self.position_at(t))
+    }
+
     /// The displacement at time `t`.
-    pub fn position(&self, t: f64) -> f64 {
+    pub fn position_at(&self, t: f64) -> f64 {
         let w = self.angular_frequency;
         self.offset
             + self.harmonics.iter().map(|h| h.amplitude * (h.n as f64 * w * t - h.phase).cos()).sum::<f64>()
@@ -99,9 +106,10 @@ impl Oscillator {
         let w = series.angular_frequency();
         let w0_sq = self.stiffness / self.mass;
         let beta = self.beta();
-        let harmonics = series
-            .amplitudes_and_phases()
+        let (amplitudes, phases) = series.amplitudes_and_phases();
+        let harmonics = amplitudes
             .into_iter()
+            .zip(phases)
             .enumerate()
             .map(|(i, (force_amplitude, force_phase))| {
                 let n = i + 1;
@@ -117,11 +125,7 @@ impl Oscillator {
                 Ok(Harmonic { n, amplitude, phase: force_phase + friction.atan2(detuning) })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SteadyState {
-            offset: series.mean_coefficient() / 2.0 / self.stiffness,
-            angular_frequency: w,
-            harmonics,
-        })
+        Ok(SteadyState { offset: series.mean() / self.stiffness, angular_frequency: w, harmonics })
     }
 
     /// Integrates the equation of motion with the classical fourth-order Runge-Kutta method from
@@ -136,7 +140,7 @@ impl Oscillator {
         (x0, v0): (f64, f64),
         dt: f64,
         steps: usize,
-    ) -> Result<Vec<f64>, FourierError> {
+    ) -> Result<Array1<f64>, FourierError> {
         positive("dt", dt)?;
         finite("x0", x0)?;
         finite("v0", v0)?;
@@ -157,6 +161,6 @@ impl Oscillator {
             v += dt / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v);
             positions.push(x);
         }
-        Ok(positions)
+        Ok(Array1::from(positions))
     }
 }

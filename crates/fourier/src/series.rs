@@ -2,6 +2,7 @@
 
 use std::f64::consts::{PI, TAU};
 
+use ndarray::{Array, Array1, ArrayBase, ArrayView1, Data, Dimension, Ix1};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
@@ -15,8 +16,9 @@ use crate::quadrature::integrate;
 /// ```
 /// use fourier::FourierSeries;
 /// let series = FourierSeries::square_wave(0.5, 500)?;
-/// let value = series.eval(std::f64::consts::FRAC_PI_2);
+/// let value = series.value_at(std::f64::consts::FRAC_PI_2);
 /// assert!((value - 1.0).abs() < 2e-3);
+/// assert_eq!(series.mean(), 0.0); // duty 1/2: as much +1 as -1
 /// # Ok::<(), fourier::FourierError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -28,13 +30,30 @@ pub struct FourierSeries {
 }
 
 impl FourierSeries {
-    /// A series from its coefficients: `f0` (the mean is `f0 / 2`), `f_1..f_N` and `g_1..g_N`.
+    /// A series from its coefficients: `f0` (the mean is `f0 / 2`), `f_1..f_N` and `g_1..g_N`
+    /// (arrays or vectors).
     ///
     /// # Errors
     /// [`FourierError::NotPositive`] for the period, [`FourierError::LengthMismatch`] if the
     /// cosine and sine lists differ in length, [`FourierError::NotFinite`] for a non-finite
     /// coefficient.
-    pub fn new(period: f64, f0: f64, cos: Vec<f64>, sin: Vec<f64>) -> Result<Self, FourierError> {
+    ///
+    /// # Examples
+    /// ```
+    /// use fourier::{ndarray::array, FourierSeries};
+    /// // 1 + cos(t) - 2 sin(2t), period 2 pi.
+    /// let series = FourierSeries::new(std::f64::consts::TAU, 2.0, array![1.0, 0.0], array![0.0, -2.0])?;
+    /// assert_eq!(series.mean(), 1.0);
+    /// assert!((series.value_at(0.0) - 2.0).abs() < 1e-15);
+    /// # Ok::<(), fourier::FourierError>(())
+    /// ```
+    pub fn new(
+        period: f64,
+        f0: f64,
+        cos: impl Into<Array1<f64>>,
+        sin: impl Into<Array1<f64>>,
+    ) -> Result<Self, FourierError> {
+        let (cos, sin): (Array1<f64>, Array1<f64>) = (cos.into(), sin.into());
         positive("period", period)?;
         if cos.len() != sin.len() {
             return Err(FourierError::LengthMismatch { left: cos.len(), right: sin.len() });
@@ -43,7 +62,7 @@ impl FourierSeries {
         for &c in cos.iter().chain(&sin) {
             finite("coefficient", c)?;
         }
-        Ok(FourierSeries { period, f0, cos, sin })
+        Ok(FourierSeries { period, f0, cos: cos.to_vec(), sin: sin.to_vec() })
     }
 
     /// The series of `scipy.signal.square(t, duty)` (period `2 pi`, values +-1) with `terms`
@@ -58,8 +77,8 @@ impl FourierSeries {
             return Err(FourierError::ZeroTerms { what: "a square-wave series" });
         }
         let angle = |n: usize| TAU * n as f64 * duty;
-        let cos = (1..=terms).map(|n| 2.0 * angle(n).sin() / (PI * n as f64)).collect();
-        let sin = (1..=terms).map(|n| 2.0 * (1.0 - angle(n).cos()) / (PI * n as f64)).collect();
+        let cos: Vec<f64> = (1..=terms).map(|n| 2.0 * angle(n).sin() / (PI * n as f64)).collect();
+        let sin: Vec<f64> = (1..=terms).map(|n| 2.0 * (1.0 - angle(n).cos()) / (PI * n as f64)).collect();
         FourierSeries::new(TAU, 2.0 * (2.0 * duty - 1.0), cos, sin)
     }
 
@@ -108,7 +127,21 @@ impl FourierSeries {
     /// # Errors
     /// [`FourierError::TooFewSamples`] unless `terms <= (N - 1) / 2`, [`FourierError::ZeroTerms`],
     /// [`FourierError::NotFinite`] for a non-finite sample.
-    pub fn from_samples(samples: &[f64], period: f64, terms: usize) -> Result<Self, FourierError> {
+    ///
+    /// # Examples
+    /// ```
+    /// use fourier::{ndarray::Array1, FourierSeries};
+    /// // 3 sin(2t) sampled 16 times over one period of 2 pi.
+    /// let t = Array1::from_shape_fn(16, |j| j as f64 * std::f64::consts::TAU / 16.0);
+    /// let series = FourierSeries::from_samples(&t.mapv(|t| 3.0 * (2.0 * t).sin()), std::f64::consts::TAU, 4)?;
+    /// assert!((series.sin_coefficients()[1] - 3.0).abs() < 1e-12);
+    /// # Ok::<(), fourier::FourierError>(())
+    /// ```
+    pub fn from_samples<S: Data<Elem = f64>>(
+        samples: &ArrayBase<S, Ix1>,
+        period: f64,
+        terms: usize,
+    ) -> Result<Self, FourierError> {
         positive("period", period)?;
         if terms == 0 {
             return Err(FourierError::ZeroTerms { what: "a series from samples" });
@@ -117,15 +150,15 @@ impl FourierSeries {
         if terms > max_terms {
             return Err(FourierError::TooFewSamples { samples: samples.len(), terms, max_terms });
         }
-        for &x in samples {
+        for &x in samples.iter() {
             finite("sample", x)?;
         }
         let n = samples.len();
         let mut buffer: Vec<Complex<f64>> = samples.iter().map(|&x| Complex::new(x, 0.0)).collect();
         FftPlanner::new().plan_fft_forward(n).process(&mut buffer);
         let scale = 2.0 / n as f64;
-        let cos = buffer[1..=terms].iter().map(|c| scale * c.re).collect();
-        let sin = buffer[1..=terms].iter().map(|c| -scale * c.im).collect();
+        let cos: Vec<f64> = buffer[1..=terms].iter().map(|c| scale * c.re).collect();
+        let sin: Vec<f64> = buffer[1..=terms].iter().map(|c| -scale * c.im).collect();
         FourierSeries::new(period, scale * buffer[0].re, cos, sin)
     }
 
@@ -144,19 +177,25 @@ impl FourierSeries {
         self.cos.len()
     }
 
-    /// `f0` (the series' mean is `f0 / 2`).
-    pub fn mean_coefficient(&self) -> f64 {
+    /// The coefficient `f0` of the convention `F(t) = f0/2 + ...` (twice the mean; see
+    /// [`mean`](FourierSeries::mean)).
+    pub fn f0(&self) -> f64 {
         self.f0
     }
 
-    /// `f_1, ..., f_N`.
-    pub fn cos_coefficients(&self) -> &[f64] {
-        &self.cos
+    /// The series' mean over a period, `f0 / 2`.
+    pub fn mean(&self) -> f64 {
+        self.f0 / 2.0
     }
 
-    /// `g_1, ..., g_N`.
-    pub fn sin_coefficients(&self) -> &[f64] {
-        &self.sin
+    /// `f_1, ..., f_N`, the cosine coefficients.
+    pub fn cos_coefficients(&self) -> ArrayView1<'_, f64> {
+        ArrayView1::from(&self.cos)
+    }
+
+    /// `g_1, ..., g_N`, the sine coefficients.
+    pub fn sin_coefficients(&self) -> ArrayView1<'_, f64> {
+        ArrayView1::from(&self.sin)
     }
 
     /// The first `terms` harmonics of this series (all of them if `terms` is larger).
@@ -165,11 +204,11 @@ impl FourierSeries {
         FourierSeries { cos: self.cos[..keep].to_vec(), sin: self.sin[..keep].to_vec(), ..self.clone() }
     }
 
-    /// The partial sum at `t`.
+    /// The partial sum at `t` (see [`values`](FourierSeries::values) for many times at once).
     ///
     /// The harmonics `cos(n w t)`, `sin(n w t)` come from one `sin_cos` and a rotation recurrence,
     /// so a sum of `N` terms costs `N` complex multiplications, not `2N` trigonometric calls.
-    pub fn eval(&self, t: f64) -> f64 {
+    pub fn value_at(&self, t: f64) -> f64 {
         let (s1, c1) = (self.angular_frequency() * t).sin_cos();
         let (mut c, mut s) = (c1, s1);
         let mut total = self.f0 / 2.0;
@@ -187,9 +226,20 @@ impl FourierSeries {
         total
     }
 
-    /// The partial sum at each of `times`.
-    pub fn eval_many(&self, times: &[f64]) -> Vec<f64> {
-        times.iter().map(|&t| self.eval(t)).collect()
+    /// The partial sum at every time in `times`, in `times`' shape.
+    ///
+    /// # Examples
+    /// ```
+    /// use fourier::{ndarray::Array1, FourierSeries};
+    /// let series = FourierSeries::square_wave(0.5, 99)?;
+    /// let t = Array1::linspace(0.0, std::f64::consts::TAU, 400);
+    /// let partial_sum = series.values(&t);
+    /// assert_eq!(partial_sum.len(), 400);
+    /// assert!((partial_sum[100] - 1.0).abs() < 0.05); // t = 1.57..., inside the +1 half
+    /// # Ok::<(), fourier::FourierError>(())
+    /// ```
+    pub fn values<S: Data<Elem = f64>, D: Dimension>(&self, times: &ArrayBase<S, D>) -> Array<f64, D> {
+        times.mapv(|t| self.value_at(t))
     }
 
     /// The series with Lanczos sigma factors applied: harmonic `n` of `N` is multiplied by
@@ -207,10 +257,12 @@ impl FourierSeries {
         FourierSeries { cos, sin, ..self.clone() }
     }
 
-    /// Amplitude `sqrt(f_n^2 + g_n^2)` and phase `phi_n` of each harmonic, so that
+    /// Amplitudes `R_n = sqrt(f_n^2 + g_n^2)` and phases `phi_n` of the harmonics, so that
     /// `f_n cos(n w t) + g_n sin(n w t) = R_n cos(n w t - phi_n)`.
-    pub fn amplitudes_and_phases(&self) -> Vec<(f64, f64)> {
-        self.cos.iter().zip(&self.sin).map(|(f, g)| (f.hypot(*g), g.atan2(*f))).collect()
+    pub fn amplitudes_and_phases(&self) -> (Array1<f64>, Array1<f64>) {
+        let amplitudes = self.cos.iter().zip(&self.sin).map(|(f, g)| f.hypot(*g)).collect();
+        let phases = self.cos.iter().zip(&self.sin).map(|(f, g)| g.atan2(*f)).collect();
+        (amplitudes, phases)
     }
 }
 
@@ -236,6 +288,7 @@ pub fn gibbs_overshoot(
     positive("jump", jump.abs())?;
     positive("samples", samples as f64)?;
     let step = (to - from) / samples as f64;
-    let peak = (0..=samples).map(|i| series.eval(from + step * i as f64)).fold(f64::NEG_INFINITY, f64::max);
+    let peak =
+        (0..=samples).map(|i| series.value_at(from + step * i as f64)).fold(f64::NEG_INFINITY, f64::max);
     Ok((peak - top) / jump.abs())
 }

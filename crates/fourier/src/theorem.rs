@@ -1,13 +1,26 @@
 //! The convolution theorem: the inverse transform of a product of spectra is the circular
 //! convolution; with enough zero padding, circular convolution is linear convolution.
 
+use ndarray::{Array1, ArrayBase, Data, Ix1};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
 use crate::error::{FourierError, finite};
 
-fn check_finite(values: &[f64]) -> Result<(), FourierError> {
-    values.iter().try_for_each(|&v| finite("sample", v).map(drop))
+/// The operand's samples, contiguous, after checking that they are finite.
+fn finite_samples<S: Data<Elem = f64>>(values: &ArrayBase<S, Ix1>) -> Result<Vec<f64>, FourierError> {
+    values.iter().map(|&v| finite("sample", v)).collect()
+}
+
+/// Two operands of the same non-zero length.
+fn same_length<S1: Data<Elem = f64>, S2: Data<Elem = f64>>(
+    a: &ArrayBase<S1, Ix1>,
+    b: &ArrayBase<S2, Ix1>,
+) -> Result<(Vec<f64>, Vec<f64>), FourierError> {
+    if a.len() != b.len() || a.is_empty() {
+        return Err(FourierError::LengthMismatch { left: a.len(), right: b.len() });
+    }
+    Ok((finite_samples(a)?, finite_samples(b)?))
 }
 
 /// Circular convolution by its definition, `c[n] = sum_m a[m] b[(n - m) mod N]`: `O(N^2)`.
@@ -15,12 +28,15 @@ fn check_finite(values: &[f64]) -> Result<(), FourierError> {
 /// # Errors
 /// [`FourierError::LengthMismatch`] unless both have the same non-zero length;
 /// [`FourierError::NotFinite`] for a non-finite sample.
-pub fn circular_convolve(a: &[f64], b: &[f64]) -> Result<Vec<f64>, FourierError> {
-    if a.len() != b.len() || a.is_empty() {
-        return Err(FourierError::LengthMismatch { left: a.len(), right: b.len() });
-    }
-    check_finite(a)?;
-    check_finite(b)?;
+pub fn circular_convolve<S1, S2>(
+    a: &ArrayBase<S1, Ix1>,
+    b: &ArrayBase<S2, Ix1>,
+) -> Result<Array1<f64>, FourierError>
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    let (a, b) = same_length(a, b)?;
     let n = a.len();
     Ok((0..n).map(|k| (0..n).map(|m| a[m] * b[(k + n - m) % n]).sum()).collect())
 }
@@ -32,20 +48,24 @@ pub fn circular_convolve(a: &[f64], b: &[f64]) -> Result<Vec<f64>, FourierError>
 ///
 /// # Examples
 /// ```
-/// let c = fourier::circular_convolve_fft(&[1.0, 2.0, 3.0], &[0.0, 1.0, 0.0])?;
+/// use fourier::ndarray::array;
+/// let c = fourier::circular_convolve_fft(&array![1.0, 2.0, 3.0], &array![0.0, 1.0, 0.0])?;
 /// // Convolving with a shifted impulse rotates the signal.
 /// for (got, want) in c.iter().zip([3.0, 1.0, 2.0]) {
 ///     assert!((got - want).abs() < 1e-12);
 /// }
 /// # Ok::<(), fourier::FourierError>(())
 /// ```
-pub fn circular_convolve_fft(a: &[f64], b: &[f64]) -> Result<Vec<f64>, FourierError> {
-    if a.len() != b.len() || a.is_empty() {
-        return Err(FourierError::LengthMismatch { left: a.len(), right: b.len() });
-    }
-    check_finite(a)?;
-    check_finite(b)?;
-    Ok(convolve_spectra(a, b, a.len()))
+pub fn circular_convolve_fft<S1, S2>(
+    a: &ArrayBase<S1, Ix1>,
+    b: &ArrayBase<S2, Ix1>,
+) -> Result<Array1<f64>, FourierError>
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
+    let (a, b) = same_length(a, b)?;
+    Ok(convolve_spectra(&a, &b, a.len()))
 }
 
 /// Linear convolution (length `N + M - 1`) by zero-padding both operands to that length and
@@ -53,17 +73,23 @@ pub fn circular_convolve_fft(a: &[f64], b: &[f64]) -> Result<Vec<f64>, FourierEr
 ///
 /// # Errors
 /// [`FourierError::LengthMismatch`] if either operand is empty; [`FourierError::NotFinite`].
-pub fn linear_convolve_fft(a: &[f64], b: &[f64]) -> Result<Vec<f64>, FourierError> {
+pub fn linear_convolve_fft<S1, S2>(
+    a: &ArrayBase<S1, Ix1>,
+    b: &ArrayBase<S2, Ix1>,
+) -> Result<Array1<f64>, FourierError>
+where
+    S1: Data<Elem = f64>,
+    S2: Data<Elem = f64>,
+{
     if a.is_empty() || b.is_empty() {
         return Err(FourierError::LengthMismatch { left: a.len(), right: b.len() });
     }
-    check_finite(a)?;
-    check_finite(b)?;
-    Ok(convolve_spectra(a, b, a.len() + b.len() - 1))
+    let (a, b) = (finite_samples(a)?, finite_samples(b)?);
+    Ok(convolve_spectra(&a, &b, a.len() + b.len() - 1))
 }
 
 /// `IFFT(FFT(a) . FFT(b))` with both zero-padded to `len`.
-fn convolve_spectra(a: &[f64], b: &[f64], len: usize) -> Vec<f64> {
+fn convolve_spectra(a: &[f64], b: &[f64], len: usize) -> Array1<f64> {
     let mut planner = FftPlanner::new();
     let forward = planner.plan_fft_forward(len);
     let inverse = planner.plan_fft_inverse(len);

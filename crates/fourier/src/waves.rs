@@ -2,29 +2,45 @@
 
 use std::f64::consts::TAU;
 
+use ndarray::{Array, ArrayBase, Data, Dimension};
+
 use crate::error::{FourierError, finite, positive, unit_fraction};
 use crate::series::FourierSeries;
 
-/// The square wave of `scipy.signal.square(t, duty)`: period `2 pi`, `+1` while
-/// `t mod 2 pi < duty * 2 pi`, `-1` after.
+/// The square wave of `scipy.signal.square(t, duty)` at every time in `t`: period `2 pi`, `+1`
+/// while `t mod 2 pi < duty * 2 pi`, `-1` after. The result has `t`'s shape.
 ///
 /// # Errors
 /// [`FourierError::OutOfUnitInterval`] for `duty` outside `[0, 1]` (scipy returns NaN there),
-/// [`FourierError::NotFinite`] for a NaN or infinite `t`.
+/// [`FourierError::NotFinite`] for a NaN or infinite time.
 ///
 /// # Examples
 /// ```
 /// use fourier::square;
-/// assert_eq!(square(0.0, 0.5)?, 1.0);
-/// assert_eq!(square(3.5, 0.5)?, -1.0);      // past pi
-/// assert_eq!(square(-0.1, 0.5)?, -1.0);     // the wave is periodic in both directions
-/// assert_eq!(square(1.0, 0.25)?, 1.0);      // 1 < pi/2
+/// use fourier::ndarray::{array, Array1};
+/// let t = array![0.0, 3.5, -0.1, 1.0];
+/// assert_eq!(square(&t, 0.5)?, array![1.0, -1.0, -1.0, 1.0]); // periodic both ways
+/// // scipy's own example: a 5 Hz square wave sampled 500 times in one second.
+/// let t = Array1::linspace(0.0, 1.0, 500);
+/// let wave = square(&t.mapv(|t| 2.0 * std::f64::consts::PI * 5.0 * t), 0.5)?;
+/// assert_eq!(wave.len(), 500);
 /// # Ok::<(), fourier::FourierError>(())
 /// ```
-pub fn square(t: f64, duty: f64) -> Result<f64, FourierError> {
+pub fn square<S, D>(t: &ArrayBase<S, D>, duty: f64) -> Result<Array<f64, D>, FourierError>
+where
+    S: Data<Elem = f64>,
+    D: Dimension,
+{
     unit_fraction("duty", duty)?;
-    finite("t", t)?;
-    Ok(if t.rem_euclid(TAU) < duty * TAU { 1.0 } else { -1.0 })
+    check_finite_times(t)?;
+    Ok(t.mapv(|t| if t.rem_euclid(TAU) < duty * TAU { 1.0 } else { -1.0 }))
+}
+
+/// [`FourierError::NotFinite`] for the first NaN or infinite time in `t`.
+pub(crate) fn check_finite_times<S: Data<Elem = f64>, D: Dimension>(
+    t: &ArrayBase<S, D>,
+) -> Result<(), FourierError> {
+    t.iter().try_for_each(|&t| finite("t", t).map(drop))
 }
 
 /// A train of rectangular pulses: `height` for the first `width` of every `period`, 0 after.
@@ -72,9 +88,34 @@ impl PulseTrain {
     ///
     /// # Errors
     /// [`FourierError::NotFinite`] for a NaN or infinite `t`.
-    pub fn value(&self, t: f64) -> Result<f64, FourierError> {
+    pub fn value_at(&self, t: f64) -> Result<f64, FourierError> {
         finite("t", t)?;
-        Ok(if t.rem_euclid(self.period) < self.width { self.height } else { 0.0 })
+        Ok(self.on_or_off(t))
+    }
+
+    /// The values at every time in `t`, in `t`'s shape.
+    ///
+    /// # Errors
+    /// [`FourierError::NotFinite`] for a NaN or infinite time.
+    ///
+    /// # Examples
+    /// ```
+    /// use fourier::{ndarray::array, PulseTrain};
+    /// let pulses = PulseTrain::new(0.2, 0.1, 2.0)?;
+    /// assert_eq!(pulses.values(&array![0.0, 0.05, 0.15, 0.25])?, array![2.0, 2.0, 0.0, 2.0]);
+    /// # Ok::<(), fourier::FourierError>(())
+    /// ```
+    pub fn values<S, D>(&self, t: &ArrayBase<S, D>) -> Result<Array<f64, D>, FourierError>
+    where
+        S: Data<Elem = f64>,
+        D: Dimension,
+    {
+        check_finite_times(t)?;
+        Ok(t.mapv(|t| self.on_or_off(t)))
+    }
+
+    fn on_or_off(&self, t: f64) -> f64 {
+        if t.rem_euclid(self.period) < self.width { self.height } else { 0.0 }
     }
 
     /// Its Fourier series with `terms` harmonics, from the analytic coefficients
@@ -88,9 +129,9 @@ impl PulseTrain {
         let half = self.height / 2.0;
         FourierSeries::new(
             self.period,
-            half * (2.0 + square.mean_coefficient()),
-            square.cos_coefficients().iter().map(|c| half * c).collect(),
-            square.sin_coefficients().iter().map(|c| half * c).collect(),
+            half * (2.0 + square.f0()),
+            square.cos_coefficients().mapv(|c| half * c),
+            square.sin_coefficients().mapv(|c| half * c),
         )
     }
 }
@@ -125,8 +166,8 @@ pub fn band_limited_square(frequency: f64, nyquist: f64) -> Result<FourierSeries
     let square = FourierSeries::square_wave(0.5, terms)?;
     FourierSeries::new(
         1.0 / frequency,
-        square.mean_coefficient(),
-        square.cos_coefficients().to_vec(),
-        square.sin_coefficients().to_vec(),
+        square.f0(),
+        square.cos_coefficients().to_owned(),
+        square.sin_coefficients().to_owned(),
     )
 }

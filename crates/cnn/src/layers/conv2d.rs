@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
+use conv_core::{Auto, AxisGeometry, ConvBackend, ConvProblem, Geometry};
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
@@ -15,7 +15,7 @@ use crate::error::CnnError;
 use crate::float::Float;
 
 /// A 2-D convolution layer (Keras's `Conv2D`, cross-correlation like every deep-learning
-/// framework), computed by the conv-core backend `B`.
+/// framework), computed by the conv-core backend `B` (by default the shared [`Auto`] planner).
 ///
 /// # Shapes
 /// - input `[batch, height, width, channels]`
@@ -49,7 +49,7 @@ use crate::float::Float;
 ///     .with_backend(Fft::default());
 /// # let _ = layer;
 /// ```
-pub struct Conv2D<T, B = Direct> {
+pub struct Conv2D<T, B = &'static Auto> {
     filters: usize,
     kernel_size: [usize; 2],
     strides: [usize; 2],
@@ -89,9 +89,11 @@ struct Cache<T> {
     output: ArrayD<T>,
 }
 
-impl<T: Float> Conv2D<T, Direct> {
+impl<T: Float> Conv2D<T, &'static Auto> {
     /// `filters` kernels of `kernel_size = (height, width)`, stride 1, valid padding, no
-    /// activation, with bias, computed by [`Direct`]; change these with the builder methods.
+    /// activation, with bias, computed by the backend conv-core's shared planner
+    /// ([`Auto::shared`]) chooses per shape; change these with the builder methods
+    /// (`.with_backend(conv_core::Direct)` for the defining sums).
     pub fn new(filters: usize, kernel_size: (usize, usize)) -> Self {
         Conv2D {
             filters,
@@ -101,7 +103,7 @@ impl<T: Float> Conv2D<T, Direct> {
             activation: Activation::Linear,
             use_bias: true,
             l2: None,
-            backend: Direct,
+            backend: Auto::shared(),
             shape: None,
             params: Vec::new(),
             cache: None,

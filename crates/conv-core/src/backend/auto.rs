@@ -3,7 +3,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use super::{ConvBackend, ConvProblem, check_len};
@@ -63,6 +63,13 @@ pub struct Auto {
 
 /// How many shapes [`Auto`] keeps at hand before looking in its table.
 const RECENT_SHAPES: usize = 4;
+
+/// How many chosen shapes [`Auto`] remembers; past this the table starts afresh, so a program
+/// that calls with ever new shapes keeps a bounded table (a few hundred KiB).
+const REMEMBERED_SHAPES: usize = 4096;
+
+/// The planner behind the calls that take no backend ([`convolve`](crate::convolve), ...).
+static SHARED: OnceLock<Auto> = OnceLock::new();
 
 impl Default for Auto {
     fn default() -> Self {
@@ -126,6 +133,25 @@ impl Auto {
             .and_then(|text| Profile::parse(&text).ok())
             .unwrap_or_else(Profile::shipped);
         Self::with_profile(profile)
+    }
+
+    /// The process-wide planner in model mode that [`convolve`](crate::convolve),
+    /// [`correlate`](crate::correlate), [`convolve2d`](crate::convolve2d),
+    /// [`correlate2d`](crate::correlate2d), the complex calls, [`conv1d`](crate::conv1d) and
+    /// [`conv2d`](crate::conv2d) use, as scipy's `method='auto'`. Made on first use (reading
+    /// `CONVKIT_PROFILE` then, as [`Auto::new`]); its choices are remembered per shape for the
+    /// life of the process.
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::{convolve, convolve_with, Auto, Mode};
+    /// use ndarray::array;
+    /// let (x, k) = (array![1.0, 2.0, 3.0], array![1.0, 1.0]);
+    /// assert_eq!(convolve(&x, &k, Mode::Full)?, convolve_with(&x, &k, Mode::Full, Auto::shared())?);
+    /// # Ok::<(), conv_core::ConvError>(())
+    /// ```
+    pub fn shared() -> &'static Auto {
+        SHARED.get_or_init(Auto::new)
     }
 
     /// Model mode with a given profile.
@@ -221,7 +247,11 @@ impl Auto {
 
     fn remember<T: ConvNum>(&self, g: &Geometry, backend: Arc<dyn ConvBackend<T>>) {
         let value: Arc<dyn Any + Send + Sync> = Arc::new(backend);
-        self.winners.lock().unwrap_or_else(PoisonError::into_inner).insert((TypeId::of::<T>(), *g), value);
+        let mut winners = self.winners.lock().unwrap_or_else(PoisonError::into_inner);
+        if winners.len() >= REMEMBERED_SHAPES {
+            winners.clear();
+        }
+        winners.insert((TypeId::of::<T>(), *g), value);
     }
 
     /// Measure mode's first call for a shape: run every supporting candidate, keep the fastest

@@ -198,26 +198,42 @@ pub fn builtin_backends<T: ConvNum>() -> Vec<std::sync::Arc<dyn ConvBackend<T>>>
     ]
 }
 
-/// A shared backend is a backend: `Arc<dyn ConvBackend<T>>` (what the registry hands out) can
-/// be used wherever a generic `B: ConvBackend<T>` is expected, e.g. as a layer's backend.
-impl<T: ConvNum, B: ConvBackend<T> + ?Sized> ConvBackend<T> for std::sync::Arc<B> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
+/// Forwards every method of [`ConvBackend`] to the backend a pointer type points at.
+macro_rules! forward_backend {
+    ($(#[$doc:meta])* $pointer:ty) => {
+        $(#[$doc])*
+        impl<T: ConvNum, B: ConvBackend<T> + ?Sized> ConvBackend<T> for $pointer {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
 
-    fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
-        (**self).supports(geometry)
-    }
+            fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
+                (**self).supports(geometry)
+            }
 
-    fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        (**self).execute(problem, output)
-    }
+            fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+                (**self).execute(problem, output)
+            }
 
-    fn plan<'a>(&'a self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
-        (**self).plan(geometry, kernel)
-    }
+            fn plan<'p>(&'p self, geometry: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'p>, ConvError> {
+                (**self).plan(geometry, kernel)
+            }
 
-    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        (**self).execute_channels_last(problem, output)
-    }
+            fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+                (**self).execute_channels_last(problem, output)
+            }
+        }
+    };
 }
+
+forward_backend!(
+    /// A shared backend is a backend: `Arc<dyn ConvBackend<T>>` (what the registry hands out) can
+    /// be used wherever a generic `B: ConvBackend<T>` is expected, e.g. as a layer's backend.
+    std::sync::Arc<B>
+);
+
+forward_backend!(
+    /// A borrowed backend is a backend: `Auto::shared()` (a `&'static Auto`) is the default
+    /// backend of cnn's `Conv2D`, and `&Direct` can be passed where a `B: ConvBackend<T>` is taken.
+    &B
+);
