@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
+use cnn::conv_core::ConvBackend;
 use cnn::layers::{Activation, Conv2D, Dense, Flatten, MaxPooling2D};
 use cnn::{CnnError, FitConfig, Loss, Sequential, Sgd, data};
 
@@ -57,17 +58,15 @@ struct Cell {
     seconds_per_epoch: f64,
 }
 
-fn train_cell(
-    args: &Args,
-    eta: f64,
-    lambda: f64,
-    epochs: usize,
-    train: &data::Dataset<f32>,
-    test: &data::Dataset<f32>,
-) -> Result<Cell, Box<dyn Error + Send + Sync>> {
-    let backend = common::backend(&args.backend).map_err(|e| e.to_string())?;
-    // ANCHOR: model
-    let mut model = Sequential::<f32>::new(&[8, 8, 1], args.seed);
+// ANCHOR: model
+/// The material's model for the 8x8 digits: Conv2D(10, 3x3, relu) -> MaxPool 2x2 -> Flatten ->
+/// Dense(50, relu) -> Dense(10, softmax), L2 weight `lambda` on every kernel, plain SGD with
+/// learning rate `eta`; the convolution runs on `backend` (any `ConvBackend<f32>`).
+fn digits_model<B>(backend: B, eta: f64, lambda: f64, seed: u64) -> Result<Sequential<f32>, CnnError>
+where
+    B: ConvBackend<f32> + 'static,
+{
+    let mut model = Sequential::<f32>::new(&[8, 8, 1], seed);
     model.add(
         Conv2D::new(10, (3, 3))
             .activation(Activation::Relu)
@@ -79,7 +78,20 @@ fn train_cell(
     model.add(Dense::new(50).activation(Activation::Relu).kernel_regularizer_l2(lambda))?;
     model.add(Dense::new(10).activation(Activation::Softmax).kernel_regularizer_l2(lambda))?;
     model.compile(Sgd::new(eta), Loss::CategoricalCrossentropy)?;
-    // ANCHOR_END: model
+    Ok(model)
+}
+// ANCHOR_END: model
+
+fn train_cell(
+    args: &Args,
+    eta: f64,
+    lambda: f64,
+    epochs: usize,
+    train: &data::Dataset<f32>,
+    test: &data::Dataset<f32>,
+) -> Result<Cell, Box<dyn Error + Send + Sync>> {
+    let backend = common::backend(&args.backend).map_err(|e| e.to_string())?;
+    let mut model = digits_model(backend, eta, lambda, args.seed)?;
     let y_train = data::one_hot(&train.labels, 10)?;
     let y_test = data::one_hot(&test.labels, 10)?;
     let config = FitConfig::new(epochs).batch_size(100).verbose(false);

@@ -47,6 +47,12 @@ pub use error::{CnnError, DataError};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The workspace README's listings (every family: conv-core, cnn, fourier), compiled and run by
+/// `cargo test`; this crate sees all three.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadmeDoctests;
 pub use float::Float;
 pub use loss::{EPSILON, Loss, argmax};
 pub use model::{FitConfig, History, Sequential};

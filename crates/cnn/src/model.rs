@@ -62,8 +62,9 @@ pub struct FitConfig<'a, T> {
     pub batch_size: usize,
     /// Whether to shuffle the samples before each epoch (seeded by the model's seed).
     pub shuffle: bool,
-    /// Whether to report progress: a bar per epoch on a terminal, otherwise (a log file, a pipe,
-    /// CI) one plain line per epoch on standard output, as Keras's `verbose=2`:
+    /// Whether to report progress: a bar per epoch when both standard output and error are a
+    /// terminal, otherwise (a log file, a pipe, CI) one plain line per epoch on standard output,
+    /// as Keras's `verbose=2`:
     /// `Epoch 3/20 - 0.12s - loss 0.4521 accuracy 0.8700`.
     pub verbose: bool,
     /// Data to evaluate after each epoch.
@@ -291,7 +292,8 @@ impl<T: Float> Sequential<T> {
         for epoch in 1..=config.epochs {
             // A bar where someone watches; in logs, pipes and CI one plain line per epoch
             // (Keras's `verbose=2`), since a bar drawn nowhere would leave them silent.
-            let show_bar = config.verbose && std::io::stderr().is_terminal();
+            let show_bar =
+                config.verbose && std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
             let bar = if show_bar { ProgressBar::new(batches as u64) } else { ProgressBar::hidden() };
             if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed} {msg}")
             {

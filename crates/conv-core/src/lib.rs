@@ -2,19 +2,23 @@
 //!
 //! One convolution problem — 1-D and 2-D, single signals or batched multi-channel tensors,
 //! stride, dilation, groups, padding per side, boundary rules, `Full`/`Same`/`Valid`,
-//! convolution or correlation — solved by interchangeable backends behind one object-safe trait.
+//! convolution or correlation — solved by six interchangeable backends behind one object-safe
+//! trait, [`ConvBackend`]. The calls that take no backend use [`Auto`], as scipy's
+//! `method='auto'` picks between direct and FFT.
 //!
 //! ## Usage
 //! ```
-//! use conv_core::{convolve, convolve_with, Fft, Mode};
-//! use ndarray::array;
+//! use conv_core::ndarray::array; // the ndarray this crate takes and returns (0.17)
+//! use conv_core::{choose_conv_method, convolve, convolve_with, Direct, Fft, Mode};
 //!
 //! let signal = array![1.0_f64, 2.0, 3.0];
 //! let kernel = array![0.0, 1.0, 0.5];
-//! let direct = convolve(&signal, &kernel, Mode::Full)?;           // scipy.signal.convolve
+//! let y = convolve(&signal, &kernel, Mode::Full)?;                   // scipy.signal.convolve
+//! let exact = convolve_with(&signal, &kernel, Mode::Full, &Direct)?; // method='direct'
 //! let by_fft = convolve_with(&signal, &kernel, Mode::Full, &Fft::default())?;
-//! assert_eq!(direct, array![0.0, 1.0, 2.5, 4.0, 1.5]);
-//! assert!(direct.iter().zip(&by_fft).all(|(a, b)| (a - b).abs() < 1e-12));
+//! assert_eq!(exact, array![0.0, 1.0, 2.5, 4.0, 1.5]);
+//! assert!(y.iter().chain(&by_fft).zip(exact.iter().cycle()).all(|(a, b)| (a - b).abs() < 1e-12));
+//! println!("{}", choose_conv_method(&signal, &kernel, Mode::Full)?); // which backend, and why
 //! # Ok::<(), conv_core::ConvError>(())
 //! ```
 //!
@@ -25,7 +29,11 @@
 //! | `scipy.signal.correlate(a, v, mode)` | [`correlate`], [`correlate_with`] |
 //! | `scipy.signal.convolve2d(a, k, mode, boundary, fillvalue)` | [`convolve2d`], [`convolve2d_with`] |
 //! | `scipy.signal.correlate2d(...)` | [`correlate2d`], [`correlate2d_with`] |
-//! | `torch.nn.functional.conv2d(x, w, stride, padding, dilation, groups)` | [`conv2d`], [`conv2d_with`] |
+//! | complex `convolve` / `correlate` | [`convolve_complex`], [`correlate_complex`] (and `_with`) |
+//! | `scipy.signal.choose_conv_method(a, v, mode)` | [`choose_conv_method`] |
+//! | `scipy.signal.deconvolve(signal, divisor)` | [`deconvolve`], [`wiener_deconvolve`], [`wiener_deconvolve2d`] |
+//! | `scipy.linalg.convolution_matrix(a, n, mode)` | [`convolution_matrix`] |
+//! | `torch.nn.functional.conv2d(x, w, stride, padding, dilation, groups)` | [`conv2d`], [`conv2d_with`], [`PreparedConv2d`] |
 //! | `torch.nn.functional.conv1d(...)` | [`conv1d`], [`conv1d_with`] |
 //! | any of the above with stride, dilation, explicit padding | [`filter_with`] with a [`ConvSpec`] |
 //!
@@ -33,21 +41,38 @@
 //! Every call is normalised by the front end (padding with the boundary rule, kernel flip for
 //! convolution) into one canonical problem — a grouped, strided, dilated *valid*
 //! cross-correlation described by a [`Geometry`] — which a [`ConvBackend`] solves:
-//! [`Direct`] (the reference), [`Toeplitz`] (the convolution matrix), [`Fft`] (the convolution
-//! theorem) and [`Im2col`] (patch matrix times weights). All sizes are computed in one place,
-//! [`ConvSpec::resolve`] and the [`geometry`] module.
+//!
+//! - [`Direct`]: the defining sum, the reference every other backend is checked against;
+//! - [`Toeplitz`]: the convolution matrix times the input (capped at 256 MiB of matrix);
+//! - [`Fft`]: the convolution theorem on whole planes (rustfft and realfft; transform lengths
+//!   from [`transform_len`]);
+//! - [`OverlapSave`]: the FFT on tiles, for long signals with shorter kernels;
+//! - [`Im2col`]: the patch matrix times the weights (one GEMM; channels-last natively);
+//! - [`Auto`]: predicts each registered backend's time from operation counts and a measured
+//!   profile and runs the cheapest ([`Auto::explain`] shows why), or with
+//!   [`Auto::measuring`] times them on the first call per shape.
+//!
+//! Your own backend implements [`ConvBackend`], is checked by the conformance kit (the
+//! `testkit` module, feature `testkit`) and joins `Auto`'s candidates through [`registry`].
+//! All sizes are computed in one place, [`ConvSpec::resolve`] and the [`geometry`] module.
+//!
+//! ## Features
+//! - `testkit`: proptest strategies and `testkit::assert_conforms`, the check every backend
+//!   passes.
+//! - `lapack`: least-squares deconvolution and condition numbers through LAPACK
+//!   (`deconvolve_least_squares`, `convolution_condition_number`; needs the system's OpenBLAS).
 //!
 //! ## Numerics
-//! Results agree with [`Direct`] to within rounding; the [`testkit`] (feature `testkit`) checks
-//! that under proptest. NaN and infinity are not errors by default: they propagate as IEEE
-//! arithmetic says, and how far they spread depends on the backend (see each backend's
-//! *Numerics* section: Direct and Im2col touch only the outputs whose window covers them,
-//! Toeplitz and FFT spread them further). Set [`ConvSpec::require_finite`] to refuse them.
+//! Results agree with [`Direct`] to within rounding; the conformance kit checks that under
+//! proptest. NaN and infinity are not errors by default: they propagate as IEEE arithmetic
+//! says, and how far they spread depends on the backend (see each backend's *Numerics*
+//! section: Direct and Im2col touch only the outputs whose window covers them, Toeplitz and FFT
+//! spread them further). Set [`ConvSpec::require_finite`] to refuse them.
 //!
 //! ## Errors
 //! No input panics: bad shapes, zero strides, mismatched channels and sizes over the cap
 //! ([`ConvSpec::max_buffer_bytes`], 4 GiB by default) come back as a [`ConvError`] naming the
-//! shapes involved.
+//! shapes as the caller gave them.
 
 pub mod backend;
 mod boundary;
@@ -94,11 +119,6 @@ pub use num::ConvNum;
 /// The num-complex version of the complex calls' element type.
 pub use num_complex;
 pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
-
-/// The README's Rust listings, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
 
 /// This crate's README listings, compiled and run as doctests.
 #[cfg(doctest)]
