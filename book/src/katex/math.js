@@ -40,8 +40,11 @@
         var found = [];
         main.querySelectorAll("*").forEach(function (element) {
             var box = element.getBoundingClientRect();
-            // KaTeX's MathML copy for screen readers is clipped out of sight: not a layout box.
+            // KaTeX's MathML copy for screen readers is clipped out of sight, and its drawn
+            // symbols (the root sign, long arrows) are wide SVGs clipped by KaTeX's own boxes:
+            // neither is what a reader sees sticking out.
             if (element.closest(".katex-mathml")) { return; }
+            if (element.closest(".katex") && element.closest("svg")) { return; }
             if (box.width > 0 && box.right > limit && !insideScroller(element, main)) {
                 var scroller = getComputedStyle(element).overflowX;
                 if (scroller === "auto" || scroller === "scroll") { return; }

@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/figures".into()));
     std::fs::create_dir_all(&out_dir)?;
 
+    // ANCHOR: matched_filter
     // A chirp sweeping the normalised frequency from -0.25 to 0.25 over 256 samples.
     let (length, record_length, delay, amplitude, noise) = (256usize, 4096usize, 1500usize, 0.5, 1.0);
     let chirp: Array1<Complex64> = Array1::from_shape_fn(length, |n| {
@@ -57,6 +58,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let magnitude: Vec<f64> = filtered.iter().map(|z| z.norm()).collect();
     let (found, peak) =
         magnitude.iter().enumerate().fold((0, 0.0), |best, (k, &m)| if m > best.1 { (k, m) } else { best });
+    // ANCHOR_END: matched_filter
     let floor = {
         let mut others: Vec<f64> =
             magnitude.iter().enumerate().filter(|(k, _)| k.abs_diff(found) > 8).map(|(_, &m)| m).collect();
