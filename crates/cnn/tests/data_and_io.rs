@@ -300,6 +300,15 @@ fn bad_input_gets_typed_errors() {
         Err(CnnError::Shape { .. })
     ));
     assert!(matches!(fit(&mut model, &x, &y, 0), Err(CnnError::InvalidParameter { name: "batch_size", .. })));
+    // Class indices given to a one-hot loss: the message names the fix.
+    let sparse = ArrayD::from_shape_vec(IxDyn(&[4]), vec![0.0f32, 1.0, 2.0, 3.0]).unwrap();
+    let err = fit(&mut model, &x, &sparse, 2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "targets: expected shape [2, 10] like the predictions (one one-hot row per sample; these targets \
+         look like class indices: use Loss::SparseCategoricalCrossentropy, or data::one_hot to encode \
+         them), got [2]"
+    );
     let mut nan = x.clone();
     nan[[1, 2, 3, 0]] = f32::NAN;
     assert!(matches!(fit(&mut model, &nan, &y, 2), Err(CnnError::NonFinite { .. })));

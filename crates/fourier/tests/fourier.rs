@@ -28,7 +28,7 @@ fn max_diff<'a, 'b>(a: impl AsArray<'a, f64>, b: impl AsArray<'b, f64>) -> f64 {
 
 /// `square` at one time.
 fn square_at(t: f64, duty: f64) -> f64 {
-    square(&array![t], duty).unwrap()[0]
+    square(&array![t], duty).expect("a finite time and a duty in [0, 1]")[0]
 }
 
 #[test]
