@@ -2,10 +2,10 @@
 
 use ndarray::{ArrayBase, Data, Dimension};
 
-use crate::backend::{Auto, Explanation};
 use crate::error::ConvError;
 use crate::frontend::{check_signal_ranks, in_caller_shapes};
 use crate::num::ConvNum;
+use crate::planner::{Auto, Explanation};
 use crate::spec::{ConvSpec, Mode, OperandRule};
 
 /// Which backend [`convolve`](crate::convolve) / [`correlate`](crate::correlate) would run for

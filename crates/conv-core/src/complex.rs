@@ -13,10 +13,11 @@
 use ndarray::{Array, ArrayBase, Data, Dimension};
 use num_complex::Complex;
 
-use crate::backend::{Auto, ConvBackend};
+use crate::backend::ConvBackend;
 use crate::error::ConvError;
 use crate::frontend::signal_pairs;
 use crate::num::ConvNum;
+use crate::planner::Auto;
 use crate::spec::{ConvSpec, Mode};
 
 /// Convolves two complex 1-D signals or 2-D images, like `scipy.signal.convolve(in1, in2, mode)`

@@ -79,7 +79,6 @@ mod boundary;
 pub mod channels_last;
 mod choose;
 mod complex;
-pub mod cost;
 mod deconvolve;
 mod error;
 mod frontend;
@@ -89,14 +88,14 @@ mod lstsq;
 mod matrix;
 mod num;
 pub mod parallel;
-pub mod registry;
+mod planner;
 mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use backend::{
-    Auto, Candidate, ConvBackend, ConvPlan, ConvProblem, Direct, Explanation, Fft, Im2col, OverlapSave,
-    Toeplitz, builtin_backends,
+    ConvBackend, ConvPlan, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends,
+    check_buffer_len,
 };
 pub use backend::{next_fast_len, transform_len};
 pub use boundary::boundary_source_index;
@@ -118,6 +117,7 @@ pub use ndarray;
 pub use num::ConvNum;
 /// The num-complex version of the complex calls' element type.
 pub use num_complex;
+pub use planner::{Auto, Candidate, Explanation, cost, registry};
 pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
 
 /// This crate's README listings, compiled and run as doctests.

@@ -64,6 +64,11 @@ pub fn as_worker<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
+/// Multiply-adds of direct-sum work per thread below which a backend call uses fewer threads:
+/// about half a millisecond of work (measured on the 2-core machine, splitting smaller calls
+/// made them slower). Direct, im2col (channels first and last) and the FFT plans share it.
+pub const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
+
 /// How many threads a call with `work_units` units of work should use, given that one thread
 /// should have at least `min_units_per_thread` of them.
 pub(crate) fn threads_for(work_units: u128, min_units_per_thread: u128) -> usize {

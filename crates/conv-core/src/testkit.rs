@@ -346,7 +346,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         let [rows, cols] = geometry.axes;
         let pixels_in = rows.input * cols.input;
         let mut input_last = vec![T::zero(); padded.len()];
-        crate::channels_last::transpose_items(padded, &mut input_last, geometry.in_channels, pixels_in);
+        crate::backend::transpose_items(padded, &mut input_last, geometry.in_channels, pixels_in);
         let problem_last =
             ConvProblem::new(geometry, &input_last, &oriented).map_err(|e| mismatch(e.to_string()))?;
         let mut last = vec![garbage; out_len];
@@ -355,7 +355,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             .map_err(|e| mismatch(format!("`{name}` channels last failed ({attempt}): {e}")))?;
         let pixels_out = rows.output * cols.output;
         let mut back = vec![T::zero(); out_len];
-        crate::channels_last::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
+        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
         compare(&geometry, &back, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` channels last, {attempt}: {m}")))?;
     }

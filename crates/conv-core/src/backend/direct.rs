@@ -1,6 +1,6 @@
 //! The direct backend: the definition of the canonical problem, evaluated term by term.
 
-use super::{ConvBackend, ConvProblem, check_len};
+use super::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
@@ -26,14 +26,10 @@ use crate::parallel;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Direct;
 
-/// Multiply-adds per thread below which a call stays on fewer threads (half a millisecond of
-/// work: measured on the 2-core machine, splitting smaller calls made them slower).
-const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
-
 impl Direct {
     /// How many threads a call on this geometry uses.
     pub(crate) fn threads(g: &Geometry) -> usize {
-        parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD)
+        parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD)
     }
 }
 
@@ -48,7 +44,7 @@ impl<T: ConvNum> ConvBackend<T> for Direct {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        check_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         let threads = Direct::threads(g);
         let arch = pulp::Arch::new();
         parallel::split_output(output, threads, |piece, offset| {

@@ -1,6 +1,6 @@
 //! Plans: a backend prepared once for a fixed geometry and kernel, then executed many times.
 
-use super::{ConvBackend, ConvProblem, check_len};
+use super::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
@@ -36,7 +36,7 @@ pub(crate) struct KernelPlan<'a, B: ?Sized, T> {
 impl<'a, B: ConvBackend<T> + ?Sized, T: ConvNum> KernelPlan<'a, B, T> {
     pub(crate) fn new(backend: &'a B, geometry: &Geometry, kernel: &[T]) -> Result<Self, ConvError> {
         geometry.validate()?;
-        check_len("kernel", geometry.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", geometry.kernel_len()?, kernel.len())?;
         backend.supports(geometry)?;
         Ok(KernelPlan { backend, geometry: *geometry, kernel: kernel.to_vec() })
     }

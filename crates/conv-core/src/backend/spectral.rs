@@ -10,7 +10,7 @@ use rustfft::{Fft as ComplexFft, FftPlanner};
 use std::convert::Infallible;
 
 use super::plan::{ThreadScratch, with_thread_scratch};
-use super::{ConvPlan, check_len};
+use super::{ConvPlan, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
@@ -572,7 +572,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         rows_only: bool,
     ) -> Result<Self, ConvError> {
         g.validate()?;
-        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
         let plans = Plans::<T>::new(blocking.map(|b| b.grid));
         let threads = transform_threads(g, plans.grid);
         let kernel = with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
@@ -620,8 +620,8 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let g = &self.geometry;
-        check_len("input", g.input_len()?, input.len())?;
-        check_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("input", g.input_len()?, input.len())?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         let cols = g.axes[1];
         let everything = [0..usize::MAX, 0..usize::MAX];
         let (split_axis, threads) = tile_split(g, self.blocking);
@@ -680,9 +680,6 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
 /// The tiles a worker computes (stride-1 start positions per axis, half-open), the first output
 /// row and column of its band, and the band of every output plane.
 type Band<'a, T> = ([std::ops::Range<usize>; 2], [usize; 2], Vec<&'a mut [T]>);
-
-/// Multiply-adds of direct work per thread below which an FFT plan call uses fewer threads.
-const MIN_MULTIPLY_ADDS_PER_THREAD: u128 = 1 << 22;
 
 /// Grid points (times the planes transformed) per thread below which the stages of one tile's
 /// transforms are not shared out: a 2-D transform of fewer costs about what handing it to
@@ -744,7 +741,8 @@ pub(crate) fn tile_split(g: &Geometry, blocking: [Blocking; 2]) -> (usize, usize
 
 fn split_threads(g: &Geometry, tiles: usize) -> usize {
     let per_tile = g.multiply_adds() / u128::try_from(tiles.max(1)).unwrap_or(1);
-    parallel::threads_for(g.multiply_adds(), MIN_MULTIPLY_ADDS_PER_THREAD.max(per_tile)).min(tiles.max(1))
+    parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD.max(per_tile))
+        .min(tiles.max(1))
 }
 
 impl<T: ConvNum> SpectralPlan<T> {

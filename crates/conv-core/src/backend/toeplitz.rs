@@ -3,7 +3,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
-use super::{ConvBackend, ConvPlan, ConvProblem, check_len};
+use super::{ConvBackend, ConvPlan, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
@@ -98,7 +98,7 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
         g.validate()?;
-        check_len("kernel", g.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
         let (rows, cols) = Self::matrix_shape(g)?;
         let matrices = (0..g.groups)
             .map(|group| {
@@ -128,8 +128,8 @@ impl<T: ConvNum> ConvPlan<T> for ToeplitzPlan<T> {
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let g = self.geometry;
-        check_len("input", g.input_len()?, input.len())?;
-        check_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("input", g.input_len()?, input.len())?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         let input_item = g.in_channels * g.input_plane();
         let output_item = g.out_channels * g.output_plane();
         for (group, matrix) in self.matrices.iter().enumerate() {

@@ -6,12 +6,12 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
-use super::{ConvBackend, ConvProblem, check_len};
-use crate::cost::{Profile, features};
+use super::cost::{Profile, features};
+use super::registry;
+use crate::backend::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
-use crate::registry;
 
 /// A shape (and element type) whose backend has been chosen.
 type WinnerKey = (TypeId, Geometry);
@@ -316,7 +316,7 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        check_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         if let Some(winner) = self.cached_winner::<T>(g) {
             return winner.execute(problem, output);
         }
@@ -331,13 +331,13 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
     /// geometry is first measured and solved channels first, as [`execute`](ConvBackend::execute)).
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        check_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         if let Some(winner) = self.cached_winner::<T>(g) {
             return winner.execute_channels_last(problem, output);
         }
         <Self as ConvBackend<T>>::supports(self, g)?;
         if self.measure {
-            return crate::channels_last::solve_through_channels_first(self, problem, output);
+            return crate::backend::solve_through_channels_first(self, problem, output);
         }
         self.choose::<T>(g)?.execute_channels_last(problem, output)
     }

@@ -118,7 +118,7 @@ pub struct Profile {
 
 /// The profile shipped with the crate, measured with `cargo run --release -p bench-suite --bin calibrate`
 /// on the project's reference machine (2 cores, AVX-512).
-pub const DEFAULT_PROFILE: &str = include_str!("../data/default-profile.txt");
+pub const DEFAULT_PROFILE: &str = include_str!("../../data/default-profile.txt");
 
 impl Profile {
     /// The shipped default profile.
@@ -321,7 +321,7 @@ pub fn calibrate<T: crate::ConvNum>(
     mut progress: impl FnMut(&str, &Geometry),
 ) -> Profile {
     let mut profile = Profile::default();
-    let dtype = crate::backend::dtype_name::<T>();
+    let dtype = super::dtype_name::<T>();
     for backend in backends {
         let samples: Vec<(Vec<f64>, f64)> = geometries
             .iter()

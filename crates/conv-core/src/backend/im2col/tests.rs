@@ -1,0 +1,104 @@
+//! im2col against Direct: bands, shared products, shifted views, transposed patch matrices.
+#![allow(clippy::unwrap_used)]
+use super::channels_first::{PatchOrder, copy_row};
+use super::*;
+use crate::backend::Direct;
+use crate::geometry::AxisGeometry;
+
+/// Kernels wider than the output (the weight gradient of a layer: a 13x13 "kernel" over a
+/// 15x15 input gives 3x3), with strides, channels, groups and batches, in bands of one
+/// output row and in products of several items: both patch orders agree with Direct.
+#[test]
+fn position_rows_give_the_direct_sums() {
+    let cases = [
+        // (batch, channels, outputs, groups, [input, kernel, stride, dilation] per axis)
+        (3, 4, 2, 1, [(15, 13, 1, 1), (15, 13, 1, 1)]),
+        (2, 2, 4, 2, [(9, 4, 2, 1), (11, 5, 2, 1)]),
+        (1, 3, 1, 1, [(1, 1, 1, 1), (40, 31, 1, 1)]),
+        (2, 1, 2, 1, [(12, 3, 1, 2), (12, 3, 1, 2)]), // dilated: tap rows
+        (4, 2, 5, 1, [(20, 3, 1, 1), (20, 3, 1, 1)]), // an ordinary layer: tap rows
+    ];
+    for (batch, channels, outputs, groups, axes) in cases {
+        let axes = [0, 1].map(|a| {
+            let (input, kernel, stride, dilation) = axes[a];
+            AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
+        });
+        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+        let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 1)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 2)).collect();
+        let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+        let mut expected = vec![0.0; g.output_len().unwrap()];
+        Direct.execute(&problem, &mut expected).unwrap();
+        let one_row = (g.in_per_group() * g.kernel_plane() * g.axes[1].output * 8).max(1);
+        for backend in [Im2col::default(), Im2col::with_cap_bytes(one_row)] {
+            let mut got = vec![f64::NAN; expected.len()];
+            backend.execute(&problem, &mut got).unwrap();
+            for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+                assert!((a - b).abs() <= 1e-11, "{g:?} output {i}: {a} vs {b}");
+            }
+        }
+    }
+    let wide =
+        Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 40, 31, 1, 1).unwrap()]);
+    assert_eq!(PatchOrder::for_geometry(&wide.unwrap()), PatchOrder::PositionRows);
+}
+
+/// Large planes with enough channels are solved from shifted views of the input, in one
+/// band or several, with dilation, groups and rectangular kernels: the same sums as Direct.
+#[test]
+fn shifted_views_give_the_direct_sums() {
+    let cases = [
+        // (batch, channels, outputs, groups, [input, kernel, dilation] per axis, cap bytes)
+        (2, 16, 8, 1, [(40, 3, 1), (40, 3, 1)], 50_000),
+        (1, 16, 4, 1, [(30, 3, 2), (33, 3, 2)], 50_000),
+        (2, 32, 6, 2, [(24, 3, 1), (40, 5, 1)], 80_000),
+        (3, 20, 5, 1, [(17, 4, 1), (40, 2, 1)], Im2col::DEFAULT_CAP_BYTES),
+    ];
+    for (batch, channels, outputs, groups, axes, cap) in cases {
+        let axes = [0, 1].map(|a| {
+            let (input, kernel, dilation) = axes[a];
+            AxisGeometry::new(a, input, kernel, 1, dilation).unwrap()
+        });
+        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+        let backend = Im2col::with_cap_bytes(cap);
+        let layout = Layout::new::<f64>(&backend, &g).unwrap();
+        if cap == Im2col::DEFAULT_CAP_BYTES {
+            assert!(!layout.shifted, "a small plane shares a product with other items");
+            continue;
+        }
+        assert!(layout.shifted, "{g:?}");
+        if outputs == 8 {
+            assert!(layout.band_rows < g.axes[0].output, "the first case runs in several bands");
+        }
+        let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 3)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 4)).collect();
+        let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+        let mut expected = vec![0.0; g.output_len().unwrap()];
+        Direct.execute(&problem, &mut expected).unwrap();
+        let mut got = vec![f64::NAN; expected.len()];
+        backend.execute(&problem, &mut got).unwrap();
+        for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+            assert!((a - b).abs() <= 1e-11, "{g:?} output {i}: {a} vs {b}");
+        }
+        let plan = backend.plan(&g, &kernel).unwrap();
+        let mut planned = vec![f64::NAN; expected.len()];
+        plan.execute(&input, &mut planned).unwrap();
+        assert_eq!(planned, got, "the plan runs the same products");
+    }
+}
+
+#[test]
+fn rows_of_every_length_and_stride_are_copied_exactly() {
+    let source: Vec<u32> = (0..200).collect();
+    for stride in 1..=3 {
+        for len in 0..=40 {
+            let mut dest = vec![u32::MAX; len + 2];
+            copy_row(&mut dest[1..=len], &source[5..], stride);
+            let expected: Vec<u32> = (0..len).map(|i| 5 + (i * stride) as u32).collect();
+            assert_eq!(&dest[1..=len], &expected[..], "len {len}, stride {stride}");
+            assert_eq!((dest[0], dest[len + 1]), (u32::MAX, u32::MAX), "neighbours untouched");
+        }
+    }
+}

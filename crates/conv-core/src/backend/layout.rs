@@ -1,0 +1,48 @@
+//! Channels-last storage for any backend: the trait's default answer to
+//! [`ConvBackend::execute_channels_last`], by transposing to channels first and back.
+
+use super::{ConvBackend, ConvProblem, check_buffer_len};
+use crate::error::ConvError;
+use crate::num::ConvNum;
+
+/// Solves `problem` (input `[N, H, W, C]`) into `output` (`[N, OH, OW, O]`) through `backend`'s
+/// channels-first [`execute`](ConvBackend::execute): the input is transposed to `[N, C, H, W]`,
+/// solved, and the `[N, O, OH, OW]` result transposed into `output`. This is what
+/// [`ConvBackend::execute_channels_last`] does unless a backend overrides it.
+///
+/// # Errors
+/// Whatever the backend's `execute` returns, and [`ConvError::BufferLength`] if `output` does
+/// not hold `N * OH * OW * O` values.
+pub fn solve_through_channels_first<T: ConvNum, B: ConvBackend<T> + ?Sized>(
+    backend: &B,
+    problem: &ConvProblem<'_, T>,
+    output: &mut [T],
+) -> Result<(), ConvError> {
+    let g = *problem.geometry();
+    check_buffer_len("output", g.output_len()?, output.len())?;
+    let [rows, cols] = g.axes;
+    let mut input = vec![T::zero(); problem.input().len()];
+    let pixels_in = rows.input * cols.input;
+    transpose_items(problem.input(), &mut input, pixels_in, g.in_channels);
+    let channels_first = ConvProblem::new(g, &input, problem.kernel())?;
+    let mut result = vec![T::zero(); output.len()];
+    backend.execute(&channels_first, &mut result)?;
+    transpose_items(&result, output, g.out_channels, rows.output * cols.output);
+    Ok(())
+}
+
+/// Writes `src`, items of `[a, b]` values, into `dst` as items of `[b, a]` (the two axes after
+/// the batch swapped): `[N, C, H*W]` to `[N, H*W, C]` and back.
+pub(crate) fn transpose_items<T: Copy>(src: &[T], dst: &mut [T], a: usize, b: usize) {
+    let item = a * b;
+    if item == 0 {
+        return;
+    }
+    for (target, source) in dst.chunks_exact_mut(item).zip(src.chunks_exact(item)) {
+        for (i, row) in source.chunks_exact(b).enumerate() {
+            for (k, &value) in row.iter().enumerate() {
+                target[k * a + i] = value;
+            }
+        }
+    }
+}

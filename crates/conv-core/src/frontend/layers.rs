@@ -1,0 +1,237 @@
+//! The batched layer calls: `conv1d`, `conv2d` (PyTorch's semantics, NCHW / OIHW) and
+//! `PreparedConv2d`, which plans once for many inputs of one shape.
+
+use ndarray::{Array3, Array4, ArrayBase, Data, Ix3, Ix4};
+
+use super::{check_finite, orient_kernel, pad_input_into, row_major, solve};
+use crate::backend::{ConvBackend, Scratch};
+use crate::error::{ConvError, Operand};
+use crate::num::ConvNum;
+use crate::planner::Auto;
+use crate::spec::{ConvSpec, OperandRule, Resolved};
+
+/// Batched, multi-channel 2-D convolution layer: input `[N, C, H, W]`, weights
+/// `[O, C / groups, KH, KW]`, output `[N, O, OH, OW]`, by the backend [`Auto`] chooses
+/// (`conv2d_with(.., &Direct)` for the defining sum).
+///
+/// Deep-learning layers correlate; pass `ConvSpec::correlation()` (the default) for that, or
+/// `ConvSpec::convolution()` to flip the kernels.
+///
+/// # Errors
+/// Shape errors of [`ConvSpec::resolve`], including [`ConvError::KernelLargerThanInput`] when
+/// the dilated kernel does not fit in the padded input.
+///
+/// # Examples
+/// ```
+/// use conv_core::{conv2d, ConvSpec, Padding};
+/// use ndarray::Array4;
+/// let input = Array4::<f32>::ones((8, 3, 32, 32));
+/// let weights = Array4::<f32>::ones((16, 3, 3, 3));
+/// let spec = ConvSpec::correlation().padding(Padding::SameUpper).stride(2);
+/// let out = conv2d(&input, &weights, &spec)?;
+/// assert_eq!(out.shape(), &[8, 16, 16, 16]);
+/// assert_eq!(out[[0, 0, 5, 5]], 27.0);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn conv2d<T, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weights: &ArrayBase<S2, Ix4>,
+    spec: &ConvSpec,
+) -> Result<Array4<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    conv2d_with(input, weights, spec, Auto::shared())
+}
+
+/// [`conv2d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`conv2d`], plus whatever the backend refuses.
+pub fn conv2d_with<T, S1, S2>(
+    input: &ArrayBase<S1, Ix4>,
+    weights: &ArrayBase<S2, Ix4>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array4<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    let (output, resolved) = solve(
+        &row_major(input),
+        input.shape(),
+        &row_major(weights),
+        weights.shape(),
+        spec,
+        OperandRule::Layer,
+        backend,
+    )?;
+    let shape = resolved.geometry.output_shape();
+    Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+        what: "output",
+        expected: shape.iter().product(),
+        got: 0,
+    })
+}
+
+/// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
+/// output `[N, O, OW]`, by the backend [`Auto`] chooses (`conv1d_with(.., &Direct)` for the
+/// defining sum).
+///
+/// # Errors
+/// As [`conv2d`].
+///
+/// # Examples
+/// ```
+/// use conv_core::{conv1d, ConvSpec};
+/// use ndarray::array;
+/// // Two channels, depthwise (groups = 2): each channel has its own 2-tap filter.
+/// let input = array![[[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]]];
+/// let weights = array![[[1.0, 1.0]], [[1.0, -1.0]]];
+/// let out = conv1d(&input, &weights, &ConvSpec::correlation().groups(2))?;
+/// assert_eq!(out, array![[[3.0, 5.0], [-10.0, -10.0]]]);
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn conv1d<T, S1, S2>(
+    input: &ArrayBase<S1, Ix3>,
+    weights: &ArrayBase<S2, Ix3>,
+    spec: &ConvSpec,
+) -> Result<Array3<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    conv1d_with(input, weights, spec, Auto::shared())
+}
+
+/// [`conv1d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`conv2d_with`].
+pub fn conv1d_with<T, S1, S2>(
+    input: &ArrayBase<S1, Ix3>,
+    weights: &ArrayBase<S2, Ix3>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array3<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    let (output, resolved) = solve(
+        &row_major(input),
+        input.shape(),
+        &row_major(weights),
+        weights.shape(),
+        spec,
+        OperandRule::Layer,
+        backend,
+    )?;
+    let g = resolved.geometry;
+    let shape = (g.batch, g.out_channels, g.axes[1].output);
+    Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+        what: "output",
+        expected: shape.0 * shape.1 * shape.2,
+        got: 0,
+    })
+}
+
+/// A [`conv2d`] layer prepared once for a fixed weight bank, spec and input shape, for repeated
+/// calls (inference): the backend's plan (kernel spectra, matrices, packed weights) and the
+/// padded-input buffer are made once.
+///
+/// # Examples
+/// ```
+/// use conv_core::{ConvSpec, Fft, Padding, PreparedConv2d, conv2d};
+/// use ndarray::Array4;
+/// let weights = Array4::<f32>::from_shape_fn((8, 3, 3, 3), |(o, c, i, j)| (o + c + i * j) as f32 * 0.1);
+/// let spec = ConvSpec::correlation().padding(Padding::SameUpper);
+/// let fft = Fft::default();
+/// let layer = PreparedConv2d::new([4, 3, 16, 16], &weights, &spec, &fft)?;
+/// for step in 0..3 {
+///     let input = Array4::<f32>::from_elem((4, 3, 16, 16), step as f32);
+///     let fresh = conv2d(&input, &weights, &spec)?;
+///     let planned = layer.run(&input)?;
+///     assert!(planned.iter().zip(&fresh).all(|(a, b)| (a - b).abs() < 1e-3));
+/// }
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub struct PreparedConv2d<'b, T: ConvNum> {
+    resolved: Resolved,
+    input_shape: [usize; 4],
+    require_finite: bool,
+    plan: Box<dyn crate::backend::ConvPlan<T> + 'b>,
+    padded: Scratch<Vec<T>>,
+}
+
+impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
+    /// Prepares `backend` for inputs of shape `input_shape` (`[N, C, H, W]`) and these weights.
+    ///
+    /// # Errors
+    /// As [`conv2d_with`].
+    pub fn new<S: Data<Elem = T>>(
+        input_shape: [usize; 4],
+        weights: &ArrayBase<S, Ix4>,
+        spec: &ConvSpec,
+        backend: &'b dyn ConvBackend<T>,
+    ) -> Result<Self, ConvError> {
+        let resolved =
+            spec.resolve_with(&input_shape, weights.shape(), OperandRule::Layer, size_of::<T>())?;
+        let kernel = row_major(weights);
+        if spec.require_finite {
+            check_finite(Operand::Kernel, &kernel)?;
+        }
+        let oriented = orient_kernel(&kernel, spec.kind, &resolved);
+        let plan = backend.plan(&resolved.geometry, &oriented)?;
+        Ok(PreparedConv2d {
+            resolved,
+            input_shape,
+            require_finite: spec.require_finite,
+            plan,
+            padded: Scratch::new(Vec::new()),
+        })
+    }
+
+    /// The output shape `[N, O, OH, OW]`.
+    pub fn output_shape(&self) -> [usize; 4] {
+        self.resolved.geometry.output_shape()
+    }
+
+    /// Runs the layer on one input of the prepared shape.
+    ///
+    /// # Errors
+    /// [`ConvError::ShapeMismatch`] (naming both shapes) if `input` has another shape than
+    /// the one prepared, [`ConvError::NonFinite`] if the spec asked for finite inputs.
+    pub fn run<S: Data<Elem = T>>(&self, input: &ArrayBase<S, Ix4>) -> Result<Array4<T>, ConvError> {
+        if input.shape() != self.input_shape {
+            return Err(ConvError::ShapeMismatch {
+                operand: Operand::Input,
+                expected: self.input_shape.to_vec(),
+                got: input.shape().to_vec(),
+                context: "this PreparedConv2d",
+            });
+        }
+        let values = row_major(input);
+        if self.require_finite {
+            check_finite(Operand::Input, &values)?;
+        }
+        let geometry = self.resolved.geometry;
+        let mut output = vec![T::zero(); geometry.output_len()?];
+        self.padded.with(Vec::new, |padded| {
+            pad_input_into(&values, &self.input_shape, &self.resolved, padded);
+            self.plan.execute(padded, &mut output)
+        })?;
+        let shape = geometry.output_shape();
+        Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+            what: "output",
+            expected: shape.iter().product(),
+            got: 0,
+        })
+    }
+}

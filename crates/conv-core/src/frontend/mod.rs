@@ -1,0 +1,180 @@
+//! The user-facing calls. Each one normalises its request (padding, boundary fill, kernel flip)
+//! into the canonical problem and hands it to a backend: `signals.rs` holds the scipy-style
+//! calls on one signal or image, `layers.rs` the batched layer calls; this file the solving
+//! they share.
+
+mod layers;
+mod signals;
+#[cfg(test)]
+mod tests;
+
+pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with};
+pub(crate) use signals::{check_signal_ranks, in_caller_shapes, signal_pairs};
+pub use signals::{
+    convolve, convolve_with, convolve2d, convolve2d_with, correlate, correlate_with, correlate2d,
+    correlate2d_with, filter_with,
+};
+
+use ndarray::{ArrayBase, Data, Dimension};
+
+use crate::backend::with_thread_buffers;
+use crate::backend::{ConvBackend, ConvProblem};
+use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
+use crate::error::{ConvError, Operand};
+use crate::geometry::{EdgeSplit, SPATIAL_AXES};
+use crate::num::ConvNum;
+use crate::spec::{ConvSpec, Kind, OperandRule, Resolved};
+
+/// Solves one request: `input` is `[N, C, spatial...]`, `kernel` is `[O, C/groups, spatial...]`,
+/// both row-major. Returns the `[N, O, OH, OW]` output and the resolved problem.
+fn solve<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    kernel: &[T],
+    kernel_shape: &[usize],
+    spec: &ConvSpec,
+    rule: OperandRule,
+    backend: &dyn ConvBackend<T>,
+) -> Result<(Vec<T>, Resolved), ConvError> {
+    let resolved = spec.resolve_with(input_shape, kernel_shape, rule, size_of::<T>())?;
+    if spec.require_finite {
+        check_finite(Operand::Input, input)?;
+        check_finite(Operand::Kernel, kernel)?;
+    }
+    let geometry = resolved.geometry;
+    backend.supports(&geometry)?;
+    let oriented = orient_kernel(kernel, spec.kind, &resolved);
+    let mut output = vec![T::zero(); geometry.output_len()?];
+    if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
+        // Nothing to pad: the backend reads the caller's array itself.
+        let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
+        backend.execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
+    } else if let Some(split) = worth_splitting_at_edges(&resolved) {
+        solve_by_edges(input, &resolved, split, &oriented, backend, &mut output)?;
+    } else {
+        // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
+        // fresh pages for it each time.
+        with_thread_buffers(|(padded, _)| {
+            pad_input_into(input, input_shape, &resolved, padded);
+            backend.execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
+        })?;
+    }
+    Ok((output, resolved))
+}
+
+/// A padded signal at least this long (in output samples that read input only) is solved in
+/// three pieces rather than copied whole into a padded buffer (see [`solve_by_edges`]).
+const EDGE_SPLIT_MIN_INTERIOR: usize = 4096;
+
+/// ... and only when the two edges are this many times shorter than the interior, so the extra
+/// calls on the edges stay a small part of the work whatever the backend.
+const EDGE_SPLIT_INTERIOR_PER_SPAN: usize = 16;
+
+/// The edge/interior split of a request whose output is a single padded row (one signal, one
+/// kernel: `N * O = 1`, height 1, stride 1), when splitting pays; `None` otherwise.
+fn worth_splitting_at_edges(resolved: &Resolved) -> Option<EdgeSplit> {
+    let g = &resolved.geometry;
+    let [rows, cols] = g.axes;
+    if g.batch * g.out_channels != 1 || rows.input != 1 || resolved.pads[0] != (0, 0) {
+        return None;
+    }
+    let split = cols.edge_split(resolved.pads[1])?;
+    let long_enough = split.interior >= EDGE_SPLIT_MIN_INTERIOR
+        && split.span.saturating_mul(EDGE_SPLIT_INTERIOR_PER_SPAN) <= split.interior;
+    long_enough.then_some(split)
+}
+
+/// Solves a single-row request in three calls of the backend: the interior outputs straight
+/// from the caller's unpadded signal, the two edges from short padded pieces. A long signal with
+/// a short kernel is then read once, where padding it first would copy it whole (the copy cost
+/// as much as a three-tap convolution). Each output is the same sum of the same products as in
+/// one call on the padded row.
+fn solve_by_edges<T: ConvNum>(
+    input: &[T],
+    resolved: &Resolved,
+    split: EdgeSplit,
+    kernel: &[T],
+    backend: &dyn ConvBackend<T>,
+    output: &mut [T],
+) -> Result<(), ConvError> {
+    let geometry = resolved.geometry;
+    let (before, after) = resolved.pads[1];
+    let width = geometry.axes[1].input - before - after;
+    let planes = geometry.in_channels; // one signal: N = 1
+    let (leading_out, rest) = output.split_at_mut(split.leading);
+    let (interior_out, trailing_out) = rest.split_at_mut(split.interior);
+    let mut interior = geometry;
+    interior.axes[1].input = width;
+    interior.axes[1].output = split.interior;
+    backend.execute(&ConvProblem::new(interior, &input[..planes * width], kernel)?, interior_out)?;
+    with_thread_buffers(|(piece, _)| {
+        for (reads, edge_out) in
+            [(split.leading_reads(), leading_out), (split.trailing_reads(), trailing_out)]
+        {
+            if edge_out.is_empty() {
+                continue;
+            }
+            piece.clear();
+            for row in input.chunks_exact(width).take(planes) {
+                extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece);
+            }
+            let mut edge = geometry;
+            edge.axes[1].input = reads.len();
+            edge.axes[1].output = edge_out.len();
+            backend.execute(&ConvProblem::new(edge, piece, kernel)?, edge_out)?;
+        }
+        Ok(())
+    })
+}
+
+/// The operands a backend receives for a resolved request: the input padded by the boundary
+/// rule, and the kernel in correlation orientation (flipped for a convolution). The conformance
+/// kit uses it to build the problems it hands to backends.
+#[cfg(feature = "testkit")]
+pub(crate) fn prepare_operands<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    kernel: &[T],
+    kind: Kind,
+    resolved: &Resolved,
+) -> (Vec<T>, Vec<T>) {
+    let mut padded = Vec::new();
+    pad_input_into(input, input_shape, resolved, &mut padded);
+    (padded, orient_kernel(kernel, kind, resolved))
+}
+
+/// The input padded by the boundary rule into `padded` (cleared first; its allocation is reused).
+fn pad_input_into<T: ConvNum>(input: &[T], input_shape: &[usize], resolved: &Resolved, padded: &mut Vec<T>) {
+    let geometry = resolved.geometry;
+    let mut unpadded = [1; SPATIAL_AXES];
+    unpadded[SPATIAL_AXES - resolved.spatial_rank..].copy_from_slice(&input_shape[2..]);
+    let planes = geometry.batch * geometry.in_channels;
+    pad_planes_into(input, planes, unpadded, resolved.pads, resolved.boundary, padded);
+}
+
+/// The kernel in correlation orientation: flipped for a convolution.
+fn orient_kernel<T: ConvNum>(kernel: &[T], kind: Kind, resolved: &Resolved) -> Vec<T> {
+    let mut oriented = kernel.to_vec();
+    if kind == Kind::Convolution {
+        flip_planes(&mut oriented, resolved.geometry.kernel_plane());
+    }
+    oriented
+}
+
+fn check_finite<T: ConvNum>(operand: Operand, values: &[T]) -> Result<(), ConvError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(ConvError::NonFinite { operand, index, value: values[index].to_f64_lossy() }),
+        None => Ok(()),
+    }
+}
+
+/// A contiguous row-major copy of an array (borrowed when it already is one).
+fn row_major<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> std::borrow::Cow<'_, [S::Elem]>
+where
+    S::Elem: Clone,
+{
+    match array.as_slice() {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(array.iter().cloned().collect()),
+    }
+}
