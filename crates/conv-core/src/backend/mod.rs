@@ -27,5 +27,5 @@ pub use layout::solve_through_channels_first;
 pub(crate) use layout::transpose_items;
 pub use overlap_save::OverlapSave;
 pub use plan::ConvPlan;
-pub(crate) use plan::{Scratch, ThreadBuffers, with_thread_buffers, with_thread_scratch};
+pub(crate) use plan::{Scratch, with_thread_buffers};
 pub use toeplitz::Toeplitz;

@@ -4,8 +4,9 @@
 use convkit_gemm::{MatMut, MatRef, matmul};
 
 use super::{Im2col, PRODUCT_TARGET_BYTES, shifted_views_pay};
+use crate::backend::contract::{ConvProblem, check_buffer_len};
+use crate::backend::plan::ConvPlan;
 use crate::backend::plan::{Scratch, ThreadBuffers};
-use crate::backend::{ConvPlan, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;

@@ -4,7 +4,8 @@
 use convkit_gemm::{MatMut, MatRef, matmul};
 
 use super::shifted_views_pay;
-use crate::backend::{ConvProblem, ThreadBuffers, check_buffer_len, with_thread_scratch};
+use crate::backend::contract::{ConvProblem, check_buffer_len};
+use crate::backend::plan::{ThreadBuffers, with_thread_scratch};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
