@@ -18,7 +18,8 @@ use crate::{Mode, convolve};
 /// # Errors
 /// [`ConvError::Empty`] for an empty operand; [`ConvError::InvalidParameter`] (naming
 /// `divisor[0]`) when the divisor's leading coefficient is zero or not finite, where scipy
-/// would divide by zero.
+/// would divide by zero; [`ConvError::TooLarge`] for a signal (a broadcast view, say) over
+/// [`DEFAULT_MAX_BUFFER_BYTES`](crate::DEFAULT_MAX_BUFFER_BYTES), before anything is copied.
 ///
 /// # Examples
 /// `(1 + 2t)(3 + 4t + 5t^2) = 3 + 10t + 13t^2 + 10t^3`, divided back:
@@ -54,6 +55,13 @@ where
         });
     }
     let (n, d) = (signal.len(), divisor.len());
+    // The remainder is a copy of the signal: refuse a view too large to copy before copying it.
+    crate::geometry::check_bytes(
+        n,
+        size_of::<T>(),
+        crate::DEFAULT_MAX_BUFFER_BYTES,
+        "deconvolution remainder",
+    )?;
     if d > n {
         return Ok((Array1::zeros(0), signal.to_owned()));
     }
@@ -149,13 +157,6 @@ where
             reason: "the regularisation weight must be finite and at least 0",
         });
     }
-    for (operand, values) in [(Operand::Input, observed.iter()), (Operand::Kernel, kernel.iter())] {
-        for (index, v) in values.enumerate() {
-            if !v.is_finite() {
-                return Err(ConvError::NonFinite { operand, index, value: v.to_f64_lossy() });
-            }
-        }
-    }
     // The observed signal is a linear convolution of length n + k - 1; a circular transform of
     // at least that size holds it without wrap-around.
     let (lh, lw) = (next_fast_len(oh), next_fast_len(ow));
@@ -167,6 +168,14 @@ where
         crate::DEFAULT_MAX_BUFFER_BYTES,
         "deconvolution spectra",
     )?;
+    // Only now scan the values: the size check above is arithmetic, the scan reads every value.
+    for (operand, values) in [(Operand::Input, observed.iter()), (Operand::Kernel, kernel.iter())] {
+        for (index, v) in values.enumerate() {
+            if !v.is_finite() {
+                return Err(ConvError::NonFinite { operand, index, value: v.to_f64_lossy() });
+            }
+        }
+    }
     let y = spectrum(observed, lh, lw);
     let k = spectrum(kernel, lh, lw);
     let lambda = T::from_f64_lossy(lambda);

@@ -61,15 +61,8 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    let (output, resolved) = solve(
-        &row_major(input),
-        input.shape(),
-        &row_major(weights),
-        weights.shape(),
-        spec,
-        OperandRule::Layer,
-        backend,
-    )?;
+    let (output, resolved) =
+        solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
     let shape = resolved.geometry.output_shape();
     Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
         what: "output",
@@ -124,15 +117,8 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    let (output, resolved) = solve(
-        &row_major(input),
-        input.shape(),
-        &row_major(weights),
-        weights.shape(),
-        spec,
-        OperandRule::Layer,
-        backend,
-    )?;
+    let (output, resolved) =
+        solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
     let g = resolved.geometry;
     let shape = (g.batch, g.out_channels, g.axes[1].output);
     Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {

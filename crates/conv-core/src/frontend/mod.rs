@@ -25,18 +25,31 @@ use crate::geometry::{EdgeSplit, SPATIAL_AXES};
 use crate::num::ConvNum;
 use crate::spec::{ConvSpec, Kind, OperandRule, Resolved};
 
-/// Solves one request: `input` is `[N, C, spatial...]`, `kernel` is `[O, C/groups, spatial...]`,
-/// both row-major. Returns the `[N, O, OH, OW]` output and the resolved problem.
-fn solve<T: ConvNum>(
-    input: &[T],
+/// Solves one request: `input` holds `[N, C, spatial...]` values (`input_shape`), `kernel`
+/// `[O, C/groups, spatial...]` (`kernel_shape`), in row-major order whatever the arrays' own
+/// shapes and strides. Returns the `[N, O, OH, OW]` output and the resolved problem.
+///
+/// Every size is checked against the cap (by resolving the request) before an operand is
+/// copied: a view or broadcast of 10^12 elements is refused, not copied.
+fn solve<T, S1, D1, S2, D2>(
+    input: &ArrayBase<S1, D1>,
     input_shape: &[usize],
-    kernel: &[T],
+    kernel: &ArrayBase<S2, D2>,
     kernel_shape: &[usize],
     spec: &ConvSpec,
     rule: OperandRule,
     backend: &dyn ConvBackend<T>,
-) -> Result<(Vec<T>, Resolved), ConvError> {
+) -> Result<(Vec<T>, Resolved), ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D1: Dimension,
+    D2: Dimension,
+{
     let resolved = spec.resolve_with(input_shape, kernel_shape, rule, size_of::<T>())?;
+    let (input, kernel) = (row_major(input), row_major(kernel));
+    let (input, kernel): (&[T], &[T]) = (&input, &kernel);
     if spec.require_finite {
         check_finite(Operand::Input, input)?;
         check_finite(Operand::Kernel, kernel)?;

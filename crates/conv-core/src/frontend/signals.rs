@@ -1,9 +1,9 @@
 //! The scipy-style calls on one signal or image: `convolve`, `correlate`, `convolve2d`,
 //! `correlate2d`, `filter_with`, and the batch-of-pairs engine behind the complex calls.
 
-use ndarray::{Array, ArrayBase, Data, Dimension, Ix2};
+use ndarray::{Array, ArrayBase, ArrayView1, Data, Dimension, Ix2};
 
-use super::{row_major, solve};
+use super::solve;
 use crate::backend::ConvBackend;
 use crate::error::{ConvError, Operand};
 use crate::geometry::SPATIAL_AXES;
@@ -68,16 +68,8 @@ where
     let input_shape: Vec<usize> = [1, 1].iter().chain(in1.shape()).copied().collect();
     let kernel_shape: Vec<usize> = [1, 1].iter().chain(in2.shape()).copied().collect();
     let spec = ConvSpec { groups: 1, ..spec.clone() };
-    let (output, resolved) = solve(
-        &row_major(in1),
-        &input_shape,
-        &row_major(in2),
-        &kernel_shape,
-        &spec,
-        OperandRule::Scipy,
-        backend,
-    )
-    .map_err(|error| in_caller_shapes(error, in1.shape(), in2.shape()))?;
+    let (output, resolved) = solve(in1, &input_shape, in2, &kernel_shape, &spec, OperandRule::Scipy, backend)
+        .map_err(|error| in_caller_shapes(error, in1.shape(), in2.shape()))?;
     let mut dim = in1.raw_dim();
     let offset = SPATIAL_AXES - rank;
     for axis in 0..rank {
@@ -109,8 +101,15 @@ pub(crate) fn signal_pairs<T: ConvNum>(
     let input_shape: Vec<usize> = [batch, 1].iter().chain(input_spatial).copied().collect();
     let kernel_shape: Vec<usize> = [bank, 1].iter().chain(kernel_spatial).copied().collect();
     let spec = ConvSpec { groups: 1, ..spec.clone() };
-    let (output, resolved) =
-        solve(inputs, &input_shape, kernels, &kernel_shape, &spec, OperandRule::Scipy, backend)?;
+    let (output, resolved) = solve(
+        &ArrayView1::from(inputs),
+        &input_shape,
+        &ArrayView1::from(kernels),
+        &kernel_shape,
+        &spec,
+        OperandRule::Scipy,
+        backend,
+    )?;
     let offset = SPATIAL_AXES - rank;
     let spatial = (0..rank).map(|axis| resolved.geometry.axes[offset + axis].output).collect();
     Ok((output, spatial))

@@ -64,9 +64,9 @@ fn long_rows_split_at_the_edges_give_the_sums_of_the_padded_row() {
                 splits += usize::from(worth_splitting_at_edges(&resolved).is_some());
                 for backend in backends {
                     let solved = solve(
-                        &input,
+                        &ndarray::ArrayView1::from(&input),
                         &input_shape,
-                        &kernel,
+                        &ndarray::ArrayView1::from(&kernel),
                         &kernel_shape,
                         &spec,
                         OperandRule::Layer,

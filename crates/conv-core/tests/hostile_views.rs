@@ -1,0 +1,72 @@
+//! Views and broadcasts of any size (issue "Reliability", family 1): every size is checked
+//! against the cap before an operand is copied, so a broadcast of 10^12 elements — a few bytes
+//! of memory, a 16 TB copy — is a `TooLarge` error in microseconds, not an allocation abort.
+
+use std::time::{Duration, Instant};
+
+use conv_core::num_complex::Complex64;
+use conv_core::{
+    ConvError, ConvSpec, Mode, conv2d, convolve, convolve_complex, correlate, deconvolve, wiener_deconvolve,
+};
+use ndarray::{Array1, Array4, array};
+
+const HUGE: usize = 1_000_000_000_000;
+
+/// Runs `call`, which must be refused as too large, and fast.
+fn refused_quickly<R: std::fmt::Debug>(what: &str, call: impl FnOnce() -> Result<R, ConvError>) {
+    let start = Instant::now();
+    let result = call();
+    let elapsed = start.elapsed();
+    assert!(matches!(result, Err(ConvError::TooLarge { .. })), "{what}: {result:?}");
+    assert!(elapsed < Duration::from_secs(2), "{what}: refused only after {elapsed:?}");
+}
+
+#[test]
+fn broadcast_signals_are_refused_before_they_are_copied() {
+    let one = array![1.0_f64];
+    let huge = one.broadcast(HUGE).expect("a broadcast of one value");
+    let taps = array![1.0, 2.0, 1.0];
+    refused_quickly("convolve full", || convolve(&huge, &taps, Mode::Full));
+    refused_quickly("correlate valid", || correlate(&huge, &taps, Mode::Valid));
+    refused_quickly("kernel side", || convolve(&taps, &huge, Mode::Same));
+    // 2^29 samples: within the 4 GiB cap as an input, over it as a full output; refused before
+    // the 4 GiB copy, not after it.
+    let large = one.broadcast(1 << 29).expect("a broadcast of one value");
+    refused_quickly("2^29 samples, full", || convolve(&large, &taps, Mode::Full));
+}
+
+#[test]
+fn broadcast_images_layers_and_complex_signals_too() {
+    let pixel = Array4::<f32>::ones((1, 1, 1, 1));
+    let images = pixel.broadcast((1_000_000, 3, 1000, 1000)).expect("a broadcast of one pixel");
+    let weights = Array4::<f32>::ones((4, 3, 3, 3));
+    refused_quickly("conv2d", || conv2d(&images, &weights, &ConvSpec::correlation()));
+    let z = array![Complex64::new(1.0, -1.0)];
+    let huge = z.broadcast(HUGE).expect("a broadcast of one value");
+    refused_quickly("convolve_complex", || {
+        convolve_complex(&huge, &array![Complex64::new(1.0, 0.0)], Mode::Full)
+    });
+}
+
+#[test]
+fn deconvolution_of_a_broadcast_is_refused_not_copied_or_scanned() {
+    let one = array![1.0_f64];
+    let huge = one.broadcast(HUGE).expect("a broadcast of one value");
+    refused_quickly("deconvolve", || deconvolve(&huge, &array![1.0, 0.5]));
+    // The NaN scan of 10^12 values would run for minutes; the size check comes first.
+    refused_quickly("wiener_deconvolve", || wiener_deconvolve(&huge, &array![1.0, 0.5], 0.1));
+}
+
+#[test]
+fn views_within_the_cap_still_give_the_answer() {
+    // A strided (every second sample) view and a broadcast of modest size.
+    let x = Array1::from_shape_fn(40, |i| i as f64);
+    let every_second = x.slice_axis(ndarray::Axis(0), ndarray::Slice::new(0, None, 2));
+    let copied = every_second.to_owned();
+    let k = array![1.0, -1.0, 0.5];
+    assert_eq!(convolve(&every_second, &k, Mode::Same).unwrap(), convolve(&copied, &k, Mode::Same).unwrap());
+    let flat = array![2.0_f64].broadcast(1000).expect("a broadcast").to_owned();
+    let view = array![2.0_f64];
+    let view = view.broadcast(1000).expect("a broadcast");
+    assert_eq!(convolve(&view, &k, Mode::Valid).unwrap(), convolve(&flat, &k, Mode::Valid).unwrap());
+}
