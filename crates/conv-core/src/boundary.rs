@@ -6,7 +6,9 @@ use crate::parallel;
 use crate::spec::Boundary;
 
 /// The input index that padded position `i` (relative to the first input sample, so negative
-/// before the input) reads under `boundary`, or `None` when it reads the fill value.
+/// before the input) reads under `boundary`, or `None` when it reads the fill value — or reads
+/// nothing, because the input is empty (`n = 0`). Any `i` and `n` are answered, without
+/// overflow.
 ///
 /// # Examples
 /// ```
@@ -17,24 +19,30 @@ use crate::spec::Boundary;
 /// assert_eq!(source(-2, 4, Boundary::Replicate), Some(0));
 /// assert_eq!(source(-2, 4, Boundary::Circular), Some(2));
 /// assert_eq!(source(-2, 4, Boundary::Zeros), None);
+/// assert_eq!(source(-1, 0, Boundary::Circular), None); // an empty input has nothing to read
 /// ```
 pub fn boundary_source_index(i: isize, n: usize, boundary: Boundary) -> Option<usize> {
-    let len = n as isize;
+    // In i128 every sum below is exact for any isize position and usize length.
+    let (i, len) = (i as i128, n as i128);
+    if len == 0 {
+        return None;
+    }
     if (0..len).contains(&i) {
-        return Some(i as usize);
+        return usize::try_from(i).ok();
     }
-    let mirrored = |period: isize, last: isize| {
+    let mirrored = |period: i128, last: i128| {
         let m = i.rem_euclid(period);
-        (if m < len { m } else { last - m }) as usize
+        if m < len { m } else { last - m }
     };
-    match boundary {
-        Boundary::Zeros | Boundary::Constant(_) => None,
-        Boundary::Circular => Some(i.rem_euclid(len) as usize),
-        Boundary::Replicate => Some(i.clamp(0, len - 1) as usize),
-        Boundary::Symmetric => Some(mirrored(2 * len, 2 * len - 1)),
-        Boundary::Reflect if n == 1 => Some(0),
-        Boundary::Reflect => Some(mirrored(2 * len - 2, 2 * len - 2)),
-    }
+    let source = match boundary {
+        Boundary::Zeros | Boundary::Constant(_) => return None,
+        Boundary::Circular => i.rem_euclid(len),
+        Boundary::Replicate => i.clamp(0, len - 1),
+        Boundary::Symmetric => mirrored(2 * len, 2 * len - 1),
+        Boundary::Reflect if len == 1 => 0,
+        Boundary::Reflect => mirrored(2 * len - 2, 2 * len - 2),
+    };
+    usize::try_from(source).ok()
 }
 
 /// Copies `planes` contiguous planes of shape `dims` into `padded` (its allocation is reused)

@@ -70,3 +70,31 @@ fn views_within_the_cap_still_give_the_answer() {
     let view = view.broadcast(1000).expect("a broadcast");
     assert_eq!(convolve(&view, &k, Mode::Valid).unwrap(), convolve(&flat, &k, Mode::Valid).unwrap());
 }
+
+/// `boundary_source_index` answers every position and length (issue "Reliability", family 4):
+/// before, `(-1, 0, Circular)` divided by zero, `(-1, 0, Replicate)` clamped to `[0, -1]` and
+/// `(-1, 0, Reflect)` returned `usize::MAX - 2`.
+#[test]
+fn boundary_source_index_answers_any_position_and_length() {
+    use conv_core::{Boundary, boundary_source_index};
+    let rules = [
+        Boundary::Zeros,
+        Boundary::Constant(1.0),
+        Boundary::Circular,
+        Boundary::Replicate,
+        Boundary::Symmetric,
+        Boundary::Reflect,
+    ];
+    for boundary in rules {
+        assert_eq!(boundary_source_index(-1, 0, boundary), None, "{boundary:?}: nothing to read");
+        for i in [isize::MIN, isize::MIN + 1, -7, -1, 0, 1, 5, isize::MAX] {
+            for n in [1, 2, 3, 7, usize::MAX / 2, usize::MAX] {
+                if let Some(source) = boundary_source_index(i, n, boundary) {
+                    assert!(source < n, "{boundary:?}: position {i} of {n} read {source}");
+                }
+            }
+        }
+    }
+    assert_eq!(boundary_source_index(isize::MIN, 3, Boundary::Replicate), Some(0));
+    assert_eq!(boundary_source_index(isize::MAX, usize::MAX, Boundary::Zeros), Some(isize::MAX as usize));
+}

@@ -68,14 +68,37 @@ pub enum FourierError {
         /// The resonant harmonic.
         harmonic: usize,
     },
+    /// A request for more terms, steps or samples than the crate computes (each is capped so
+    /// that no call allocates more than about a gigabyte or runs for hours).
+    #[error("{what}: {requested} asked, at most {max} allowed")]
+    TooLarge {
+        /// What was asked for (`harmonics`, `integration steps`, ...).
+        what: &'static str,
+        /// How many were asked.
+        requested: u128,
+        /// The cap.
+        max: u128,
+    },
     /// An error from conv-core.
     #[error(transparent)]
     Conv(#[from] conv_core::ConvError),
 }
 
-/// Fails unless `value` is finite and positive.
+/// Fails unless `value` is finite and positive, and not subnormal (a subnormal period or
+/// frequency makes `2 pi / value` infinite and every result NaN).
 pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64, FourierError> {
-    if value.is_finite() && value > 0.0 { Ok(value) } else { Err(FourierError::NotPositive { what, value }) }
+    if value.is_normal() && value > 0.0 { Ok(value) } else { Err(FourierError::NotPositive { what, value }) }
+}
+
+/// The most harmonics a series may have: a million (16 MB of coefficients).
+pub const MAX_TERMS: usize = 1 << 20;
+
+/// Fails with [`FourierError::TooLarge`] when `requested` exceeds `max`.
+pub(crate) fn at_most(what: &'static str, requested: usize, max: usize) -> Result<usize, FourierError> {
+    if requested > max {
+        return Err(FourierError::TooLarge { what, requested: requested as u128, max: max as u128 });
+    }
+    Ok(requested)
 }
 
 /// Fails unless `value` is finite.

@@ -2,7 +2,7 @@
 
 use ndarray::{Array, Array1, ArrayBase, Data, Dimension};
 
-use crate::error::{FourierError, finite, positive};
+use crate::error::{FourierError, at_most, finite, positive};
 use crate::series::FourierSeries;
 
 /// A mass `m` on a spring of stiffness `k` with viscous damping `eta`.
@@ -60,7 +60,13 @@ impl SteadyState {
     }
 }
 
+/// The most steps [`Oscillator::simulate`] takes: 2^27 (a 1 GiB trajectory).
+const MAX_STEPS: usize = 1 << 27;
+
 impl Oscillator {
+    /// The most steps [`simulate`](Oscillator::simulate) takes: 2^27 (a 1 GiB trajectory).
+    pub const MAX_STEPS: usize = MAX_STEPS;
+
     /// An oscillator with mass `m > 0`, damping `eta >= 0` and stiffness `k > 0`.
     ///
     /// # Errors
@@ -133,7 +139,8 @@ impl Oscillator {
     /// error is `O(dt^4)` for a smooth force (`O(dt)` per jump of a discontinuous one).
     ///
     /// # Errors
-    /// [`FourierError::NotPositive`] for `dt`, [`FourierError::NotFinite`] for `x0`, `v0`.
+    /// [`FourierError::NotPositive`] for `dt`, [`FourierError::NotFinite`] for `x0`, `v0`,
+    /// [`FourierError::TooLarge`] for more than [`Oscillator::MAX_STEPS`] steps.
     pub fn simulate(
         &self,
         force: impl Fn(f64) -> f64,
@@ -142,6 +149,7 @@ impl Oscillator {
         steps: usize,
     ) -> Result<Array1<f64>, FourierError> {
         positive("dt", dt)?;
+        at_most("integration steps", steps, MAX_STEPS)?;
         finite("x0", x0)?;
         finite("v0", v0)?;
         let acceleration =

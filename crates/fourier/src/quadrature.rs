@@ -5,6 +5,12 @@ use crate::error::FourierError;
 /// Deepest bisection: intervals of `period / 2^MAX_DEPTH`.
 const MAX_DEPTH: u32 = 40;
 
+/// Evaluations of the integrand one request (all the integrals of a series) may spend: about a
+/// second for a cheap function. Past it the quadrature stops refining and reports
+/// [`FourierError::NoConvergence`] instead of running on (a tolerance of 1e-18 or a period of
+/// 1e300 once ran for minutes).
+pub(crate) const MAX_EVALUATIONS: u64 = 100_000_000;
+
 /// `int_a^b f(t) dt` to an absolute error of about `tolerance * (b - a)`, starting from
 /// `panels` equal panels.
 ///
@@ -21,8 +27,14 @@ pub(crate) fn integrate(
     (a, b): (f64, f64),
     panels: usize,
     tolerance: f64,
+    budget: &mut u64,
 ) -> Result<f64, FourierError> {
     let panels = panels.max(1);
+    let needed = 3 * panels as u64;
+    if needed > *budget {
+        return Err(FourierError::NoConvergence { tolerance, estimate: f64::INFINITY });
+    }
+    *budget -= needed;
     let width = (b - a) / panels as f64;
     let mut worst = 0.0f64;
     let mut value = 0.0;
@@ -31,7 +43,7 @@ pub(crate) fn integrate(
         let hi = if panel + 1 == panels { b } else { lo + width };
         let (fa, fm, fb) = (f(lo), f((lo + hi) / 2.0), f(hi));
         let whole = simpson(lo, hi, fa, fm, fb);
-        value += refine(&f, (lo, hi), (fa, fm, fb), whole, tolerance, MAX_DEPTH, &mut worst);
+        value += refine(&f, (lo, hi), (fa, fm, fb), whole, (tolerance, budget), MAX_DEPTH, &mut worst);
     }
     if !value.is_finite() {
         return Err(FourierError::NotFinite { what: "integrand", value });
@@ -51,10 +63,16 @@ fn refine(
     (a, b): (f64, f64),
     (fa, fm, fb): (f64, f64, f64),
     whole: f64,
-    tolerance: f64,
+    (tolerance, budget): (f64, &mut u64),
     depth: u32,
     worst: &mut f64,
 ) -> f64 {
+    if *budget < 2 {
+        // Out of evaluations: keep this interval's estimate and say it did not converge.
+        *worst = f64::INFINITY;
+        return whole;
+    }
+    *budget -= 2;
     let m = (a + b) / 2.0;
     let (lm, rm) = ((a + m) / 2.0, (m + b) / 2.0);
     let (flm, frm) = (f(lm), f(rm));
@@ -67,6 +85,6 @@ fn refine(
         }
         return left + right + delta / 15.0;
     }
-    refine(f, (a, m), (fa, flm, fm), left, tolerance, depth - 1, worst)
-        + refine(f, (m, b), (fm, frm, fb), right, tolerance, depth - 1, worst)
+    refine(f, (a, m), (fa, flm, fm), left, (tolerance, &mut *budget), depth - 1, worst)
+        + refine(f, (m, b), (fm, frm, fb), right, (tolerance, budget), depth - 1, worst)
 }

@@ -6,8 +6,8 @@ use ndarray::{Array, Array1, ArrayBase, ArrayView1, Data, Dimension, Ix1};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
-use crate::error::{FourierError, finite, positive, unit_fraction};
-use crate::quadrature::integrate;
+use crate::error::{FourierError, MAX_TERMS, at_most, finite, positive, unit_fraction};
+use crate::quadrature::{MAX_EVALUATIONS, integrate};
 
 /// A truncated Fourier series of period `tau`.
 ///
@@ -70,12 +70,14 @@ impl FourierSeries {
     /// `g_n = 2 (1 - cos(2 pi n duty)) / (pi n)`. For duty 1/2 this is `(4/pi) sum_{odd n} sin(n t) / n`.
     ///
     /// # Errors
-    /// [`FourierError::OutOfUnitInterval`] for `duty`, [`FourierError::ZeroTerms`] for `terms == 0`.
+    /// [`FourierError::OutOfUnitInterval`] for `duty`, [`FourierError::ZeroTerms`] for `terms == 0`,
+    /// [`FourierError::TooLarge`] for more than [`MAX_TERMS`](crate::MAX_TERMS).
     pub fn square_wave(duty: f64, terms: usize) -> Result<Self, FourierError> {
         unit_fraction("duty", duty)?;
         if terms == 0 {
             return Err(FourierError::ZeroTerms { what: "a square-wave series" });
         }
+        at_most("harmonics", terms, MAX_TERMS)?;
         let angle = |n: usize| TAU * n as f64 * duty;
         let cos: Vec<f64> = (1..=terms).map(|n| 2.0 * angle(n).sin() / (PI * n as f64)).collect();
         let sin: Vec<f64> = (1..=terms).map(|n| 2.0 * (1.0 - angle(n).cos()) / (PI * n as f64)).collect();
@@ -92,7 +94,9 @@ impl FourierSeries {
     /// # Errors
     /// [`FourierError::NotPositive`] for the period or tolerance, [`FourierError::ZeroTerms`],
     /// [`FourierError::NotFinite`] if `F` returns NaN, [`FourierError::NoConvergence`] if the
-    /// quadrature cannot reach the tolerance.
+    /// quadrature cannot reach the tolerance within its budget of 10^8 evaluations of `F` (for
+    /// all the coefficients together), [`FourierError::TooLarge`] for more than
+    /// [`MAX_TERMS`](crate::MAX_TERMS) harmonics.
     pub fn from_fn(
         function: impl Fn(f64) -> f64,
         period: f64,
@@ -104,17 +108,20 @@ impl FourierSeries {
         if terms == 0 {
             return Err(FourierError::ZeroTerms { what: "a series from a function" });
         }
+        at_most("harmonics", terms, MAX_TERMS)?;
         let w = TAU / period;
         let scale = 2.0 / period;
         // Eight panels per oscillation of the highest harmonic (see `integrate`).
         let panels = 8 * (terms + 1);
-        let f0 = scale * integrate(&function, (0.0, period), panels, tolerance)?;
+        let mut budget = MAX_EVALUATIONS;
+        let f0 = scale * integrate(&function, (0.0, period), panels, tolerance, &mut budget)?;
         let mut cos = Vec::with_capacity(terms);
         let mut sin = Vec::with_capacity(terms);
         for n in 1..=terms {
             let k = n as f64 * w;
-            cos.push(scale * integrate(|t| function(t) * (k * t).cos(), (0.0, period), panels, tolerance)?);
-            sin.push(scale * integrate(|t| function(t) * (k * t).sin(), (0.0, period), panels, tolerance)?);
+            let (cos_n, sin_n) = (|t: f64| function(t) * (k * t).cos(), |t: f64| function(t) * (k * t).sin());
+            cos.push(scale * integrate(cos_n, (0.0, period), panels, tolerance, &mut budget)?);
+            sin.push(scale * integrate(sin_n, (0.0, period), panels, tolerance, &mut budget)?);
         }
         FourierSeries::new(period, f0, cos, sin)
     }

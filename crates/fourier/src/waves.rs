@@ -163,7 +163,7 @@ pub fn band_limited_square(frequency: f64, nyquist: f64) -> Result<FourierSeries
             what: "a band-limited square wave below its Nyquist frequency",
         });
     }
-    let square = FourierSeries::square_wave(0.5, terms)?;
+    let square = FourierSeries::square_wave(0.5, terms)?; // refuses more than MAX_TERMS harmonics
     FourierSeries::new(
         1.0 / frequency,
         square.f0(),

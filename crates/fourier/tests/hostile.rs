@@ -1,0 +1,59 @@
+//! Sizes and budgets (issue "Reliability", family 7): requests for absurd numbers of harmonics,
+//! steps or precision are typed errors, returned at once, never a panic, an abort or a hang.
+
+use std::time::{Duration, Instant};
+
+use fourier::{FourierError, FourierSeries, MAX_TERMS, Oscillator, band_limited_square};
+
+fn quickly<R>(what: &str, call: impl FnOnce() -> R) -> R {
+    let start = Instant::now();
+    let result = call();
+    assert!(start.elapsed() < Duration::from_secs(20), "{what} took {:?}", start.elapsed());
+    result
+}
+
+#[test]
+fn absurd_term_counts_are_refused() {
+    for terms in [MAX_TERMS + 1, 1 << 33, usize::MAX] {
+        let result = quickly("square_wave", || FourierSeries::square_wave(0.5, terms));
+        assert!(
+            matches!(result, Err(FourierError::TooLarge { what: "harmonics", .. })),
+            "{terms}: {result:?}"
+        );
+        let result = quickly("from_fn", || FourierSeries::from_fn(|t| t.sin(), 1.0, terms, 1e-6));
+        assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{terms}: {result:?}");
+    }
+    // A 1 Hz square wave band-limited at 10^12 Hz would need 10^12 harmonics (8 TB).
+    let result = quickly("band_limited_square", || band_limited_square(1.0, 1e12));
+    assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{result:?}");
+    assert!(FourierSeries::square_wave(0.5, MAX_TERMS).is_ok());
+}
+
+#[test]
+fn absurd_step_counts_are_refused() {
+    let oscillator = Oscillator::new(1.0, 0.1, 4.0).unwrap();
+    let result = quickly("simulate", || oscillator.simulate(|_| 0.0, (1.0, 0.0), 1e-3, usize::MAX));
+    assert!(matches!(result, Err(FourierError::TooLarge { what: "integration steps", .. })), "{result:?}");
+    assert_eq!(oscillator.simulate(|_| 0.0, (1.0, 0.0), 1e-3, 10).unwrap().len(), 11);
+}
+
+#[test]
+fn the_quadrature_stops_at_its_budget() {
+    // A tolerance below what f64 can resolve, and a period of 1e300: before, both ran for minutes.
+    let tight =
+        quickly("tolerance 1e-18", || FourierSeries::from_fn(|t| (t * 7.3).sin().abs(), 1.0, 50, 1e-18));
+    assert!(matches!(tight, Err(FourierError::NoConvergence { .. })), "{tight:?}");
+    let long =
+        quickly("period 1e300", || FourierSeries::from_fn(|t| (t.sin() * 3.0).floor(), 1e300, 200, 1e-9));
+    assert!(long.is_err(), "{long:?}");
+}
+
+#[test]
+fn subnormal_periods_and_frequencies_are_not_positive_enough() {
+    let tiny = f64::MIN_POSITIVE / 4.0; // subnormal: 2 pi / tiny is infinite
+    assert!(matches!(
+        FourierSeries::new(tiny, 0.0, vec![1.0], vec![0.0]),
+        Err(FourierError::NotPositive { .. })
+    ));
+    assert!(matches!(band_limited_square(tiny, 1.0), Err(FourierError::NotPositive { .. })));
+}
