@@ -113,12 +113,17 @@ pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<ArrayD<T>, 
     if let Some((row, &label)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
         return Err(CnnError::Label { row, label: label.to_string(), classes });
     }
+    crate::layers::parameter_values("classes", &[labels.len(), classes])?;
     Ok(ArrayD::from_shape_fn(IxDyn(&[labels.len(), classes]), |i| {
         if labels[i[0]] == i[1] { T::one() } else { T::zero() }
     }))
 }
 
-/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes.
+/// The most bytes a gzipped data file may inflate to: 512 MiB (MNIST's largest file is 47 MB).
+pub const MAX_DECOMPRESSED_BYTES: u64 = 512 << 20;
+
+/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (to at most
+/// [`MAX_DECOMPRESSED_BYTES`]).
 pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
@@ -127,9 +132,19 @@ pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
     })?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
+        // A gzip bomb (18 MB that inflate to 4 GiB) stops at the cap instead of filling memory.
         flate2::read::GzDecoder::new(&bytes[..])
+            .take(MAX_DECOMPRESSED_BYTES + 1)
             .read_to_end(&mut out)
             .map_err(|source| DataError::Io { path: path.into(), source })?;
+        if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+            return Err(DataError::Malformed {
+                path: path.into(),
+                reason: format!(
+                    "inflates to more than {MAX_DECOMPRESSED_BYTES} bytes (the cap for a data file)"
+                ),
+            });
+        }
         Ok(out)
     } else {
         Ok(bytes)

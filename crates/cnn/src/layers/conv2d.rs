@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::layout::{crop_nhwc, hwio_to_oihw, pad_nhwc};
 use super::{
     Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
-    into_row_major, tensor, window_axis,
+    into_row_major, parameter_values, tensor, window_axis,
 };
 use crate::error::CnnError;
 use crate::float::Float;
@@ -248,6 +248,7 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         }
         check_l2(self.l2)?;
         let [kh, kw] = self.kernel_size;
+        parameter_values("kernel", &[kh, kw, channels, self.filters])?;
         let (oh, pt, pb) = window_axis("input height of Conv2D", height, kh, self.strides[0], self.padding)?;
         let (ow, pl, pr) = window_axis("input width of Conv2D", width, kw, self.strides[1], self.padding)?;
         self.shape = Some(BuiltShape {
@@ -255,12 +256,13 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
             output: [oh, ow],
             pads: [(pt, pb), (pl, pr)],
         });
+        let taps = kh.saturating_mul(kw);
         let kernel = glorot_uniform(
             &[kh, kw, channels, self.filters],
-            kh * kw * channels,
-            kh * kw * self.filters,
+            taps.saturating_mul(channels),
+            taps.saturating_mul(self.filters),
             rng,
-        );
+        )?;
         self.params = vec![Param::new("kernel", kernel, self.l2)];
         if self.use_bias {
             self.params.push(Param::new("bias", ArrayD::zeros(IxDyn(&[self.filters])), None));

@@ -92,7 +92,7 @@ impl<T: Float> Layer<T> for Dense<T> {
         self.inputs = Some(inputs);
         self.params = vec![Param::new(
             "kernel",
-            glorot_uniform(&[inputs, self.units], inputs, self.units, rng),
+            glorot_uniform(&[inputs, self.units], inputs, self.units, rng)?,
             self.l2,
         )];
         if self.use_bias {

@@ -31,8 +31,11 @@ impl<T: Float> Layer<T> for Flatten {
         if input_shape.is_empty() || input_shape.contains(&0) {
             return Err(CnnError::shape("input of Flatten", "at least one non-empty axis", input_shape));
         }
+        let features = input_shape.iter().try_fold(1usize, |total, &axis| total.checked_mul(axis));
+        let features = features
+            .ok_or_else(|| CnnError::shape("input of Flatten", "a size that fits usize", input_shape))?;
         self.input = Some(input_shape.to_vec());
-        Ok(vec![input_shape.iter().product()])
+        Ok(vec![features])
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {

@@ -95,6 +95,9 @@ pub fn window_axis(
             reason: "must be >= 1",
         });
     }
+    if input == 0 {
+        return Err(CnnError::shape(what, "at least 1 along a window axis", &[input]));
+    }
     match padding {
         Padding::Valid => {
             if window > input {
@@ -108,7 +111,8 @@ pub fn window_axis(
         }
         Padding::Same => {
             let output = input.div_ceil(stride);
-            let total = ((output - 1) * stride + window).saturating_sub(input);
+            // (output - 1) * stride < input, so only the window can overflow the sum.
+            let total = ((output - 1) * stride).saturating_add(window).saturating_sub(input);
             Ok((output, total / 2, total - total / 2))
         }
     }
@@ -222,14 +226,34 @@ pub(crate) fn cached<'a, X>(layer: &str, cache: &'a Option<X>) -> Result<&'a X, 
 }
 
 /// Glorot (Xavier) uniform initialisation: `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`.
+/// The most values one parameter tensor (a kernel, a bias) may hold: 2^28, 1 GiB in f32. A
+/// layer asking for more (`Dense::new(1 << 26)` on 64 inputs, say) is refused when it is built,
+/// before anything is allocated.
+pub const MAX_PARAMETER_VALUES: usize = 1 << 28;
+
+/// The number of values of a tensor of `shape`, refused with [`CnnError::InvalidParameter`] when
+/// it overflows or exceeds [`MAX_PARAMETER_VALUES`].
+pub(crate) fn parameter_values(what: &'static str, shape: &[usize]) -> Result<usize, CnnError> {
+    shape
+        .iter()
+        .try_fold(1usize, |total, &axis| total.checked_mul(axis))
+        .filter(|&values| values <= MAX_PARAMETER_VALUES)
+        .ok_or_else(|| CnnError::InvalidParameter {
+            name: what,
+            value: format!("shape {shape:?}"),
+            reason: "more than MAX_PARAMETER_VALUES = 2^28 parameters in one tensor",
+        })
+}
+
 pub(crate) fn glorot_uniform<T: Float>(
     shape: &[usize],
     fan_in: usize,
     fan_out: usize,
     rng: &mut ChaCha8Rng,
-) -> ArrayD<T> {
+) -> Result<ArrayD<T>, CnnError> {
     use rand::Rng;
-    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    parameter_values("kernel", shape)?;
+    let limit = (6.0 / (fan_in as f64 + fan_out as f64)).sqrt();
     let (low, high) = (T::of(-limit), T::of(limit));
-    ArrayD::from_shape_simple_fn(shape, || rng.random_range(low..high))
+    Ok(ArrayD::from_shape_simple_fn(shape, || rng.random_range(low..high)))
 }
