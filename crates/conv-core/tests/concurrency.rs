@@ -86,9 +86,9 @@ fn one_plan_shared_by_many_threads() {
     }
 }
 
-/// The measuring planner times candidates on the first call per shape; racing threads may
-/// each measure, but every answer is a correct one and the cache ends with one winner per
-/// shape.
+/// The measuring planner times candidates on the first call per shape, once: racing threads
+/// wait for that measurement, so every answer on a shape is the same bits (issue
+/// "Reliability", family 9: before, 4 of 24 trials differed) and a correct one.
 #[test]
 fn measure_mode_under_contention() {
     let auto = Arc::new(Auto::new().measuring());
@@ -112,4 +112,33 @@ fn measure_mode_under_contention() {
             });
         }
     });
+    // Fresh planners hit by every thread at once, on shapes where several backends are close:
+    // within each trial every thread's every answer is bit-identical.
+    let signal = Array1::from_shape_fn(3000, |i| ((i * 31) % 17) as f64 - 8.0);
+    let taps = Array1::from_shape_fn(48, |i| 1.0 / (1.0 + i as f64));
+    for trial in 0..24 {
+        let auto = Auto::new().measuring();
+        let answers: Vec<Vec<Array1<f64>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let (auto, signal, taps) = (&auto, &signal, &taps);
+                    scope.spawn(move || {
+                        (0..2)
+                            .map(|_| convolve_with(signal, taps, Mode::Full, auto).expect("solves"))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|handle| handle.join().expect("no thread panics")).collect()
+        });
+        let first = &answers[0][0];
+        for (t, thread) in answers.iter().enumerate() {
+            for answer in thread {
+                assert!(
+                    answer.iter().zip(first).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "trial {trial}, thread {t}"
+                );
+            }
+        }
+    }
 }

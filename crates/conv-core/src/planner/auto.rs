@@ -26,7 +26,8 @@ type WinnerKey = (TypeId, Geometry);
 /// - **Measure mode** ([`Auto::measuring`], like `torch.backends.cudnn.benchmark`): the first call
 ///   for a problem shape times every candidate that supports it on the real data, keeps the
 ///   fastest answer, and caches the winner per shape; later calls reuse it. The cache is shared
-///   by all threads using this `Auto`.
+///   by all threads using this `Auto`, and a shape is measured once: threads racing on a new
+///   shape wait for the first one's measurement, so every call on a shape gives the same bits.
 ///
 /// Candidates are the backends in the global [`registry`] at the time of the call (a backend
 /// registered later is considered from then on), except `auto` itself.
@@ -59,6 +60,10 @@ pub struct Auto {
     /// (one signal solved as interior and two edges, say) finds them by comparison instead of
     /// hashing the geometry (which costs a noticeable share of a microsecond-sized call).
     recent: Mutex<Vec<(WinnerKey, Arc<dyn Any + Send + Sync>)>>,
+    /// Held while a shape is measured, so that a shape's winner is decided once: threads whose
+    /// first call on a shape races another's wait for its measurement and then run the winner,
+    /// and every call on a shape returns the same bits.
+    measuring: Mutex<()>,
 }
 
 /// How many shapes [`Auto`] keeps at hand before looking in its table.
@@ -156,7 +161,13 @@ impl Auto {
 
     /// Model mode with a given profile.
     pub fn with_profile(profile: Profile) -> Self {
-        Auto { profile, measure: false, winners: Mutex::new(HashMap::new()), recent: Mutex::new(Vec::new()) }
+        Auto {
+            profile,
+            measure: false,
+            winners: Mutex::new(HashMap::new()),
+            recent: Mutex::new(Vec::new()),
+            measuring: Mutex::new(()),
+        }
     }
 
     /// Switches to measure mode (time the candidates on the first call per shape).
@@ -322,6 +333,11 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
         }
         <Self as ConvBackend<T>>::supports(self, g)?;
         if self.measure {
+            let _one_measurement_at_a_time = self.measuring.lock().unwrap_or_else(PoisonError::into_inner);
+            // Another thread may have decided this shape while this one waited.
+            if let Some(winner) = self.cached_winner::<T>(g) {
+                return winner.execute(problem, output);
+            }
             return self.measure_and_run(problem, output);
         }
         self.choose::<T>(g)?.execute(problem, output)
