@@ -132,13 +132,38 @@ impl Auto {
     pub const TINY_MULTIPLY_ADDS: u128 = 1024;
 
     /// Model mode with the profile from `CONVKIT_PROFILE` if set and valid, else the shipped one.
+    /// A profile that cannot be used (missing, unreadable, over 1 MiB, malformed) is reported
+    /// once on standard error, naming the file and the reason, and the shipped profile is used;
+    /// [`Auto::from_env`] returns the error instead.
     pub fn new() -> Self {
-        let profile = std::env::var_os("CONVKIT_PROFILE")
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| Profile::parse(&text).ok())
-            .unwrap_or_else(Profile::shipped);
-        Self::with_profile(profile)
+        Self::from_env().unwrap_or_else(|error| {
+            static REPORTED: std::sync::Once = std::sync::Once::new();
+            REPORTED.call_once(|| eprintln!("convkit: {error}; using the shipped profile instead"));
+            Self::with_profile(Profile::shipped())
+        })
     }
+
+    /// Model mode with the profile named by `CONVKIT_PROFILE` (the shipped one when it is not
+    /// set).
+    ///
+    /// # Errors
+    /// [`ConvError::Profile`] naming the file when it cannot be read, holds more than
+    /// [`Auto::MAX_PROFILE_BYTES`] (`/dev/zero`, say: it is not read to the end) or does not
+    /// parse.
+    pub fn from_env() -> Result<Self, ConvError> {
+        let Some(path) = std::env::var_os("CONVKIT_PROFILE") else {
+            return Ok(Self::with_profile(Profile::shipped()));
+        };
+        let shown = std::path::Path::new(&path).display().to_string();
+        let reason =
+            |why: String| ConvError::Profile { line: 0, reason: format!("CONVKIT_PROFILE={shown}: {why}") };
+        let text = read_at_most(std::path::Path::new(&path), Self::MAX_PROFILE_BYTES).map_err(reason)?;
+        let profile = Profile::parse(&text).map_err(|error| reason(error.to_string()))?;
+        Ok(Self::with_profile(profile))
+    }
+
+    /// The largest profile file [`Auto::from_env`] reads: 1 MiB (the shipped one is about 2 KB).
+    pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
 
     /// The process-wide planner in model mode that [`convolve`](crate::convolve),
     /// [`correlate`](crate::correlate), [`convolve2d`](crate::convolve2d),
@@ -357,4 +382,16 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
         }
         self.choose::<T>(g)?.execute_channels_last(problem, output)
     }
+}
+
+/// The text of `path`, refused when it holds more than `cap` bytes (read no further than that).
+fn read_at_most(path: &std::path::Path, cap: u64) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+    let mut text = String::new();
+    file.take(cap + 1).read_to_string(&mut text).map_err(|error| error.to_string())?;
+    if text.len() as u64 > cap {
+        return Err(format!("more than {cap} bytes; a profile is a few kilobytes"));
+    }
+    Ok(text)
 }
