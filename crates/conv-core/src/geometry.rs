@@ -199,6 +199,11 @@ impl Geometry {
                 shape: vec![self.batch, self.in_channels],
             });
         }
+        // Every buffer length must be computable: a geometry of usize::MAX^2 samples is refused
+        // here, not wrapped or overflowed in a backend's arithmetic.
+        self.input_len()?;
+        self.kernel_len()?;
+        self.output_len()?;
         Ok(())
     }
 
@@ -214,17 +219,23 @@ impl Geometry {
 
     /// Elements of one padded input plane (`H * W`).
     pub fn input_plane(&self) -> usize {
-        self.axes.iter().map(|a| a.input).product()
+        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
+        // every backend's `supports` calls; nothing here may panic first.
+        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.input))
     }
 
     /// Elements of one kernel plane (`KH * KW`).
     pub fn kernel_plane(&self) -> usize {
-        self.axes.iter().map(|a| a.kernel).product()
+        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
+        // every backend's `supports` calls; nothing here may panic first.
+        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.kernel))
     }
 
     /// Elements of one output plane (`OH * OW`).
     pub fn output_plane(&self) -> usize {
-        self.axes.iter().map(|a| a.output).product()
+        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
+        // every backend's `supports` calls; nothing here may panic first.
+        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.output))
     }
 
     /// Length of the padded input buffer, `N * C * H * W`.

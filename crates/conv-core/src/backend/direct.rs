@@ -38,8 +38,8 @@ impl<T: ConvNum> ConvBackend<T> for Direct {
         "direct"
     }
 
-    fn supports(&self, _geometry: &Geometry) -> Result<(), ConvError> {
-        Ok(())
+    fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
+        geometry.validate()
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {

@@ -158,6 +158,7 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        g.validate()?;
         check_workspace::<T>(g, Self::grid(g), self.cap_bytes, "FFT workspace")
     }
 

@@ -85,6 +85,7 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        g.validate()?;
         let (rows, cols) = Self::matrix_shape(g)?;
         let entries = checked_product([rows, cols], "Toeplitz matrix")?;
         check_bytes(entries, size_of::<T>(), self.cap_bytes, "Toeplitz matrix")

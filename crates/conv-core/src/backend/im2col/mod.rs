@@ -102,6 +102,7 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+        g.validate()?;
         self.rows_per_band::<T>(g).map(|_| ())
     }
 
