@@ -238,7 +238,7 @@ pub enum ConvError {
         reason: String,
     },
     /// A numeric parameter (a regularisation weight, ...) is out of its range.
-    #[error("{name} = {value} is invalid: {reason}")]
+    #[error("{name} = {value:?} is invalid: {reason}")]
     InvalidParameter {
         /// The parameter.
         name: &'static str,

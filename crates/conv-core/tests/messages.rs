@@ -69,13 +69,13 @@ fn deconvolution_parameters_are_invalid_parameters_not_non_finite_values() {
     let err = deconvolve(&array![1.0, 2.0, 3.0], &array![0.0, 1.0]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "divisor[0] = 0 is invalid: the divisor's leading coefficient must be finite and non-zero \
+        "divisor[0] = 0.0 is invalid: the divisor's leading coefficient must be finite and non-zero \
          (it divides every step)"
     );
     let err = wiener_deconvolve(&array![1.0, 2.0], &array![1.0], -1.0).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "lambda = -1 is invalid: the regularisation weight must be finite and at least 0"
+        "lambda = -1.0 is invalid: the regularisation weight must be finite and at least 0"
     );
     let err = wiener_deconvolve(&array![1.0], &array![1.0, 2.0], 0.0).unwrap_err();
     assert!(err.to_string().contains("(input [1], kernel [2])"), "{err}");
@@ -102,4 +102,24 @@ fn choose_conv_method_reports_the_same_errors_in_the_same_words() {
     let cube = ArrayD::<f64>::ones(IxDyn(&[2, 2, 2]));
     let err = choose_conv_method(&cube, &cube, Mode::Full).unwrap_err();
     assert!(err.to_string().contains("choose_conv_method takes 1-D or 2-D arrays"), "{err}");
+}
+
+#[test]
+fn fill_values_are_checked_against_the_element_type_and_require_finite() {
+    use conv_core::{Boundary, convolve2d};
+    let image = ndarray::Array2::<f32>::ones((4, 4));
+    let blur = ndarray::Array2::<f32>::ones((3, 3));
+    let err = convolve2d(&image, &blur, Mode::Same, Boundary::Constant(1e300)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Boundary::Constant = 1e300 is invalid: the fill value does not fit the element type (it would become infinity)"
+    );
+    let spec =
+        ConvSpec::convolution().mode(Mode::Same).boundary(Boundary::Constant(f64::NAN)).require_finite(true);
+    let err = filter_with(&array![1.0, 2.0], &array![1.0, 1.0], &spec, &Direct).unwrap_err();
+    assert!(err.to_string().contains("require_finite(true) refuses a non-finite fill value"), "{err}");
+    // Without require_finite a NaN fill is IEEE arithmetic, as documented: it reaches the edges.
+    let spec = ConvSpec::convolution().mode(Mode::Same).boundary(Boundary::Constant(f64::NAN));
+    let y = filter_with(&array![1.0_f64, 2.0, 3.0], &array![1.0, 1.0, 1.0], &spec, &Direct).unwrap();
+    assert!(y[0].is_nan() && y[1].is_finite() && y[2].is_nan(), "{y}");
 }

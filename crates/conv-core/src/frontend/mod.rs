@@ -23,7 +23,7 @@ use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
 use crate::geometry::{EdgeSplit, SPATIAL_AXES};
 use crate::num::ConvNum;
-use crate::spec::{ConvSpec, Kind, OperandRule, Resolved};
+use crate::spec::{Boundary, ConvSpec, Kind, OperandRule, Resolved};
 
 /// Solves one request: `input` holds `[N, C, spatial...]` values (`input_shape`), `kernel`
 /// `[O, C/groups, spatial...]` (`kernel_shape`), in row-major order whatever the arrays' own
@@ -48,6 +48,7 @@ where
     D2: Dimension,
 {
     let resolved = spec.resolve_with(input_shape, kernel_shape, rule, size_of::<T>())?;
+    check_fill_value::<T>(spec)?;
     let (input, kernel) = (row_major(input), row_major(kernel));
     let (input, kernel): (&[T], &[T]) = (&input, &kernel);
     if spec.require_finite {
@@ -172,6 +173,29 @@ fn orient_kernel<T: ConvNum>(kernel: &[T], kind: Kind, resolved: &Resolved) -> V
         flip_planes(&mut oriented, resolved.geometry.kernel_plane());
     }
     oriented
+}
+
+/// A `Boundary::Constant` fill value must be representable in `T` (1e300 is infinity in f32),
+/// and finite when the spec asks for finite values.
+fn check_fill_value<T: ConvNum>(spec: &ConvSpec) -> Result<(), ConvError> {
+    let Boundary::Constant(value) = spec.boundary else {
+        return Ok(());
+    };
+    if value.is_finite() && !T::from_f64_lossy(value).is_finite() {
+        return Err(ConvError::InvalidParameter {
+            name: "Boundary::Constant",
+            value,
+            reason: "the fill value does not fit the element type (it would become infinity)",
+        });
+    }
+    if spec.require_finite && !value.is_finite() {
+        return Err(ConvError::InvalidParameter {
+            name: "Boundary::Constant",
+            value,
+            reason: "require_finite(true) refuses a non-finite fill value",
+        });
+    }
+    Ok(())
 }
 
 fn check_finite<T: ConvNum>(operand: Operand, values: &[T]) -> Result<(), ConvError> {
