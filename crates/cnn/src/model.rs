@@ -438,6 +438,8 @@ impl<T: Float> Sequential<T> {
         batch_size: usize,
     ) -> Result<(f64, f64), CnnError> {
         let loss_fn = self.compiled.as_ref().ok_or(CnnError::NotCompiled)?.1;
+        // The same refusal as `fit`: a NaN target would make the loss NaN without saying why.
+        check_finite("targets", y)?;
         let predictions = self.predict(x, batch_size)?;
         if y.shape().first() != Some(&predictions.shape()[0]) {
             return Err(CnnError::shape(

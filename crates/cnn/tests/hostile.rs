@@ -62,3 +62,17 @@ fn a_gzip_bomb_stops_at_the_cap() {
     assert!(matches!(err, DataError::Malformed { .. }), "{err}");
     assert!(err.to_string().contains("inflates to more than"), "{err}");
 }
+
+#[test]
+fn evaluate_refuses_non_finite_targets_as_fit_does() {
+    use cnn::layers::{Activation, Dense};
+    use cnn::{Loss, Sgd};
+    use ndarray::{ArrayD, IxDyn};
+    let mut model = Sequential::<f32>::new(&[2], 0);
+    model.add(Dense::new(2).activation(Activation::Softmax)).unwrap();
+    model.compile(Sgd::new(0.1), Loss::CategoricalCrossentropy).unwrap();
+    let x = ArrayD::<f32>::zeros(IxDyn(&[3, 2]));
+    let mut y = ArrayD::<f32>::zeros(IxDyn(&[3, 2]));
+    y[[1, 0]] = f32::NAN;
+    assert!(matches!(model.evaluate(&x, &y, 2), Err(CnnError::NonFinite { .. })));
+}
