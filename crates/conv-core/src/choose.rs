@@ -3,7 +3,7 @@
 use ndarray::{ArrayBase, Data, Dimension};
 
 use crate::error::ConvError;
-use crate::frontend::{check_signal_ranks, in_caller_shapes};
+use crate::frontend::{canonical_shape, check_signal_ranks, in_caller_shapes};
 use crate::num::ConvNum;
 use crate::planner::{Auto, Explanation};
 use crate::spec::{ConvSpec, Mode, OperandRule};
@@ -72,8 +72,7 @@ impl Auto {
         mode: Mode,
     ) -> Result<Explanation, ConvError> {
         check_signal_ranks("choose_conv_method", in1_shape, in2_shape)?;
-        let input: Vec<usize> = [1, 1].iter().chain(in1_shape).copied().collect();
-        let kernel: Vec<usize> = [1, 1].iter().chain(in2_shape).copied().collect();
+        let (input, kernel) = (canonical_shape(1, 1, in1_shape), canonical_shape(1, 1, in2_shape));
         let resolved = ConvSpec::convolution()
             .mode(mode)
             .resolve_with(&input, &kernel, OperandRule::Scipy, size_of::<T>())

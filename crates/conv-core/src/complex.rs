@@ -18,7 +18,7 @@ use crate::error::ConvError;
 use crate::frontend::signal_pairs;
 use crate::num::ConvNum;
 use crate::planner::Auto;
-use crate::spec::{ConvSpec, Mode, OperandRule};
+use crate::spec::{ConvSpec, Mode};
 
 /// Convolves two complex 1-D signals or 2-D images, like `scipy.signal.convolve(in1, in2, mode)`
 /// on complex arrays, by the backend [`Auto`] chooses ([`Auto::shared`]).
@@ -143,20 +143,11 @@ where
     S2: Data<Elem = Complex<T>>,
     D: Dimension,
 {
-    // products[n][o] = part n of in1 (re, im) with part o of in2 (re, +-im).
-    crate::frontend::check_signal_ranks(call, in1.shape(), in2.shape())?;
-    // Every size checked against the cap before the parts are copied out (a broadcast view of
-    // 10^12 values is refused here, not split into 16 TB).
-    let batched = |shape: &[usize]| -> Vec<usize> { [2, 1].iter().chain(shape).copied().collect() };
-    spec.resolve_with(&batched(in1.shape()), &batched(in2.shape()), OperandRule::Scipy, size_of::<T>())
-        .map_err(|error| crate::frontend::in_caller_shapes(error, in1.shape(), in2.shape()))?;
-    let (products, spatial) = signal_pairs(
-        (&split(in1, false), 2, in1.shape()),
-        (&split(in2, conjugate_second), 2, in2.shape()),
-        spec,
-        backend,
-    )
-    .map_err(|error| crate::frontend::in_caller_shapes(error, in1.shape(), in2.shape()))?;
+    // products[n][o] = part n of in1 (re, im) with part o of in2 (re, +-im). The parts are
+    // copied out only after every size has been checked against the cap (a broadcast view of
+    // 10^12 values is refused, not split into 16 TB).
+    let operands = || (split(in1, false), split(in2, conjugate_second));
+    let (products, spatial) = signal_pairs(call, (in1.shape(), in2.shape()), operands, spec, backend)?;
     let len: usize = spatial.iter().product();
     let part = |n: usize, o: usize| &products[(n * 2 + o) * len..][..len];
     let (ac, ad, bc, bd) = (part(0, 0), part(0, 1), part(1, 0), part(1, 1));

@@ -9,7 +9,7 @@ mod signals;
 mod tests;
 
 pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with};
-pub(crate) use signals::{check_signal_ranks, in_caller_shapes, signal_pairs};
+pub(crate) use signals::{canonical_shape, check_signal_ranks, in_caller_shapes, signal_pairs};
 pub use signals::{
     convolve, convolve_with, convolve2d, convolve2d_with, correlate, correlate_with, correlate2d,
     correlate2d_with, filter_with,
@@ -47,33 +47,57 @@ where
     D1: Dimension,
     D2: Dimension,
 {
+    let resolved = resolve::<T>(input_shape, kernel_shape, spec, rule)?;
+    let output =
+        solve_resolved(&row_major(input), input_shape, &row_major(kernel), &resolved, spec, backend)?;
+    Ok((output, resolved))
+}
+
+/// Resolves a request for element type `T`: every size checked against the cap, and the fill
+/// value checked, from the shapes alone (nothing is copied yet).
+fn resolve<T: ConvNum>(
+    input_shape: &[usize],
+    kernel_shape: &[usize],
+    spec: &ConvSpec,
+    rule: OperandRule,
+) -> Result<Resolved, ConvError> {
     let resolved = spec.resolve_with(input_shape, kernel_shape, rule, size_of::<T>())?;
     check_fill_value::<T>(spec)?;
-    let (input, kernel) = (row_major(input), row_major(kernel));
-    let (input, kernel): (&[T], &[T]) = (&input, &kernel);
+    Ok(resolved)
+}
+
+/// Solves a resolved request on row-major operands (see [`solve`]).
+fn solve_resolved<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    kernel: &[T],
+    resolved: &Resolved,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Vec<T>, ConvError> {
     if spec.require_finite {
         check_finite(Operand::Input, input)?;
         check_finite(Operand::Kernel, kernel)?;
     }
     let geometry = resolved.geometry;
     backend.supports(&geometry)?;
-    let oriented = orient_kernel(kernel, spec.kind, &resolved);
+    let oriented = orient_kernel(kernel, spec.kind, resolved);
     let mut output = vec![T::zero(); geometry.output_len()?];
     if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         // Nothing to pad: the backend reads the caller's array itself.
         let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
         backend.execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
-    } else if let Some(split) = worth_splitting_at_edges(&resolved) {
-        solve_by_edges(input, &resolved, split, &oriented, backend, &mut output)?;
+    } else if let Some(split) = worth_splitting_at_edges(resolved) {
+        solve_by_edges(input, resolved, split, &oriented, backend, &mut output)?;
     } else {
         // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
         // fresh pages for it each time.
         with_thread_buffers(|(padded, _)| {
-            pad_input_into(input, input_shape, &resolved, padded);
+            pad_input_into(input, input_shape, resolved, padded);
             backend.execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
         })?;
     }
-    Ok((output, resolved))
+    Ok(output)
 }
 
 /// A padded signal at least this long (in output samples that read input only) is solved in

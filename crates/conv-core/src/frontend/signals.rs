@@ -1,9 +1,9 @@
 //! The scipy-style calls on one signal or image: `convolve`, `correlate`, `convolve2d`,
 //! `correlate2d`, `filter_with`, and the batch-of-pairs engine behind the complex calls.
 
-use ndarray::{Array, ArrayBase, ArrayView1, Data, Dimension, Ix2};
+use ndarray::{Array, ArrayBase, Data, Dimension, Ix2};
 
-use super::solve;
+use super::{resolve, solve, solve_resolved};
 use crate::backend::ConvBackend;
 use crate::error::{ConvError, Operand};
 use crate::geometry::SPATIAL_AXES;
@@ -32,6 +32,11 @@ pub(crate) fn check_signal_ranks(
         return Err(ConvError::RankMismatch { input: input.to_vec(), kernel: kernel.to_vec() });
     }
     Ok(())
+}
+
+/// The canonical shape `[batch, channels, spatial...]` of operands given with spatial axes only.
+pub(crate) fn canonical_shape(batch: usize, channels: usize, spatial: &[usize]) -> Vec<usize> {
+    [batch, channels].iter().chain(spatial).copied().collect()
 }
 
 /// An error from the canonical problem `[1, 1, spatial...]` restated with the caller's shapes,
@@ -65,8 +70,8 @@ where
 {
     check_signal_ranks(call, in1.shape(), in2.shape())?;
     let rank = in1.ndim();
-    let input_shape: Vec<usize> = [1, 1].iter().chain(in1.shape()).copied().collect();
-    let kernel_shape: Vec<usize> = [1, 1].iter().chain(in2.shape()).copied().collect();
+    let (input_shape, kernel_shape) =
+        (canonical_shape(1, 1, in1.shape()), canonical_shape(1, 1, in2.shape()));
     let spec = ConvSpec { groups: 1, ..spec.clone() };
     let (output, resolved) = solve(in1, &input_shape, in2, &kernel_shape, &spec, OperandRule::Scipy, backend)
         .map_err(|error| in_caller_shapes(error, in1.shape(), in2.shape()))?;
@@ -80,38 +85,30 @@ where
     Array::from_shape_vec(dim, output).map_err(|_| ConvError::BufferLength { what: "output", expected, got })
 }
 
-/// A batch of same-shaped signals against a bank of same-shaped kernels, every pair, with
-/// scipy's operand rule: `inputs` is `[batch, spatial...]`, `kernels` `[bank, spatial...]`
-/// (row-major); returns `[batch, bank, out...]` and the output's spatial shape.
+/// Two signals (or images) against two kernels, every pair, with scipy's operand rule: the
+/// engine behind the complex calls, which pass the real and imaginary parts as the pairs.
+/// `operands` makes the row-major `[2, spatial...]` input and kernel buffers; it is called only
+/// once the request has been resolved and every size checked against the cap. Returns
+/// `[2, 2, out...]` and the output's spatial shape; errors name the caller's shapes.
 pub(crate) fn signal_pairs<T: ConvNum>(
-    (inputs, batch, input_spatial): (&[T], usize, &[usize]),
-    (kernels, bank, kernel_spatial): (&[T], usize, &[usize]),
+    call: &'static str,
+    (input_spatial, kernel_spatial): (&[usize], &[usize]),
+    operands: impl FnOnce() -> (Vec<T>, Vec<T>),
     spec: &ConvSpec,
     backend: &dyn ConvBackend<T>,
 ) -> Result<(Vec<T>, Vec<usize>), ConvError> {
-    let rank = input_spatial.len();
-    if !(1..=SPATIAL_AXES).contains(&rank) {
-        return Err(ConvError::Rank {
-            operand: Operand::Input,
-            expected: SPATIAL_AXES,
-            got: rank,
-            shape: input_spatial.to_vec(),
-        });
-    }
-    let input_shape: Vec<usize> = [batch, 1].iter().chain(input_spatial).copied().collect();
-    let kernel_shape: Vec<usize> = [bank, 1].iter().chain(kernel_spatial).copied().collect();
+    check_signal_ranks(call, input_spatial, kernel_spatial)?;
+    let in_caller_terms = |error| in_caller_shapes(error, input_spatial, kernel_spatial);
+    let (input_shape, kernel_shape) =
+        (canonical_shape(2, 1, input_spatial), canonical_shape(2, 1, kernel_spatial));
     let spec = ConvSpec { groups: 1, ..spec.clone() };
-    let (output, resolved) = solve(
-        &ArrayView1::from(inputs),
-        &input_shape,
-        &ArrayView1::from(kernels),
-        &kernel_shape,
-        &spec,
-        OperandRule::Scipy,
-        backend,
-    )?;
-    let offset = SPATIAL_AXES - rank;
-    let spatial = (0..rank).map(|axis| resolved.geometry.axes[offset + axis].output).collect();
+    let resolved =
+        resolve::<T>(&input_shape, &kernel_shape, &spec, OperandRule::Scipy).map_err(in_caller_terms)?;
+    let (inputs, kernels) = operands();
+    let output = solve_resolved(&inputs, &input_shape, &kernels, &resolved, &spec, backend)
+        .map_err(in_caller_terms)?;
+    let offset = SPATIAL_AXES - input_spatial.len();
+    let spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes[axis].output).collect();
     Ok((output, spatial))
 }
 
@@ -120,9 +117,10 @@ pub(crate) fn signal_pairs<T: ConvNum>(
 /// `y[i] = sum_j in1[i - j] * in2[j]`, evaluated by the backend [`Auto`] chooses for the shapes
 /// (like scipy's default `method='auto'`; [`Auto::shared`] is the planner these calls share).
 /// For the defining sum in its defining order, bit for bit, call
-/// `convolve_with(in1, in2, mode, &Direct)`. Outside its bounds `in1` is zero. Output sizes: `Full` gives `n + k - 1`, `Same` gives `n` (centred as scipy
-/// does), `Valid` gives `|n - k| + 1` (either operand may be the longer one, as in scipy, but
-/// on every axis the same one).
+/// `convolve_with(in1, in2, mode, &Direct)`. Outside its bounds `in1` is zero. Output sizes:
+/// `Full` gives `n + k - 1`, `Same` gives `n` (centred as scipy does), `Valid` gives
+/// `|n - k| + 1` (either operand may be the longer one, as in scipy, but on every axis the
+/// same one).
 ///
 /// # Errors
 /// [`ConvError::Empty`] for an empty operand, [`ConvError::UnsupportedRank`] for arrays that
