@@ -69,10 +69,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
         return;
     }
     let fill = fill_value::<T>(boundary);
-    // Where each padding column reads from (the columns in between copy the row as it is).
-    let source = |c: usize| boundary_source_index(c as isize - left as isize, width, boundary);
-    let left_source: Vec<Option<usize>> = (0..left).map(source).collect();
-    let right_source: Vec<Option<usize>> = (left + width..padded_w).map(source).collect();
+    // Where each padding column reads from (the columns in between copy the row as it is): one
+    // period of each side, so the tables stay within twice the row however wide the padding.
+    let left_source = side_sources(-(left as i128), left, width, boundary);
+    let right_source = side_sources(width as i128, right, width, boundary);
     let fill_rows = |rows: &mut [T], first_row: usize| {
         for (i, out) in rows.chunks_exact_mut(padded_w).enumerate() {
             let (plane, r) = ((first_row + i) / padded_h, (first_row + i) % padded_h);
@@ -82,9 +82,9 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
                     let row = &input[(plane * height + source_row) * width..][..width];
                     let (before, rest) = out.split_at_mut(left);
                     let (middle, after) = rest.split_at_mut(width);
-                    before.iter_mut().zip(&left_source).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+                    fill_side(before, &left_source, row, fill);
                     middle.copy_from_slice(row);
-                    after.iter_mut().zip(&right_source).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+                    fill_side(after, &right_source, row, fill);
                 }
             }
         }
@@ -95,6 +95,39 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let Ok(()) = parallel::split_items(padded, padded_w, &mut states, |rows, first_row, ()| {
         fill_rows(rows, first_row)
     });
+}
+
+/// The input column each of `count` padding columns reads (`None`: the fill), the first at
+/// `first` relative to the row's first sample, for one period of the boundary rule: padding
+/// column `k` reads entry `k % len`. Every rule repeats along one side of the row with a period
+/// of at most twice the row (`Replicate` and the fills are constant along a side), so the table
+/// is at most `2 * width` long, however wide the padding (family 2 of the reliability issue: a
+/// table per padded column once took 16 bytes a column, uncounted by the cap).
+fn side_sources(first: i128, count: usize, width: usize, boundary: Boundary) -> Vec<Option<usize>> {
+    let period = match boundary {
+        Boundary::Circular => width,
+        Boundary::Symmetric => width.saturating_mul(2),
+        Boundary::Reflect => width.saturating_mul(2).saturating_sub(2),
+        Boundary::Zeros | Boundary::Constant(_) | Boundary::Replicate => 1,
+    };
+    let len = count.min(period.max(1));
+    (0..len)
+        .map(|k| {
+            // `first + k` is a padded position: far below isize::MAX, since the padded row exists.
+            let position = isize::try_from(first + k as i128).unwrap_or(isize::MAX);
+            boundary_source_index(position, width, boundary)
+        })
+        .collect()
+}
+
+/// Fills one side of a padded row from its one-period table (see [`side_sources`]).
+fn fill_side<T: Copy>(side: &mut [T], table: &[Option<usize>], row: &[T], fill: T) {
+    if table.is_empty() {
+        return;
+    }
+    for chunk in side.chunks_mut(table.len()) {
+        chunk.iter_mut().zip(table).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+    }
 }
 
 /// Padded values per thread below which padding is copied on one thread (a copy is bound by
@@ -156,6 +189,48 @@ mod tests {
                 extend_padded_positions(&row, before, start..end, boundary, &mut piece);
                 assert_eq!(piece[0], 99.0, "appends, keeps what was there");
                 assert_eq!(&piece[1..], &whole[start..end], "{boundary:?} {start}..{end}");
+            }
+        }
+    }
+
+    /// Padding many times wider than the row (where the one-period tables repeat): every
+    /// padded value is what `boundary_source_index` names, for every rule and row width.
+    #[test]
+    fn padding_wider_than_the_row_repeats_the_rule() {
+        for width in [0, 1, 2, 3, 5] {
+            let row: Vec<f64> = (0..width).map(|i| 10.0 + i as f64).collect();
+            for boundary in [
+                Boundary::Constant(-7.0),
+                Boundary::Symmetric,
+                Boundary::Reflect,
+                Boundary::Replicate,
+                Boundary::Circular,
+            ] {
+                let (before, after) = (23, 19);
+                let mut padded = Vec::new();
+                pad_planes_into(&row, 1, [1, width], [(0, 0), (before, after)], boundary, &mut padded);
+                assert_eq!(padded.len(), before + width + after);
+                for (c, &value) in padded.iter().enumerate() {
+                    let want = boundary_source_index(c as isize - before as isize, width, boundary)
+                        .map_or(fill_value::<f64>(boundary), |j| row[j]);
+                    assert_eq!(value, want, "{boundary:?}, width {width}, column {c}");
+                }
+            }
+        }
+    }
+
+    /// Family 2 of the reliability issue: the padding tables are one period long (at most twice
+    /// the row), not a 16-byte entry per padded column (2^40 columns here: 16 TB before).
+    #[test]
+    fn padding_tables_do_not_grow_with_the_padding() {
+        for boundary in
+            [Boundary::Zeros, Boundary::Symmetric, Boundary::Reflect, Boundary::Replicate, Boundary::Circular]
+        {
+            for width in [0, 1, 4, 1000] {
+                let before = side_sources(-(1_i128 << 40), 1 << 40, width, boundary);
+                let after = side_sources(width as i128, 1 << 40, width, boundary);
+                assert!(before.len() <= (2 * width).max(1), "{boundary:?} width {width}: {}", before.len());
+                assert!(after.len() <= (2 * width).max(1), "{boundary:?} width {width}: {}", after.len());
             }
         }
     }

@@ -125,3 +125,23 @@ fn hand_built_geometries_too_large_to_index_are_refused() {
         assert!(<Auto as ConvBackend<f32>>::supports(&Auto::new(), &geometry).is_err());
     }
 }
+
+/// Asking a problem for a plane it does not have (issue "Reliability", family 3): `None`, as
+/// `slice::get` answers, where `input_plane(5, 0)` on a one-item problem panicked on a slice.
+#[test]
+fn planes_out_of_range_are_none_not_a_panic() {
+    use conv_core::ConvProblem;
+    let resolved = ConvSpec::correlation().groups(2).resolve(&[1, 2, 4, 4], &[4, 1, 2, 2]).unwrap();
+    let input = vec![1.0; 32];
+    let kernel = vec![1.0; 16];
+    let problem = ConvProblem::new(resolved.geometry, &input, &kernel).unwrap();
+    assert_eq!(problem.input_plane(0, 1).map(<[f64]>::len), Some(16));
+    assert_eq!(problem.kernel_plane(3, 0).map(<[f64]>::len), Some(4));
+    for (n, c) in [(5, 0), (1, 0), (0, 2), (usize::MAX, usize::MAX)] {
+        assert_eq!(problem.input_plane(n, c), None, "input plane ({n}, {c})");
+    }
+    // Channel 1 of a group of one input channel, output channel 4 of 4.
+    for (o, c) in [(0, 1), (4, 0), (usize::MAX, 0)] {
+        assert_eq!(problem.kernel_plane(o, c), None, "kernel plane ({o}, {c})");
+    }
+}

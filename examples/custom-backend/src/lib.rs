@@ -110,9 +110,8 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
         }
         let [rows, cols] = g.axes;
         let (cg, og) = (g.in_per_group(), g.out_per_group());
-        let kernels: Vec<Tile<T>> = (0..g.out_channels * cg)
-            .map(|i| transform_kernel(problem.kernel_plane(i / cg, i % cg)))
-            .collect();
+        // The kernel bank is `out_channels * cg` planes of 3x3, one after another.
+        let kernels: Vec<Tile<T>> = problem.kernel().chunks_exact(9).map(transform_kernel).collect();
         let mut transformed = vec![[[T::zero(); 4]; 4]; g.in_channels];
         let out_plane = g.output_plane();
         for n in 0..g.batch {
@@ -120,7 +119,7 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
                 for tx in (0..cols.output).step_by(2) {
                     // Transform the 4x4 input tile of every channel (zeros past the edge).
                     for (c, slot) in transformed.iter_mut().enumerate() {
-                        let plane = problem.input_plane(n, c);
+                        let plane = &problem.input()[(n * g.in_channels + c) * g.input_plane()..];
                         let mut tile = [[T::zero(); 4]; 4];
                         for (i, row) in tile.iter_mut().enumerate().filter(|(i, _)| ty + i < rows.input) {
                             for (j, value) in row.iter_mut().enumerate().filter(|(j, _)| tx + j < cols.input)

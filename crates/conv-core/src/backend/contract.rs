@@ -44,16 +44,37 @@ impl<'a, T: ConvNum> ConvProblem<'a, T> {
         self.kernel
     }
 
-    /// Input plane `(n, c)`.
-    pub fn input_plane(&self, n: usize, c: usize) -> &'a [T] {
-        let plane = self.geometry.input_plane();
-        &self.input[(n * self.geometry.in_channels + c) * plane..][..plane]
+    /// Input plane `(n, c)`: batch item `n`, input channel `c`; `None` when `n` or `c` is out
+    /// of range (as [`slice::get`]: asking never panics).
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::{ConvProblem, ConvSpec};
+    /// let resolved = ConvSpec::correlation().resolve(&[1, 2, 3], &[1, 2, 2])?;
+    /// let input: Vec<f64> = (0..6).map(f64::from).collect();
+    /// let problem = ConvProblem::new(resolved.geometry, &input, &[1.0; 4])?;
+    /// assert_eq!(problem.input_plane(0, 1), Some(&input[3..]));
+    /// assert_eq!(problem.input_plane(5, 0), None);
+    /// # Ok::<(), conv_core::ConvError>(())
+    /// ```
+    pub fn input_plane(&self, n: usize, c: usize) -> Option<&'a [T]> {
+        let g = &self.geometry;
+        if n >= g.batch || c >= g.in_channels {
+            return None;
+        }
+        let plane = g.input_plane();
+        self.input.get((n * g.in_channels + c) * plane..)?.get(..plane)
     }
 
-    /// Kernel plane `(o, c)` where `c` counts within the kernel's group.
-    pub fn kernel_plane(&self, o: usize, c: usize) -> &'a [T] {
-        let plane = self.geometry.kernel_plane();
-        &self.kernel[(o * self.geometry.in_per_group() + c) * plane..][..plane]
+    /// Kernel plane `(o, c)`: output channel `o`, input channel `c` counted within the kernel's
+    /// group; `None` when `o` or `c` is out of range.
+    pub fn kernel_plane(&self, o: usize, c: usize) -> Option<&'a [T]> {
+        let g = &self.geometry;
+        if o >= g.out_channels || c >= g.in_per_group() {
+            return None;
+        }
+        let plane = g.kernel_plane();
+        self.kernel.get((o * g.in_per_group() + c) * plane..)?.get(..plane)
     }
 }
 

@@ -139,8 +139,12 @@ fn collect_taps<'p, T: ConvNum>(
     let (n, o) = (plane / g.out_channels, plane % g.out_channels);
     let group = o / g.out_per_group();
     for c in 0..g.in_per_group() {
-        let input = problem.input_plane(n, group * g.in_per_group() + c);
-        let kernel = problem.kernel_plane(o, c);
+        // Both planes exist: `plane < batch * out_channels` and `c < in_per_group`.
+        let (Some(input), Some(kernel)) =
+            (problem.input_plane(n, group * g.in_per_group() + c), problem.kernel_plane(o, c))
+        else {
+            return;
+        };
         for ky in 0..rows.kernel {
             let row_start = (y * rows.stride + ky * rows.dilation) * cols.input;
             let input_row = &input[row_start..row_start + cols.input];

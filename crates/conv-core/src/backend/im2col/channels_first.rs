@@ -29,7 +29,8 @@ fn fill_patches<T: ConvNum>(
     let mut tap_rows =
         patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
     for c in 0..g.in_per_group() {
-        let input = problem.input_plane(n, group * g.in_per_group() + c);
+        // The plane exists: `n < batch` and the channel is within the group.
+        let Some(input) = problem.input_plane(n, group * g.in_per_group() + c) else { return };
         for i in 0..rows.kernel {
             for j in 0..cols.kernel {
                 let Some(tap_row) = tap_rows.next() else { return };
@@ -100,7 +101,7 @@ fn fill_patches_by_position<T: ConvNum>(
     for (patch, (y, x)) in rows_of_patches.zip(windows) {
         let mut runs = patch.chunks_exact_mut(cols.kernel);
         for c in 0..g.in_per_group() {
-            let input = problem.input_plane(n, group * g.in_per_group() + c);
+            let Some(input) = problem.input_plane(n, group * g.in_per_group() + c) else { return };
             for i in 0..rows.kernel {
                 let Some(run) = runs.next() else { return };
                 let start = (y * rows.stride + i * rows.dilation) * cols.input + x * cols.stride;
