@@ -193,7 +193,10 @@ fn logits_cross_entropy(z: &[f64], t: &[f64]) -> (f64, Vec<f64>) {
     let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let log_sum = z.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
     let total_t: f64 = t.iter().sum();
-    let loss = -z.iter().zip(t).map(|(z, t)| t * (z - max - log_sum)).sum::<f64>();
+    // Only classes with target weight count: a -inf logit of another class adds nothing (its
+    // `0 * -inf` would be NaN), as in Keras, which reads the label's log-probability alone.
+    let loss =
+        -z.iter().zip(t).filter(|(_, t)| **t != 0.0).map(|(z, t)| t * (z - max - log_sum)).sum::<f64>();
     let grad = z.iter().zip(t).map(|(z, t)| (z - max - log_sum).exp() * total_t - t).collect();
     (loss, grad)
 }

@@ -481,8 +481,9 @@ impl<T: Float> Sequential<T> {
     /// Replaces every parameter with the tensor of the same name in safetensors `bytes`.
     ///
     /// # Errors
-    /// [`CnnError::Weights`] if the bytes are not safetensors, a parameter is missing, or a
-    /// tensor has another dtype or shape; the model is unchanged then.
+    /// [`CnnError::Weights`] if the bytes are not safetensors, a parameter is missing, a
+    /// tensor has another dtype or shape, or a weight is NaN or infinite (named with its flat
+    /// index); the model is unchanged then.
     pub fn load_weights_from_bytes(&mut self, bytes: &[u8]) -> Result<(), CnnError> {
         let file =
             safetensors::SafeTensors::deserialize(bytes).map_err(|e| CnnError::Weights(e.to_string()))?;
@@ -502,6 +503,16 @@ impl<T: Float> Sequential<T> {
                     )));
                 }
                 let data = T::from_le_bytes(tensor.data());
+                // A NaN or infinite weight is no trained model, and a NaN can pass a ReLU-free
+                // path silently: say where it is rather than predict with it.
+                if let Some((index, bad)) =
+                    data.iter().enumerate().find(|(_, v)| !v.to_f64_lossy().is_finite())
+                {
+                    return Err(CnnError::Weights(format!(
+                        "`{name}` holds the non-finite value {} at flat index {index}",
+                        bad.to_f64_lossy()
+                    )));
+                }
                 let value = ArrayD::from_shape_vec(IxDyn(param.value.shape()), data)
                     .map_err(|e| CnnError::Weights(format!("`{name}`: {e}")))?;
                 values.push(value);
@@ -527,14 +538,42 @@ impl<T: Float> Sequential<T> {
     /// [`save_weights`](Sequential::save_weights).
     ///
     /// # Errors
-    /// [`CnnError::Io`] if the file cannot be read, and as
+    /// [`CnnError::Io`] if the file cannot be read, [`CnnError::Weights`] if it is longer than
+    /// this model's tensors plus [`MAX_WEIGHTS_HEADER_BYTES`] (it is not read further), and as
     /// [`load_weights_from_bytes`](Sequential::load_weights_from_bytes).
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<(), CnnError> {
+        use std::io::Read;
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| CnnError::Io { path: path.into(), source })?;
+        let io = |source| CnnError::Io { path: path.into(), source };
+        // Read no more than this model's tensors and a header could take: a file of the wrong
+        // model (or /dev/zero) is refused after `limit` bytes, not read until memory runs out.
+        let tensor_bytes = self
+            .params()
+            .iter()
+            .try_fold(0u64, |sum, param| sum.checked_add((param.value.len() * size_of::<T>()) as u64))
+            .unwrap_or(u64::MAX);
+        let limit = tensor_bytes.saturating_add(MAX_WEIGHTS_HEADER_BYTES);
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > limit {
+            return Err(CnnError::Weights(format!(
+                "{} is longer than the {limit} bytes this model's weights take with a header: the \
+                 file of another model?",
+                path.display()
+            )));
+        }
         self.load_weights_from_bytes(&bytes)
     }
 }
+
+/// The most bytes [`Sequential::load_weights`] reads beyond the model's own tensors: the
+/// safetensors header (names, shapes and offsets, a few hundred bytes a tensor) and the 8-byte
+/// length before it.
+pub const MAX_WEIGHTS_HEADER_BYTES: u64 = 16 << 20;
 
 /// One epoch's report for logs: `Epoch 3/20 - 0.12s - loss 0.4521 accuracy 0.8700`.
 fn epoch_line(epoch: usize, epochs: usize, seconds: f64, metrics: &str) -> String {

@@ -76,3 +76,75 @@ fn evaluate_refuses_non_finite_targets_as_fit_does() {
     y[[1, 0]] = f32::NAN;
     assert!(matches!(model.evaluate(&x, &y, 2), Err(CnnError::NonFinite { .. })));
 }
+
+/// Family 8: ReLU keeps a NaN (PyTorch and TensorFlow do); before, `max(NaN, 0)` was 0, and a
+/// model of NaN weights predicted finite probabilities.
+#[test]
+fn relu_keeps_nan_so_nan_weights_cannot_predict_finite_values() {
+    use cnn::layers::Activation;
+    use ndarray::{ArrayD, IxDyn};
+    let mut values = ArrayD::from_shape_vec(IxDyn(&[4]), vec![f32::NAN, -1.0, 0.0, 2.0]).unwrap();
+    Activation::Relu.apply(&mut values);
+    assert!(values[0].is_nan());
+    assert_eq!(values.as_slice().unwrap()[1..], [0.0, 0.0, 2.0]);
+    // A whole model: NaN weights in a Dense + ReLU + softmax stack give NaN, not a class.
+    let mut model = Sequential::<f32>::new(&[3], 0);
+    model.add(Dense::new(4).activation(Activation::Relu)).unwrap();
+    model.add(Dense::new(2).activation(Activation::Softmax)).unwrap();
+    for param in model.params_mut() {
+        param.value.fill(f32::NAN);
+    }
+    let predictions = model.predict(&ArrayD::ones(IxDyn(&[1, 3])), 1).unwrap();
+    assert!(predictions.iter().all(|p| p.is_nan()), "{predictions}");
+}
+
+/// Family 8: a -inf logit of another class adds nothing to the sparse cross-entropy (before,
+/// `0 * -inf` made the loss NaN); a -inf logit of the label's own class costs +inf, as in Keras.
+#[test]
+fn a_minus_infinity_logit_is_no_nan_in_the_loss() {
+    use cnn::Loss;
+    use ndarray::array;
+    let loss = Loss::SparseCategoricalCrossentropy { from_logits: true };
+    let logits = array![[2.0_f64, f64::NEG_INFINITY, 0.0]].into_dyn();
+    let (value, grad) = loss.compute(&logits, &array![0.0].into_dyn()).unwrap();
+    let expected = -(2f64.exp() / (2f64.exp() + 1.0)).ln();
+    assert!((value - expected).abs() < 1e-12, "{value} vs {expected}");
+    assert!(grad.iter().all(|g| g.is_finite()), "{grad}");
+    assert_eq!(grad[[0, 1]], 0.0);
+    let (value, _) = loss.compute(&logits, &array![1.0].into_dyn()).unwrap();
+    assert_eq!(value, f64::INFINITY);
+}
+
+/// Family 8: weights files holding NaN are refused naming the tensor and index, and a file far
+/// longer than the model's weights (another model's, or an endless one) is refused after the
+/// model's size, not read whole.
+#[test]
+fn weights_files_with_nan_or_of_the_wrong_size_are_refused() {
+    use cnn::MAX_WEIGHTS_HEADER_BYTES;
+    let build = || {
+        let mut model = Sequential::<f32>::new(&[3], 0);
+        model.add(Dense::new(2)).unwrap();
+        model
+    };
+    let (mut model, mut poisoned) = (build(), build());
+    poisoned.params_mut()[0].value[[1, 1]] = f32::NAN;
+    let bytes = poisoned.weights_to_bytes().unwrap();
+    let err = model.load_weights_from_bytes(&bytes).unwrap_err();
+    assert!(err.to_string().contains("non-finite value NaN at flat index 3"), "{err}");
+    assert!(model.params().iter().all(|p| p.value.iter().all(|v| v.is_finite())), "model unchanged");
+
+    let dir = std::env::temp_dir().join(format!("convkit-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.safetensors");
+    let mut big = model.weights_to_bytes().unwrap();
+    big.resize(big.len() + MAX_WEIGHTS_HEADER_BYTES as usize + 64, 0);
+    std::fs::write(&path, &big).unwrap();
+    let err = model.load_weights(&path).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(err.to_string().contains("the file of another model?"), "{err}");
+    #[cfg(target_os = "linux")]
+    {
+        let err = model.load_weights("/dev/zero").unwrap_err();
+        assert!(err.to_string().contains("the file of another model?"), "{err}");
+    }
+}

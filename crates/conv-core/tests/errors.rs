@@ -148,6 +148,29 @@ fn non_finite_values_propagate_or_are_refused() {
         tiled.iter().zip(&direct).all(|(t, d)| t.is_nan() || (t - d).abs() < 1e-9),
         "finite outputs stay right"
     );
+    // What Fft's Numerics section says: with groups, a NaN stays in its group; a long padded
+    // signal is solved as interior and edges, and a NaN in the middle leaves the edges finite.
+    let mut images = ndarray::Array4::<f64>::ones((2, 2, 6, 6));
+    images[[0, 0, 3, 3]] = f64::NAN;
+    let weights = ndarray::Array4::<f64>::ones((4, 1, 3, 3));
+    let grouped =
+        conv_core::conv2d_with(&images, &weights, &ConvSpec::correlation().groups(2), &Fft::default())
+            .expect("NaN propagates");
+    let plane = |n: usize, o: usize| {
+        grouped.index_axis(ndarray::Axis(0), n).index_axis(ndarray::Axis(0), o).to_owned()
+    };
+    let nan_planes: Vec<(usize, usize)> = (0..2)
+        .flat_map(|n| (0..4).map(move |o| (n, o)))
+        .filter(|&(n, o)| plane(n, o).iter().any(|v| v.is_nan()))
+        .collect();
+    assert_eq!(nan_planes, [(0, 0), (0, 1)], "item 0, group 0 only");
+    assert!(plane(0, 0).iter().chain(plane(0, 1).iter()).all(|v| v.is_nan()), "the whole group");
+    let mut signal = Array1::from_elem(20_000, 1.0);
+    signal[10_000] = f64::NAN;
+    let full = conv_core::convolve_with(&signal, &array![1.0, 2.0, 1.0], Mode::Full, &Fft::default())
+        .expect("NaN propagates");
+    let finite: Vec<usize> = (0..full.len()).filter(|&i| full[i].is_finite()).collect();
+    assert_eq!(finite, [0, 1, 20_000, 20_001], "the two edge pieces stay finite");
     // On request, a typed error.
     let spec = ConvSpec::convolution().require_finite(true);
     let err = filter_with(&x, &k, &spec, &conv_core::Direct).unwrap_err();

@@ -15,7 +15,7 @@ pub enum Activation {
     /// The identity (Keras's default).
     #[default]
     Linear,
-    /// `max(x, 0)`.
+    /// `max(x, 0)`; NaN stays NaN.
     Relu,
     /// `1 / (1 + exp(-x))`.
     Sigmoid,
@@ -41,7 +41,9 @@ impl Activation {
     pub fn apply<T: Float>(self, values: &mut ArrayD<T>) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => map_elements(values, |v| if v > T::zero() { v } else { T::zero() }),
+            // NaN stays NaN (`NaN < 0` is false), as in PyTorch and TensorFlow: a NaN weight
+            // must not turn into finite predictions.
+            Activation::Relu => map_elements(values, |v| if v < T::zero() { T::zero() } else { v }),
             Activation::Sigmoid => map_elements(values, |v| T::one() / (T::one() + (-v).exp())),
             Activation::Tanh => map_elements(values, T::tanh),
             Activation::Softmax => {

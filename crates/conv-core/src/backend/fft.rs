@@ -33,8 +33,13 @@ use crate::num::ConvNum;
 /// The error of each output is about `eps * log2(L)` times the norms of the operands, not of
 /// the output: outputs much smaller than the operands lose relative accuracy (an exact zero
 /// comes back as a tiny number). A NaN or infinity anywhere in an input plane spreads through
-/// the transform to **every** output of that batch item, and one in a kernel to every output
-/// of that kernel.
+/// the transform to **every** output computed from that plane: every output channel of its
+/// group in that batch item (other groups and other batch items stay finite). One in a kernel
+/// plane spreads to every output of that kernel's output channel. What the backend receives is
+/// not always the whole request: the front end solves a long padded signal as three problems
+/// (its interior and its two edges, so the signal is not copied to be padded), and a NaN then
+/// spreads only over the pieces that read it — the outputs of a piece that does not reach it
+/// stay finite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fft {
     cap_bytes: usize,
