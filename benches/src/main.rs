@@ -115,7 +115,7 @@ fn time_all<T: ConvNum>(
             let predicted = auto
                 .profile()
                 .get(b.name(), dtype)
-                .map(|c| c.predict(&features(b.name(), &workload.geometry)));
+                .and_then(|c| Some(c.predict(&features(b.name(), &workload.geometry).ok()?)));
             match predicted {
                 Some(p) if p > args.max_predicted_s => Outcome::Skipped(format!("skipped (model: {p:.0} s)")),
                 _ => match median_seconds(budget, 50, || run(b.as_ref())) {

@@ -34,7 +34,11 @@ pub fn backends_for<T: ConvNum>(geometry: &Geometry, shape: &str) -> Vec<Arc<dyn
                 false
             }
             Ok(()) => {
-                match auto.profile().get(b.name(), dtype).map(|c| c.predict(&features(b.name(), geometry))) {
+                match auto
+                    .profile()
+                    .get(b.name(), dtype)
+                    .and_then(|c| Some(c.predict(&features(b.name(), geometry).ok()?)))
+                {
                     Some(p) if p > 1.0 => {
                         eprintln!("skip {}/{shape} ({dtype}): predicted {p:.1} s per call", b.name());
                         false

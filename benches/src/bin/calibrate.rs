@@ -66,7 +66,7 @@ fn calibrate_type<T: ConvNum>(problems: &[Geometry], budget: Duration) -> Profil
             .iter()
             .filter_map(|g| {
                 let measured = time_backend(backend.as_ref(), g, Duration::from_millis(5)).ok()?;
-                Some((c.predict(&features(backend.name(), g)) / measured - 1.0).abs())
+                Some((c.predict(&features(backend.name(), g).ok()?) / measured - 1.0).abs())
             })
             .collect();
         errors.sort_by(f64::total_cmp);

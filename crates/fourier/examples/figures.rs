@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (fine, coarse) = (times(-PI, 3.0 * PI, 2000), times(-PI, 3.0 * PI, 500));
     let mut curves: Vec<Curve> = vec![("square(t)".into(), curve(&fine, &square(&fine, 0.5)?))];
     for terms in [1, 3, 10, 50, 500] {
-        curves.push((terms_label(terms), curve(&coarse, &full.truncated(terms).values(&coarse))));
+        curves.push((terms_label(terms), curve(&coarse, &full.truncated(terms).values(&coarse)?)));
     }
     plot(
         &out.join("square_series.svg"),
@@ -97,9 +97,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let close = times(-0.4, 0.8, 1000);
     let gibbs = vec![
         ("square(t)".to_string(), curve(&close, &square(&close, 0.5)?)),
-        ("50 terms".to_string(), curve(&close, &fifty.values(&close))),
-        ("500 terms".to_string(), curve(&close, &full.values(&close))),
-        ("50 terms, sigma".to_string(), curve(&close, &fifty.with_sigma_factors().values(&close))),
+        ("50 terms".to_string(), curve(&close, &fifty.values(&close)?)),
+        ("500 terms".to_string(), curve(&close, &full.values(&close)?)),
+        ("50 terms, sigma".to_string(), curve(&close, &fifty.with_sigma_factors().values(&close)?)),
     ];
     plot(&out.join("gibbs.svg"), "Gibbs overshoot near the jump at t = 0", (-0.4, 0.8), &gibbs)?;
 
@@ -116,7 +116,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let t = times(0.0, 0.6, 2000);
     let oscillator_curves = vec![
         ("F(t) / k".to_string(), curve(&t, &(pulses.values(&t)? * scale))),
-        ("x(t), steady".to_string(), curve(&t, &response.positions(&t))),
+        ("x(t), steady".to_string(), curve(&t, &response.positions(&t)?)),
     ];
     plot(
         &out.join("oscillator.svg"),

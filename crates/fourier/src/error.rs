@@ -93,6 +93,31 @@ pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64, FourierErr
 /// The most harmonics a series may have: a million (16 MB of coefficients).
 pub const MAX_TERMS: usize = 1 << 20;
 
+/// The most samples (times, signal values) a call takes or returns: 2^27, a 1 GiB array of
+/// `f64`. A broadcast view of 10^12 times costs a few bytes to make and would be 8 TB of
+/// output; it is refused before anything is read.
+pub const MAX_SAMPLES: usize = 1 << 27;
+
+/// The most elementary operations (a harmonic evaluated at one time, a product in a direct
+/// circular convolution) a call performs: 2^36, about a minute on one core. Beyond it a call
+/// is refused up front rather than left to run for hours.
+pub const MAX_OPERATIONS: u128 = 1 << 36;
+
+/// Fails with [`FourierError::TooLarge`] when an array of `len` samples exceeds [`MAX_SAMPLES`]
+/// or `len * per_sample` operations exceed [`MAX_OPERATIONS`].
+pub(crate) fn within_budget(what: &'static str, len: usize, per_sample: usize) -> Result<(), FourierError> {
+    at_most(what, len, MAX_SAMPLES)?;
+    let operations = (len as u128).saturating_mul(per_sample.max(1) as u128);
+    if operations > MAX_OPERATIONS {
+        return Err(FourierError::TooLarge {
+            what: "operations",
+            requested: operations,
+            max: MAX_OPERATIONS,
+        });
+    }
+    Ok(())
+}
+
 /// Fails with [`FourierError::TooLarge`] when `requested` exceeds `max`.
 pub(crate) fn at_most(what: &'static str, requested: usize, max: usize) -> Result<usize, FourierError> {
     if requested > max {

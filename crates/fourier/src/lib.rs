@@ -37,7 +37,7 @@ mod waves;
 
 /// The ndarray version this crate takes and returns (conv-core's).
 pub use conv_core::ndarray;
-pub use error::{FourierError, MAX_TERMS};
+pub use error::{FourierError, MAX_OPERATIONS, MAX_SAMPLES, MAX_TERMS};
 pub use oscillator::{Harmonic, Oscillator, SteadyState};
 pub use series::{FourierSeries, gibbs_overshoot};
 pub use theorem::{circular_convolve, circular_convolve_fft, linear_convolve_fft};

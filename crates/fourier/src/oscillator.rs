@@ -48,8 +48,16 @@ impl SteadyState {
     }
 
     /// The displacements at every time in `t`, in `t`'s shape.
-    pub fn positions<S: Data<Elem = f64>, D: Dimension>(&self, t: &ArrayBase<S, D>) -> Array<f64, D> {
-        t.mapv(|t| self.position_at(t))
+    ///
+    /// # Errors
+    /// [`FourierError::TooLarge`] for more than [`MAX_SAMPLES`](crate::MAX_SAMPLES) times, or
+    /// more than [`MAX_OPERATIONS`](crate::MAX_OPERATIONS) harmonics times times.
+    pub fn positions<S: Data<Elem = f64>, D: Dimension>(
+        &self,
+        t: &ArrayBase<S, D>,
+    ) -> Result<Array<f64, D>, FourierError> {
+        crate::error::within_budget("times", t.len(), self.harmonics.len() + 1)?;
+        Ok(t.mapv(|t| self.position_at(t)))
     }
 
     /// The displacement at time `t`.

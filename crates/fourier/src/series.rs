@@ -6,7 +6,7 @@ use ndarray::{Array, Array1, ArrayBase, ArrayView1, Data, Dimension, Ix1};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
-use crate::error::{FourierError, MAX_TERMS, at_most, finite, positive, unit_fraction};
+use crate::error::{FourierError, MAX_TERMS, at_most, finite, positive, unit_fraction, within_budget};
 use crate::quadrature::{MAX_EVALUATIONS, integrate};
 
 /// A truncated Fourier series of period `tau`.
@@ -153,6 +153,7 @@ impl FourierSeries {
         if terms == 0 {
             return Err(FourierError::ZeroTerms { what: "a series from samples" });
         }
+        within_budget("samples", samples.len(), 1)?;
         let max_terms = samples.len().saturating_sub(1) / 2;
         if terms > max_terms {
             return Err(FourierError::TooFewSamples { samples: samples.len(), terms, max_terms });
@@ -235,18 +236,27 @@ impl FourierSeries {
 
     /// The partial sum at every time in `times`, in `times`' shape.
     ///
+    /// # Errors
+    /// [`FourierError::TooLarge`] for more than [`MAX_SAMPLES`](crate::MAX_SAMPLES) times (a
+    /// broadcast view, say), or more than [`MAX_OPERATIONS`](crate::MAX_OPERATIONS) harmonics
+    /// times times.
+    ///
     /// # Examples
     /// ```
     /// use fourier::{ndarray::Array1, FourierSeries};
     /// let series = FourierSeries::square_wave(0.5, 99)?;
     /// let t = Array1::linspace(0.0, std::f64::consts::TAU, 400);
-    /// let partial_sum = series.values(&t);
+    /// let partial_sum = series.values(&t)?;
     /// assert_eq!(partial_sum.len(), 400);
     /// assert!((partial_sum[100] - 1.0).abs() < 0.05); // t = 1.57..., inside the +1 half
     /// # Ok::<(), fourier::FourierError>(())
     /// ```
-    pub fn values<S: Data<Elem = f64>, D: Dimension>(&self, times: &ArrayBase<S, D>) -> Array<f64, D> {
-        times.mapv(|t| self.value_at(t))
+    pub fn values<S: Data<Elem = f64>, D: Dimension>(
+        &self,
+        times: &ArrayBase<S, D>,
+    ) -> Result<Array<f64, D>, FourierError> {
+        within_budget("times", times.len(), self.terms() + 1)?;
+        Ok(times.mapv(|t| self.value_at(t)))
     }
 
     /// The series with Lanczos sigma factors applied: harmonic `n` of `N` is multiplied by
@@ -294,6 +304,7 @@ pub fn gibbs_overshoot(
     finite("to", to)?;
     positive("jump", jump.abs())?;
     positive("samples", samples as f64)?;
+    within_budget("samples", samples.saturating_add(1), series.terms() + 1)?;
     let step = (to - from) / samples as f64;
     let peak =
         (0..=samples).map(|i| series.value_at(from + step * i as f64)).fold(f64::NEG_INFINITY, f64::max);

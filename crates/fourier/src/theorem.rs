@@ -5,10 +5,12 @@ use ndarray::{Array1, ArrayBase, Data, Ix1};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
-use crate::error::{FourierError, finite};
+use crate::error::{FourierError, finite, within_budget};
 
-/// The operand's samples, contiguous, after checking that they are finite.
+/// The operand's samples, contiguous, after checking their number against
+/// [`MAX_SAMPLES`](crate::MAX_SAMPLES) (before anything is read) and that they are finite.
 fn finite_samples<S: Data<Elem = f64>>(values: &ArrayBase<S, Ix1>) -> Result<Vec<f64>, FourierError> {
+    within_budget("samples", values.len(), 1)?;
     values.iter().map(|&v| finite("sample", v)).collect()
 }
 
@@ -27,7 +29,9 @@ fn same_length<S1: Data<Elem = f64>, S2: Data<Elem = f64>>(
 ///
 /// # Errors
 /// [`FourierError::LengthMismatch`] unless both have the same non-zero length;
-/// [`FourierError::NotFinite`] for a non-finite sample.
+/// [`FourierError::NotFinite`] for a non-finite sample; [`FourierError::TooLarge`] for more
+/// than [`MAX_SAMPLES`](crate::MAX_SAMPLES) samples or `N^2` over
+/// [`MAX_OPERATIONS`](crate::MAX_OPERATIONS) (use [`circular_convolve_fft`]).
 pub fn circular_convolve<S1, S2>(
     a: &ArrayBase<S1, Ix1>,
     b: &ArrayBase<S2, Ix1>,
@@ -36,6 +40,7 @@ where
     S1: Data<Elem = f64>,
     S2: Data<Elem = f64>,
 {
+    within_budget("samples", a.len(), a.len())?;
     let (a, b) = same_length(a, b)?;
     let n = a.len();
     Ok((0..n).map(|k| (0..n).map(|m| a[m] * b[(k + n - m) % n]).sum()).collect())
@@ -44,7 +49,8 @@ where
 /// Circular convolution through the convolution theorem, `IFFT(FFT(a) . FFT(b))`: `O(N log N)`.
 ///
 /// # Errors
-/// As [`circular_convolve`].
+/// As [`circular_convolve`], without its `N^2` budget: at most
+/// [`MAX_SAMPLES`](crate::MAX_SAMPLES) samples.
 ///
 /// # Examples
 /// ```
@@ -72,7 +78,8 @@ where
 /// convolving circularly: the padding leaves room for every product, so nothing wraps around.
 ///
 /// # Errors
-/// [`FourierError::LengthMismatch`] if either operand is empty; [`FourierError::NotFinite`].
+/// [`FourierError::LengthMismatch`] if either operand is empty; [`FourierError::NotFinite`];
+/// [`FourierError::TooLarge`] for an operand over [`MAX_SAMPLES`](crate::MAX_SAMPLES).
 pub fn linear_convolve_fft<S1, S2>(
     a: &ArrayBase<S1, Ix1>,
     b: &ArrayBase<S2, Ix1>,

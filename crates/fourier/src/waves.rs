@@ -32,6 +32,7 @@ where
     D: Dimension,
 {
     unit_fraction("duty", duty)?;
+    crate::error::within_budget("times", t.len(), 1)?;
     check_finite_times(t)?;
     Ok(t.mapv(|t| if t.rem_euclid(TAU) < duty * TAU { 1.0 } else { -1.0 }))
 }
@@ -110,6 +111,7 @@ impl PulseTrain {
         S: Data<Elem = f64>,
         D: Dimension,
     {
+        crate::error::within_budget("times", t.len(), 1)?;
         check_finite_times(t)?;
         Ok(t.mapv(|t| self.on_or_off(t)))
     }

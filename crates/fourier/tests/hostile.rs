@@ -57,3 +57,40 @@ fn subnormal_periods_and_frequencies_are_not_positive_enough() {
     ));
     assert!(matches!(band_limited_square(tiny, 1.0), Err(FourierError::NotPositive { .. })));
 }
+
+/// Views of any size and quadratic work (family 7): a broadcast of 10^12 times is refused
+/// before one value is read; the direct circular convolution and the Gibbs search refuse work
+/// past `MAX_OPERATIONS` instead of running for hours (`gibbs_overshoot` with `usize::MAX`
+/// samples looped for 2^64 steps before).
+#[test]
+fn broadcasts_and_quadratic_work_are_refused_up_front() {
+    use fourier::ndarray::{Array1, array};
+    use fourier::{MAX_OPERATIONS, MAX_SAMPLES, PulseTrain, circular_convolve, gibbs_overshoot, square};
+    let one = array![0.5_f64];
+    let huge = one.broadcast(1_000_000_000_000).expect("a broadcast of one value");
+    let series = FourierSeries::square_wave(0.5, 9).unwrap();
+    let too_large = |what: &str, result: Result<Array1<f64>, FourierError>| {
+        assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{what}: {result:?}");
+    };
+    too_large("values", quickly("values", || series.values(&huge)));
+    too_large("square", quickly("square", || square(&huge, 0.5)));
+    too_large("pulses", quickly("pulses", || PulseTrain::new(1.0, 0.5, 1.0).unwrap().values(&huge)));
+    let response = Oscillator::new(1.0, 0.5, 3.0).unwrap().steady_state(&series).unwrap();
+    too_large("positions", quickly("positions", || response.positions(&huge)));
+    too_large("circular", quickly("circular", || circular_convolve(&huge, &huge)));
+    too_large("circular fft", quickly("circular fft", || fourier::circular_convolve_fft(&huge, &huge)));
+    too_large("linear fft", quickly("linear fft", || fourier::linear_convolve_fft(&huge, &one)));
+    let result = quickly("from_samples", || FourierSeries::from_samples(&huge, 1.0, 3));
+    assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{result:?}");
+    // Quadratic work within the sample cap: 2^20 samples convolved directly is 2^40 products.
+    let long = Array1::<f64>::ones(1 << 20);
+    too_large("circular 2^20", quickly("circular 2^20", || circular_convolve(&long, &long)));
+    const { assert!((1u128 << 40) > MAX_OPERATIONS && (1 << 20) <= MAX_SAMPLES) };
+    for samples in [usize::MAX, MAX_SAMPLES + 1] {
+        let result = quickly("gibbs", || gibbs_overshoot(&series, (0.0, 1.0), 1.0, 2.0, samples));
+        assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{samples}: {result:?}");
+    }
+    // Within the caps, the answers come back.
+    assert_eq!(series.values(&one.broadcast(1000).unwrap()).unwrap().len(), 1000);
+    assert!(gibbs_overshoot(&series, (0.0, 1.0), 1.0, 2.0, 1000).is_ok());
+}

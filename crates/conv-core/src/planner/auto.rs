@@ -220,7 +220,9 @@ impl Auto {
                 let prediction = match (b.supports(g), self.profile.get(b.name(), dtype)) {
                     (Err(e), _) => Err(format!("refuses: {e}")),
                     (Ok(()), None) => Err(format!("not in the profile for {dtype}")),
-                    (Ok(()), Some(c)) => Ok(c.predict(&features(b.name(), g))),
+                    (Ok(()), Some(c)) => {
+                        features(b.name(), g).map(|f| c.predict(&f)).map_err(|e| format!("has no cost: {e}"))
+                    }
                 };
                 Candidate { backend: b.name().to_string(), prediction }
             })

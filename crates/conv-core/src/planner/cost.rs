@@ -27,26 +27,33 @@ use crate::geometry::Geometry;
 /// The features of `backend` on `geometry` (see the module docs).
 ///
 /// Every backend also gets the number of values the call reads and writes (padded input plus
-/// output), which carries the front end's padding and copying.
-pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
+/// output), which carries the front end's padding and copying. Products are taken in `f64`, so
+/// a geometry of any size has features (huge ones, never a wrapped count).
+///
+/// # Errors
+/// What [`Geometry::validate`] finds wrong with a hand-built geometry: its buffers could not be
+/// indexed, so no backend runs it and it has no cost.
+pub fn features(backend: &str, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+    g.validate()?;
+    let count = |n: usize| n as f64;
     let macs = g.multiply_adds() as f64;
-    let values = (g.input_len().unwrap_or(usize::MAX) + g.output_len().unwrap_or(usize::MAX)) as f64;
-    let kernels = (g.out_channels * g.in_per_group()) as f64;
-    let planes = ((g.batch * g.in_channels) + (g.batch * g.out_channels)) as f64;
+    let values = count(g.input_len()?) + count(g.output_len()?);
+    let kernels = count(g.out_channels) * count(g.in_per_group());
+    let planes = count(g.batch) * (count(g.in_channels) + count(g.out_channels));
     // Transform work of `tiles` tiles on `grid`, shared by `threads`.
     let spectral = |grid: [usize; 2], tiles: f64, threads: usize| {
-        let points = (grid[0] * grid[1]) as f64;
+        let points = count(grid[0]) * count(grid[1]);
         let transform = points * points.log2().max(1.0);
-        let half = (grid[0] * (grid[1] / 2 + 1)) as f64;
+        let half = count(grid[0]) * count(grid[1] / 2 + 1);
         let threads = threads as f64;
         vec![
             (tiles * planes + kernels) * transform / threads,
-            tiles * (g.batch * g.out_channels * g.in_per_group()) as f64 * half / threads,
-            tiles * planes * grid[0] as f64 / threads,
+            tiles * count(g.batch) * kernels * half / threads,
+            tiles * planes * count(grid[0]) / threads,
             values,
         ]
     };
-    match backend {
+    Ok(match backend {
         // Multiply-adds, and the taps gathered per output row (each a short loop), shared by
         // the threads the call uses.
         "direct" => {
@@ -54,13 +61,16 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
             vec![macs / threads, macs / g.axes[1].output as f64 / threads, values]
         }
         "toeplitz" => {
-            let entries = (g.out_per_group() * g.output_plane()) as f64
-                * (g.in_per_group() * g.input_plane()) as f64
-                * g.groups as f64;
-            vec![entries * (g.batch + 1) as f64, values]
+            let entries = count(g.out_per_group())
+                * count(g.output_plane())
+                * count(g.in_per_group())
+                * count(g.input_plane())
+                * count(g.groups);
+            vec![entries * (count(g.batch) + 1.0), values]
         }
         "im2col" => {
-            let patches = (g.batch * g.in_channels * g.kernel_plane() * g.output_plane()) as f64;
+            let patches =
+                count(g.batch) * count(g.in_channels) * count(g.kernel_plane()) * count(g.output_plane());
             // A GEMM with few kernels (rows) runs far below peak: weight the patch entries by
             // how few rows share them.
             let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
@@ -83,8 +93,8 @@ pub fn features(backend: &str, g: &Geometry) -> Vec<f64> {
                 .product();
             spectral(grid, tiles, OverlapSave::default().threads(g))
         }
-        _ => vec![macs, planes * g.output_plane() as f64, values],
-    }
+        _ => vec![macs, planes * count(g.output_plane()), values],
+    })
 }
 
 /// Measured cost coefficients of one backend for one element type.
@@ -327,7 +337,8 @@ pub fn calibrate<T: crate::ConvNum>(
             .iter()
             .filter_map(|g| {
                 progress(backend.name(), g);
-                time_backend(backend.as_ref(), g, budget).ok().map(|t| (features(backend.name(), g), t))
+                let features = features(backend.name(), g).ok()?;
+                time_backend(backend.as_ref(), g, budget).ok().map(|t| (features, t))
             })
             .collect();
         if let Some(coefficients) = fit(&samples) {

@@ -16,8 +16,11 @@ pub(super) const MIN_GRID_POINTS_PER_THREAD: u128 = 1 << 16;
 /// Threads for the stages of one tile's transforms on `grid` (see
 /// [`MIN_GRID_POINTS_PER_THREAD`]).
 pub(super) fn transform_threads(g: &Geometry, [lh, lw]: [usize; 2]) -> usize {
-    let planes = g.in_channels + g.out_channels * (1 + g.in_per_group());
-    parallel::threads_for((lh * lw * planes) as u128, MIN_GRID_POINTS_PER_THREAD)
+    // In u128, saturating: counts of a geometry whose buffers fit may still overflow a usize.
+    let planes = (g.in_channels as u128)
+        .saturating_add((g.out_channels as u128).saturating_mul(1 + g.in_per_group() as u128));
+    let points = (lh as u128).saturating_mul(lw as u128).saturating_mul(planes);
+    parallel::threads_for(points, MIN_GRID_POINTS_PER_THREAD)
 }
 
 /// Threads sharing out whole batch items, when one tile covers each image and the batch has
