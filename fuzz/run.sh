@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
-for target in conv_frontend idx_reader cifar_reader digits_csv profile_reader weights_file; do
+for target in conv_frontend conv_views geometry idx_reader cifar_reader gzip_readers digits_csv profile_reader \
+    weights_file layers fourier_constructors; do
     mkdir -p "corpus/$target"
     echo "=== $target ($seconds s)"
     cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10

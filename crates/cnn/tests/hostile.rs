@@ -148,3 +148,13 @@ fn weights_files_with_nan_or_of_the_wrong_size_are_refused() {
         assert!(err.to_string().contains("the file of another model?"), "{err}");
     }
 }
+
+/// An endless data file (`/dev/zero`) is read to the cap and refused, not read until memory
+/// runs out (before, the raw path read the whole file, whatever its size).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_data_file_stops_at_the_cap() {
+    let err = data::read_idx_file(std::path::Path::new("/dev/zero")).unwrap_err();
+    assert!(matches!(err, DataError::Malformed { .. }), "{err}");
+    assert!(err.to_string().contains("holds more than"), "{err}");
+}

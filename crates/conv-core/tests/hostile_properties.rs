@@ -25,6 +25,7 @@ fn size() -> impl Strategy<Value = usize> {
         1 => Just(1usize << 20),
         1 => Just(1usize << 40),
         1 => Just(usize::MAX / 3),
+        1 => Just(1usize << 63),
         1 => Just(usize::MAX),
     ]
 }

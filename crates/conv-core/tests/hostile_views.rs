@@ -145,3 +145,21 @@ fn planes_out_of_range_are_none_not_a_panic() {
         assert_eq!(problem.kernel_plane(o, c), None, "kernel plane ({o}, {c})");
     }
 }
+
+/// Found by the `geometry` fuzz target: a valid geometry whose buffers each fit a usize (2^63
+/// output channels of a 1x1 kernel on a 1x1 input) made the spectral backends' workspace check
+/// add past `usize::MAX`. Every backend now answers; none can run it (no such buffer exists).
+#[test]
+fn valid_geometries_whose_sizes_only_just_fit_are_answered() {
+    use conv_core::{Auto, AxisGeometry, ConvBackend, Geometry, builtin_backends};
+    let one = AxisGeometry::new(0, 1, 1, 1, 1).expect("a valid axis");
+    for (batch, in_channels, out_channels) in [(1, 1, 1 << 63), (1, 3, (1 << 62) + 2), (1 << 62, 1, 3)] {
+        let geometry =
+            Geometry::new(batch, in_channels, out_channels, 1, [one, one]).expect("buffers fit a usize");
+        for backend in builtin_backends::<f32>() {
+            let _ = backend.supports(&geometry);
+        }
+        let _ = Auto::new().explain::<f32>(&geometry);
+        let _ = <Auto as ConvBackend<f32>>::supports(&Auto::new(), &geometry);
+    }
+}

@@ -122,31 +122,38 @@ pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Result<ArrayD<T>, 
 /// The most bytes a gzipped data file may inflate to: 512 MiB (MNIST's largest file is 47 MB).
 pub const MAX_DECOMPRESSED_BYTES: u64 = 512 << 20;
 
-/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (to at most
-/// [`MAX_DECOMPRESSED_BYTES`]).
+/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes. Neither the
+/// file nor what it inflates to may exceed [`MAX_DECOMPRESSED_BYTES`]: a gzip bomb (18 MB that
+/// inflate to 4 GiB), a huge file or an endless one (`/dev/zero`) stops at the cap.
 pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+    let io = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => DataError::Missing { path: path.into(), hint: String::new() },
         _ => DataError::Io { path: path.into(), source },
-    })?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        // A gzip bomb (18 MB that inflate to 4 GiB) stops at the cap instead of filling memory.
-        flate2::read::GzDecoder::new(&bytes[..])
-            .take(MAX_DECOMPRESSED_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|source| DataError::Io { path: path.into(), source })?;
-        if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
-            return Err(DataError::Malformed {
-                path: path.into(),
-                reason: format!(
-                    "inflates to more than {MAX_DECOMPRESSED_BYTES} bytes (the cap for a data file)"
-                ),
-            });
-        }
-        Ok(out)
-    } else {
-        Ok(bytes)
+    };
+    let over_cap = |what: &str| DataError::Malformed {
+        path: path.into(),
+        reason: format!("{what} more than {MAX_DECOMPRESSED_BYTES} bytes (the cap for a data file)"),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(over_cap("holds"));
     }
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|source| DataError::Io { path: path.into(), source })?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(over_cap("inflates to"));
+    }
+    Ok(out)
 }

@@ -44,7 +44,7 @@ fn fill_patch_rows<T: ConvNum>(g: &Geometry, input: &[T], first: usize, count: u
 
 /// Patch rows per product for `g`: about [`BAND_TARGET_BYTES`] of them, at least one.
 fn band_positions<T>(g: &Geometry) -> usize {
-    let row_bytes = (g.kernel_plane() * g.in_channels * size_of::<T>()).max(1);
+    let row_bytes = g.kernel_plane().saturating_mul(g.in_channels).saturating_mul(size_of::<T>()).max(1);
     (BAND_TARGET_BYTES / row_bytes).max(1)
 }
 
