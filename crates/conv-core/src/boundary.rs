@@ -55,7 +55,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     pads: [(usize, usize); SPATIAL_AXES],
     boundary: Boundary,
     padded: &mut Vec<T>,
-) {
+) -> Result<(), crate::error::ConvError> {
     let [height, width] = dims;
     let [(top, bottom), (left, right)] = pads;
     let (padded_h, padded_w) = (height + top + bottom, width + left + right);
@@ -63,10 +63,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     // Every value is overwritten below: a kept buffer of the right length is not cleared first.
     if padded.len() != len {
         padded.clear();
-        padded.resize(len, T::zero());
+        crate::buffers::resize(padded, len, T::zero(), "padded input")?;
     }
     if len == 0 {
-        return;
+        return Ok(());
     }
     let fill = fill_value::<T>(boundary);
     // Where each padding column reads from (the columns in between copy the row as it is): one
@@ -95,6 +95,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let Ok(()) = parallel::split_items(padded, padded_w, &mut states, |rows, first_row, ()| {
         fill_rows(rows, first_row)
     });
+    Ok(())
 }
 
 /// The input column each of `count` padding columns reads (`None`: the fill), the first at
@@ -150,11 +151,15 @@ pub(crate) fn extend_padded_positions<T: ConvNum>(
     positions: std::ops::Range<usize>,
     boundary: Boundary,
     out: &mut Vec<T>,
-) {
+) -> Result<(), crate::error::ConvError> {
     let fill = fill_value::<T>(boundary);
-    out.extend(positions.map(|p| {
-        boundary_source_index(p as isize - before as isize, row.len(), boundary).map_or(fill, |j| row[j])
-    }));
+    let start = out.len();
+    crate::buffers::resize(out, start.saturating_add(positions.len()), fill, "padded piece")?;
+    for (value, p) in out[start..].iter_mut().zip(positions) {
+        *value =
+            boundary_source_index(p as isize - before as isize, row.len(), boundary).map_or(fill, |j| row[j]);
+    }
+    Ok(())
 }
 
 /// Reverses every kernel plane along every spatial axis (turns a convolution kernel into the
@@ -183,10 +188,11 @@ mod tests {
         ] {
             let (before, after) = (3, 4);
             let mut whole = Vec::new();
-            pad_planes_into(&row, 1, [1, row.len()], [(0, 0), (before, after)], boundary, &mut whole);
+            pad_planes_into(&row, 1, [1, row.len()], [(0, 0), (before, after)], boundary, &mut whole)
+                .unwrap();
             for (start, end) in [(0, 5), (2, 9), (6, 12), (0, 12)] {
                 let mut piece = vec![99.0];
-                extend_padded_positions(&row, before, start..end, boundary, &mut piece);
+                extend_padded_positions(&row, before, start..end, boundary, &mut piece).unwrap();
                 assert_eq!(piece[0], 99.0, "appends, keeps what was there");
                 assert_eq!(&piece[1..], &whole[start..end], "{boundary:?} {start}..{end}");
             }
@@ -208,7 +214,8 @@ mod tests {
             ] {
                 let (before, after) = (23, 19);
                 let mut padded = Vec::new();
-                pad_planes_into(&row, 1, [1, width], [(0, 0), (before, after)], boundary, &mut padded);
+                pad_planes_into(&row, 1, [1, width], [(0, 0), (before, after)], boundary, &mut padded)
+                    .unwrap();
                 assert_eq!(padded.len(), before + width + after);
                 for (c, &value) in padded.iter().enumerate() {
                     let want = boundary_source_index(c as isize - before as isize, width, boundary)
@@ -253,7 +260,7 @@ mod tests {
         );
         for boundary in [Boundary::Constant(-7.0), Boundary::Reflect, Boundary::Circular] {
             let mut padded = vec![1.0; 3];
-            pad_planes_into(&input, planes, [height, width], pads, boundary, &mut padded);
+            pad_planes_into(&input, planes, [height, width], pads, boundary, &mut padded).unwrap();
             assert_eq!(padded.len(), planes * padded_h * padded_w);
             for (index, &value) in padded.iter().enumerate() {
                 let (plane, r, c) =

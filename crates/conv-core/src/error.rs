@@ -187,6 +187,15 @@ pub enum ConvError {
         /// The cap in force.
         cap: u128,
     },
+    /// The allocator would not provide a buffer (possible when a caller raised the cap past the
+    /// machine's memory): returned instead of aborting the process.
+    #[error("the {what} would take {bytes} bytes, more than the allocator provides")]
+    OutOfMemory {
+        /// The buffer.
+        what: &'static str,
+        /// Bytes it would need.
+        bytes: u128,
+    },
     /// A value is NaN or infinite and the spec asked for finite inputs.
     #[error("the {operand} holds a non-finite value ({value}) at flat index {index}")]
     NonFinite {

@@ -76,6 +76,7 @@
 
 pub mod backend;
 mod boundary;
+mod buffers;
 pub mod channels_last;
 mod choose;
 mod complex;

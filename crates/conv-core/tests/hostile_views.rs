@@ -163,3 +163,35 @@ fn valid_geometries_whose_sizes_only_just_fit_are_answered() {
         let _ = <Auto as ConvBackend<f32>>::supports(&Auto::new(), &geometry);
     }
 }
+
+/// Family 4, the rest: `cost::fit` on measurements of different feature counts indexed out of
+/// bounds; `time_backend` on a 2^33-sample geometry aborted on the allocation; a cap raised to
+/// `usize::MAX` with huge padding ended in "capacity overflow" or an allocation abort. Now:
+/// `None`, `TooLarge` and `OutOfMemory`.
+#[test]
+fn planner_helpers_and_raised_caps_refuse_without_aborting() {
+    use conv_core::cost::{fit, time_backend};
+    use conv_core::{AxisGeometry, Boundary, Direct, Geometry, Padding};
+    assert!(fit(&[(vec![1.0, 2.0], 1e-3), (vec![1.0], 2e-3)]).is_none());
+    assert!(fit(&[(vec![1.0], f64::NAN), (vec![2.0], 2e-3)]).is_none());
+    assert!(fit(&[(vec![1.0], 1e-3), (vec![2.0], 2e-3)]).is_some());
+
+    let wide = AxisGeometry::new(1, 1 << 33, 1, 1, 1).expect("a valid axis");
+    let geometry = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, wide]).expect("a valid geometry");
+    refused_quickly("time_backend", || time_backend::<f64>(&Direct, &geometry, Duration::from_millis(1)));
+
+    // Under `vm.overcommit_memory = 1` the kernel promises any allocation and the refusal cannot
+    // happen; the default heuristic (0) and strict mode (2) refuse 1.6 TB.
+    if std::fs::read_to_string("/proc/sys/vm/overcommit_memory").is_ok_and(|mode| mode.trim() == "1") {
+        eprintln!("overcommit_memory = 1: the allocator accepts anything, skipping the OutOfMemory check");
+        return;
+    }
+    let spec = ConvSpec::correlation()
+        .padding(Padding::Explicit(vec![(100_000_000_000, 100_000_000_000)]))
+        .boundary(Boundary::Reflect)
+        .max_buffer_bytes(usize::MAX);
+    for backend in [&Direct as &dyn conv_core::ConvBackend<f64>, conv_core::Auto::shared()] {
+        let result = conv_core::filter_with(&array![1.0, 2.0, 3.0, 4.0], &array![1.0, 1.0], &spec, backend);
+        assert!(matches!(result, Err(ConvError::OutOfMemory { .. })), "{result:?}");
+    }
+}

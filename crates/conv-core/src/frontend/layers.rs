@@ -169,11 +169,11 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
     ) -> Result<Self, ConvError> {
         let resolved =
             spec.resolve_with(&input_shape, weights.shape(), OperandRule::Layer, size_of::<T>())?;
-        let kernel = row_major(weights);
+        let kernel = row_major(weights)?;
         if spec.require_finite {
             check_finite(Operand::Kernel, &kernel)?;
         }
-        let oriented = orient_kernel(&kernel, spec.kind, &resolved);
+        let oriented = orient_kernel(&kernel, spec.kind, &resolved)?;
         let plan = backend.plan(&resolved.geometry, &oriented)?;
         Ok(PreparedConv2d {
             resolved,
@@ -203,14 +203,14 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
                 context: "this PreparedConv2d",
             });
         }
-        let values = row_major(input);
+        let values = row_major(input)?;
         if self.require_finite {
             check_finite(Operand::Input, &values)?;
         }
         let geometry = self.resolved.geometry;
-        let mut output = vec![T::zero(); geometry.output_len()?];
+        let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
         self.padded.with(Vec::new, |padded| {
-            pad_input_into(&values, &self.input_shape, &self.resolved, padded);
+            pad_input_into(&values, &self.input_shape, &self.resolved, padded)?;
             self.plan.execute(padded, &mut output)
         })?;
         let shape = geometry.output_shape();

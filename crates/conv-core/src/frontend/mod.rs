@@ -49,7 +49,7 @@ where
 {
     let resolved = resolve::<T>(input_shape, kernel_shape, spec, rule)?;
     let output =
-        solve_resolved(&row_major(input), input_shape, &row_major(kernel), &resolved, spec, backend)?;
+        solve_resolved(&row_major(input)?, input_shape, &row_major(kernel)?, &resolved, spec, backend)?;
     Ok((output, resolved))
 }
 
@@ -81,8 +81,8 @@ fn solve_resolved<T: ConvNum>(
     }
     let geometry = resolved.geometry;
     backend.supports(&geometry)?;
-    let oriented = orient_kernel(kernel, spec.kind, resolved);
-    let mut output = vec![T::zero(); geometry.output_len()?];
+    let oriented = orient_kernel(kernel, spec.kind, resolved)?;
+    let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
     if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         // Nothing to pad: the backend reads the caller's array itself.
         let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
@@ -93,7 +93,7 @@ fn solve_resolved<T: ConvNum>(
         // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
         // fresh pages for it each time.
         with_thread_buffers(|(padded, _)| {
-            pad_input_into(input, input_shape, resolved, padded);
+            pad_input_into(input, input_shape, resolved, padded)?;
             backend.execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
         })?;
     }
@@ -154,7 +154,7 @@ fn solve_by_edges<T: ConvNum>(
             }
             piece.clear();
             for row in input.chunks_exact(width).take(planes) {
-                extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece);
+                extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece)?;
             }
             let mut edge = geometry;
             edge.axes[1].input = reads.len();
@@ -175,28 +175,36 @@ pub(crate) fn prepare_operands<T: ConvNum>(
     kernel: &[T],
     kind: Kind,
     resolved: &Resolved,
-) -> (Vec<T>, Vec<T>) {
+) -> Result<(Vec<T>, Vec<T>), ConvError> {
     let mut padded = Vec::new();
-    pad_input_into(input, input_shape, resolved, &mut padded);
-    (padded, orient_kernel(kernel, kind, resolved))
+    pad_input_into(input, input_shape, resolved, &mut padded)?;
+    Ok((padded, orient_kernel(kernel, kind, resolved)?))
 }
 
 /// The input padded by the boundary rule into `padded` (cleared first; its allocation is reused).
-fn pad_input_into<T: ConvNum>(input: &[T], input_shape: &[usize], resolved: &Resolved, padded: &mut Vec<T>) {
+///
+/// # Errors
+/// [`ConvError::OutOfMemory`] when the allocator refuses the padded buffer.
+fn pad_input_into<T: ConvNum>(
+    input: &[T],
+    input_shape: &[usize],
+    resolved: &Resolved,
+    padded: &mut Vec<T>,
+) -> Result<(), ConvError> {
     let geometry = resolved.geometry;
     let mut unpadded = [1; SPATIAL_AXES];
     unpadded[SPATIAL_AXES - resolved.spatial_rank..].copy_from_slice(&input_shape[2..]);
     let planes = geometry.batch * geometry.in_channels;
-    pad_planes_into(input, planes, unpadded, resolved.pads, resolved.boundary, padded);
+    pad_planes_into(input, planes, unpadded, resolved.pads, resolved.boundary, padded)
 }
 
 /// The kernel in correlation orientation: flipped for a convolution.
-fn orient_kernel<T: ConvNum>(kernel: &[T], kind: Kind, resolved: &Resolved) -> Vec<T> {
-    let mut oriented = kernel.to_vec();
+fn orient_kernel<T: ConvNum>(kernel: &[T], kind: Kind, resolved: &Resolved) -> Result<Vec<T>, ConvError> {
+    let mut oriented = crate::buffers::collect(kernel.iter().copied(), "kernel")?;
     if kind == Kind::Convolution {
         flip_planes(&mut oriented, resolved.geometry.kernel_plane());
     }
-    oriented
+    Ok(oriented)
 }
 
 /// A `Boundary::Constant` fill value must be representable in `T` (1e300 is infinity in f32),
@@ -230,12 +238,17 @@ fn check_finite<T: ConvNum>(operand: Operand, values: &[T]) -> Result<(), ConvEr
 }
 
 /// A contiguous row-major copy of an array (borrowed when it already is one).
-fn row_major<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> std::borrow::Cow<'_, [S::Elem]>
+///
+/// # Errors
+/// [`ConvError::OutOfMemory`] when the allocator refuses the copy.
+fn row_major<S: Data, D: Dimension>(
+    array: &ArrayBase<S, D>,
+) -> Result<std::borrow::Cow<'_, [S::Elem]>, ConvError>
 where
     S::Elem: Clone,
 {
-    match array.as_slice() {
+    Ok(match array.as_slice() {
         Some(slice) => std::borrow::Cow::Borrowed(slice),
-        None => std::borrow::Cow::Owned(array.iter().cloned().collect()),
-    }
+        None => std::borrow::Cow::Owned(crate::buffers::collect(array.iter().cloned(), "contiguous copy")?),
+    })
 }

@@ -218,9 +218,20 @@ impl Profile {
 /// *relative* error, with every coefficient kept non-negative (coefficients that would come out
 /// negative are dropped and the rest refitted).
 ///
-/// Returns `None` when there are no measurements.
+/// Returns `None` when there are no measurements, when they do not all have the same number of
+/// features, or when a time or feature is not finite and a time not positive: nothing can be
+/// fitted to them.
 pub fn fit(samples: &[(Vec<f64>, f64)]) -> Option<Coefficients> {
     let width = samples.first()?.0.len() + 1;
+    let usable = |(features, time): &(Vec<f64>, f64)| {
+        features.len() + 1 == width
+            && time.is_finite()
+            && *time > 0.0
+            && features.iter().all(|f| f.is_finite())
+    };
+    if !samples.iter().all(usable) {
+        return None;
+    }
     let mut active = vec![true; width];
     loop {
         let columns: Vec<usize> = (0..width).filter(|&j| active[j]).collect();
@@ -284,7 +295,9 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
 /// repeated for about `budget` (at least 3 runs after one warm-up).
 ///
 /// # Errors
-/// Whatever the backend refuses, and size errors of the geometry.
+/// Whatever the backend refuses, size errors of the geometry, and [`ConvError::TooLarge`] when a
+/// buffer would exceed [`DEFAULT_MAX_BUFFER_BYTES`](crate::DEFAULT_MAX_BUFFER_BYTES) (checked
+/// before anything is allocated).
 pub fn time_backend<T: crate::ConvNum>(
     backend: &dyn crate::ConvBackend<T>,
     geometry: &Geometry,
@@ -293,10 +306,16 @@ pub fn time_backend<T: crate::ConvNum>(
     backend.supports(geometry)?;
     let value =
         |i: usize| T::from_f64_lossy(((i.wrapping_mul(2_654_435_761) >> 7) % 2001) as f64 / 1000.0 - 1.0);
-    let input: Vec<T> = (0..geometry.input_len()?).map(value).collect();
-    let kernel: Vec<T> = (0..geometry.kernel_len()?).map(|i| value(i + 17)).collect();
+    let cap = crate::DEFAULT_MAX_BUFFER_BYTES;
+    let (input_len, kernel_len, output_len) =
+        (geometry.input_len()?, geometry.kernel_len()?, geometry.output_len()?);
+    for (len, what) in [(input_len, "input"), (kernel_len, "kernel"), (output_len, "output")] {
+        crate::geometry::check_bytes(len, size_of::<T>(), cap, what)?;
+    }
+    let input = crate::buffers::collect((0..input_len).map(value), "input")?;
+    let kernel = crate::buffers::collect((0..kernel_len).map(|i| value(i + 17)), "kernel")?;
     let problem = crate::ConvProblem::new(*geometry, &input, &kernel)?;
-    let mut output = vec![T::zero(); geometry.output_len()?];
+    let mut output = crate::buffers::filled(output_len, T::zero(), "output")?;
     median_seconds(budget, 25, || backend.execute(&problem, &mut output))
 }
 

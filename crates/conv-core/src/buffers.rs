@@ -1,0 +1,71 @@
+//! Fallible allocation of the front end's buffers. `vec!`, `Vec::resize` and `collect` abort the
+//! process when the allocator refuses (and panic with "capacity overflow" past `isize::MAX`
+//! bytes); a caller who raised [`ConvSpec::max_buffer_bytes`](crate::ConvSpec::max_buffer_bytes)
+//! past what the machine has gets [`ConvError::OutOfMemory`] from these instead.
+
+use crate::error::ConvError;
+
+/// The error for `len` values of `T` the allocator would not provide.
+fn out_of_memory<T>(len: usize, what: &'static str) -> ConvError {
+    ConvError::OutOfMemory { what, bytes: (len as u128).saturating_mul(size_of::<T>() as u128) }
+}
+
+/// `len` copies of `value` (zeros, in practice), allocated only once the allocator has shown it
+/// can provide them. The probe is freed and `vec!` asked again, so that a large zeroed buffer
+/// still comes from the allocator's zeroed pages (no pass of writes before the backend's).
+pub(crate) fn filled<T: Clone>(len: usize, value: T, what: &'static str) -> Result<Vec<T>, ConvError> {
+    let mut probe: Vec<T> = Vec::new();
+    probe.try_reserve_exact(len).map_err(|_| out_of_memory::<T>(len, what))?;
+    drop(probe);
+    Ok(vec![value; len])
+}
+
+/// Makes `buffer` `len` long (its values are then overwritten by the caller), reusing its
+/// allocation when it is large enough.
+pub(crate) fn resize<T: Clone>(
+    buffer: &mut Vec<T>,
+    len: usize,
+    value: T,
+    what: &'static str,
+) -> Result<(), ConvError> {
+    if len > buffer.len() {
+        buffer.try_reserve_exact(len - buffer.len()).map_err(|_| out_of_memory::<T>(len, what))?;
+    }
+    buffer.resize(len, value);
+    Ok(())
+}
+
+/// The values of `values` collected into a vector of exactly `values.len()` elements.
+pub(crate) fn collect<T>(
+    values: impl ExactSizeIterator<Item = T>,
+    what: &'static str,
+) -> Result<Vec<T>, ConvError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(values.len()).map_err(|_| out_of_memory::<T>(values.len(), what))?;
+    out.extend(values);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_allocations_are_typed_errors() {
+        // Past isize::MAX bytes ("capacity overflow") and past any machine's memory.
+        for len in [usize::MAX / 2, 1 << 50] {
+            assert!(matches!(
+                filled(len, 0.0_f64, "output"),
+                Err(ConvError::OutOfMemory { what: "output", .. })
+            ));
+            let mut buffer = vec![1.0_f32; 3];
+            assert!(matches!(
+                resize(&mut buffer, len, 0.0, "padded input"),
+                Err(ConvError::OutOfMemory { .. })
+            ));
+            assert_eq!(buffer, [1.0; 3], "a refused resize leaves the buffer as it was");
+        }
+        assert_eq!(filled(4, 0.5_f64, "output").unwrap(), [0.5; 4]);
+        assert_eq!(collect([1, 2, 3].into_iter(), "copy").unwrap(), [1, 2, 3]);
+    }
+}
