@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::Parser;
-use conv_core::cost::{features, median_seconds};
+use conv_core::cost::median_seconds;
 use conv_core::{Auto, ConvBackend, ConvError, ConvNum, registry};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -115,7 +115,7 @@ fn time_all<T: ConvNum>(
             let predicted = auto
                 .profile()
                 .get(b.name(), dtype)
-                .and_then(|c| Some(c.predict(&features(b.name(), &workload.geometry).ok()?)));
+                .and_then(|c| Some(c.predict(&b.cost_features(&workload.geometry).ok()?)));
             match predicted {
                 Some(p) if p > args.max_predicted_s => Outcome::Skipped(format!("skipped (model: {p:.0} s)")),
                 _ => match median_seconds(budget, 50, || run(b.as_ref())) {

@@ -44,7 +44,7 @@ fuzz_target!(|r: Request| {
     let _ = Auto::new().explain::<f64>(&g);
     let backends = builtin_backends::<f64>();
     for b in &backends {
-        let _ = conv_core::cost::features(b.name(), &g);
+        let _ = b.cost_features(&g);
     }
     let backend = &backends[usize::from(r.backend) % backends.len()];
     if backend.supports(&g).is_err() {

@@ -6,7 +6,6 @@ pub mod signal_1d;
 
 use std::sync::Arc;
 
-use conv_core::cost::features;
 use conv_core::{Auto, ConvBackend, ConvNum, Geometry, registry};
 
 /// Deterministic pseudo-random values in [-1, 1).
@@ -37,7 +36,7 @@ pub fn backends_for<T: ConvNum>(geometry: &Geometry, shape: &str) -> Vec<Arc<dyn
                 match auto
                     .profile()
                     .get(b.name(), dtype)
-                    .and_then(|c| Some(c.predict(&features(b.name(), geometry).ok()?)))
+                    .and_then(|c| Some(c.predict(&b.cost_features(geometry).ok()?)))
                 {
                     Some(p) if p > 1.0 => {
                         eprintln!("skip {}/{shape} ({dtype}): predicted {p:.1} s per call", b.name());

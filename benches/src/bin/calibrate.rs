@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use conv_core::cost::{Profile, calibrate, features, time_backend};
+use conv_core::cost::{Profile, calibrate, time_backend};
 use conv_core::{ConvNum, ConvSpec, Geometry, Mode, registry};
 
 /// Calibrate the automatic backend's cost model on this machine.
@@ -66,7 +66,7 @@ fn calibrate_type<T: ConvNum>(problems: &[Geometry], budget: Duration) -> Profil
             .iter()
             .filter_map(|g| {
                 let measured = time_backend(backend.as_ref(), g, Duration::from_millis(5)).ok()?;
-                Some((c.predict(&features(backend.name(), g).ok()?) / measured - 1.0).abs())
+                Some((c.predict(&backend.cost_features(g).ok()?) / measured - 1.0).abs())
             })
             .collect();
         errors.sort_by(f64::total_cmp);

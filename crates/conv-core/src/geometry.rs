@@ -65,9 +65,10 @@ impl AxisGeometry {
         Ok(AxisGeometry { input: padded_input, kernel, stride, dilation, output })
     }
 
-    /// Span of the dilated kernel: `(kernel - 1) * dilation + 1`.
+    /// Span of the dilated kernel: `(kernel - 1) * dilation + 1` (saturating, so a hand-built
+    /// axis of any values has an answer; [`Geometry::validate`] refuses those that overflow).
     pub fn effective_kernel(&self) -> usize {
-        (self.kernel - 1) * self.dilation + 1
+        self.kernel.saturating_sub(1).saturating_mul(self.dilation).saturating_add(1)
     }
 }
 

@@ -220,7 +220,7 @@ proptest! {
                 prop_assert!(geometry.validate().is_ok(), "{} chosen for an invalid geometry", name);
             }
             for backend in builtin_backends::<f64>() {
-                let _ = conv_core::cost::features(backend.name(), &geometry);
+                let _ = backend.cost_features(&geometry);
             }
             let _ = <Auto as ConvBackend<f64>>::supports(Auto::shared(), &geometry);
         }

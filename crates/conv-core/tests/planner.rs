@@ -134,3 +134,42 @@ fn auto_supports_whatever_some_candidate_supports() {
     let g = geometry(&[1, 1, 1 << 16], &[1, 1, 1 << 12]);
     assert!(<Auto as ConvBackend<f64>>::supports(&auto, &g).is_ok());
 }
+
+/// A planner of its own (issue 22): `with_candidates` restricts the choice to given instances,
+/// whose `supports` and `cost_features` are asked (not a default-built backend of the same
+/// name): an overlap-save with a fixed grid has other features than the registered one, and
+/// an FFT with a tiny workspace cap is refused where the registered FFT is not.
+#[test]
+fn with_candidates_chooses_among_the_given_instances() {
+    use conv_core::{Direct, Fft, OverlapSave};
+    let g = geometry(&[1, 1, 100_000], &[1, 1, 255]);
+    let default_os = OverlapSave::default();
+    let fixed_os = OverlapSave::with_grid(4096);
+    let default_features = <OverlapSave as ConvBackend<f64>>::cost_features(&default_os, &g).unwrap();
+    let fixed_features = <OverlapSave as ConvBackend<f64>>::cost_features(&fixed_os, &g).unwrap();
+    assert_ne!(default_features, fixed_features, "the features come from the instance's grid");
+
+    let only_fft: Vec<Arc<dyn ConvBackend<f64>>> = vec![Arc::new(Fft::default())];
+    let auto = Auto::new().with_candidates(only_fft);
+    let explanation = auto.explain::<f64>(&g);
+    assert_eq!(explanation.candidates.len(), 1, "{explanation}");
+    assert_eq!(explanation.chosen.as_deref(), Some("fft"));
+    // f32 keeps the registry's candidates.
+    assert!(auto.explain::<f32>(&g).candidates.len() >= 5);
+
+    let capped: Vec<Arc<dyn ConvBackend<f64>>> = vec![Arc::new(Fft::with_cap_bytes(1 << 10))];
+    let auto = Auto::new().with_candidates(capped);
+    let explanation = auto.explain::<f64>(&g);
+    assert!(explanation.candidates[0].prediction.as_ref().is_err_and(|why| why.contains("refuses")));
+    assert_eq!(explanation.chosen, None);
+    assert!(<Auto as ConvBackend<f64>>::supports(&auto, &g).is_err(), "nothing to choose from");
+
+    // A list without `direct`: an unpredicted problem goes to the first candidate supporting it.
+    let x = Array1::from_shape_fn(300, |i| (i % 7) as f64);
+    let h = Array1::from_shape_fn(5, |i| i as f64);
+    let only_os: Vec<Arc<dyn ConvBackend<f64>>> = vec![Arc::new(fixed_os)];
+    let auto = Auto::new().with_candidates(only_os);
+    let want = convolve_with(&x, &h, Mode::Full, &Direct).unwrap();
+    let got = convolve_with(&x, &h, Mode::Full, &auto).unwrap();
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9));
+}

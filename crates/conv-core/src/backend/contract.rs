@@ -188,6 +188,19 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         super::layout::solve_through_channels_first(self, problem, output)
     }
+
+    /// The operation counts ("features") of this backend's work on `geometry` that the
+    /// planner's cost model weighs by measured coefficients ([`crate::cost`]): the profile keys
+    /// on [`name`](ConvBackend::name), the features come from this instance (its caps, grid and
+    /// thread choices). The default, [`cost::generic_features`](crate::cost::generic_features),
+    /// counts multiply-adds, output values and values moved, which fits a direct method;
+    /// backends whose work grows otherwise (transforms, matrices) override it.
+    ///
+    /// # Errors
+    /// What [`Geometry::validate`] finds wrong with the geometry (it has no cost).
+    fn cost_features(&self, geometry: &Geometry) -> Result<Vec<f64>, ConvError> {
+        crate::cost::generic_features(geometry)
+    }
 }
 
 /// Forwards every method of [`ConvBackend`] to the backend a pointer type points at.
@@ -213,6 +226,10 @@ macro_rules! forward_backend {
 
             fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
                 (**self).execute_channels_last(problem, output)
+            }
+
+            fn cost_features(&self, geometry: &Geometry) -> Result<Vec<f64>, ConvError> {
+                (**self).cost_features(geometry)
             }
         }
     };

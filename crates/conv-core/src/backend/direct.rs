@@ -42,6 +42,15 @@ impl<T: ConvNum> ConvBackend<T> for Direct {
         geometry.validate()
     }
 
+    /// Multiply-adds, and the taps gathered per output row (each a short loop), shared by the
+    /// threads the call uses; values moved.
+    fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+        let counts = crate::cost::Counts::of(g)?;
+        let threads = Direct::threads(g) as f64;
+        let macs = counts.multiply_adds;
+        Ok(vec![macs / threads, macs / g.axes[1].output as f64 / threads, counts.values])
+    }
+
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         check_buffer_len("output", g.output_len()?, output.len())?;

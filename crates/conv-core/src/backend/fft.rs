@@ -1,6 +1,6 @@
 //! The FFT backend: the convolution theorem with rustfft.
 
-use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace};
+use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace, spectral_features};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -165,6 +165,13 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         g.validate()?;
         check_workspace::<T>(g, Self::grid(g), self.cap_bytes, "FFT workspace")
+    }
+
+    /// Transform work, spectrum products and row transforms on the whole grid (one tile),
+    /// shared by the threads the call uses; values moved (see [`spectral_features`]).
+    fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+        g.validate()?; // the thread count below assumes a consistent geometry
+        spectral_features(g, Self::grid(g), 1.0, Self::threads(g))
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {

@@ -1,6 +1,6 @@
 //! The blocked FFT backend: overlap-save, for long signals and large images with small kernels.
 
-use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace};
+use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace, spectral_features};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -92,6 +92,24 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         g.validate()?; // the tiling below assumes a consistent geometry
         check_workspace::<T>(g, self.grid(g), self.cap_bytes, "overlap-save workspace")
+    }
+
+    /// The FFT's counts per tile of this instance's grid, times the tiles
+    /// (see [`spectral_features`]).
+    fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+        g.validate()?; // the tile counts below assume a consistent geometry
+        let grid = self.grid(g);
+        let tiles: f64 = g
+            .axes
+            .iter()
+            .zip(grid)
+            .map(|(axis, l)| {
+                let unit = axis.input - axis.effective_kernel() + 1;
+                let tile = (l + 1).saturating_sub(axis.effective_kernel()).max(1);
+                unit.div_ceil(tile) as f64
+            })
+            .product();
+        spectral_features(g, grid, tiles, self.threads(g))
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {

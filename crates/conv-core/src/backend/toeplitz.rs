@@ -91,6 +91,19 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
         check_bytes(entries, size_of::<T>(), self.cap_bytes, "Toeplitz matrix")
     }
 
+    /// Matrix entries times (batch + 1): the GEMM over the zeros, and building the matrix;
+    /// values moved.
+    fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+        use crate::cost::{Counts, count};
+        let counts = Counts::of(g)?;
+        let entries = count(g.out_per_group())
+            * count(g.output_plane())
+            * count(g.in_per_group())
+            * count(g.input_plane())
+            * count(g.groups);
+        Ok(vec![entries * (count(g.batch) + 1.0), counts.values])
+    }
+
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         self.plan(g, problem.kernel())?.execute(problem.input(), output)

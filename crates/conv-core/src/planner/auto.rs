@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
-use super::cost::{Profile, features};
+use super::cost::Profile;
 use super::registry;
 use crate::backend::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
@@ -30,7 +30,10 @@ type WinnerKey = (TypeId, Geometry);
 ///   shape wait for the first one's measurement, so every call on a shape gives the same bits.
 ///
 /// Candidates are the backends in the global [`registry`] at the time of the call (a backend
-/// registered later is considered from then on), except `auto` itself.
+/// registered later is considered from then on), except `auto` itself — or, for an element
+/// type given a list with [`Auto::with_candidates`], exactly those instances. Either way a
+/// candidate's predicted time is the profile's coefficients for its name times the
+/// [`cost_features`](ConvBackend::cost_features) of the instance itself.
 ///
 /// Problems of fewer than [`Auto::TINY_MULTIPLY_ADDS`] multiply-adds go to `direct` in model
 /// mode: their time is the call's fixed cost (building a matrix, planning a transform), which the
@@ -64,6 +67,9 @@ pub struct Auto {
     /// first call on a shape races another's wait for its measurement and then run the winner,
     /// and every call on a shape returns the same bits.
     measuring: Mutex<()>,
+    /// Candidate lists given with [`Auto::with_candidates`], per element type: each value is a
+    /// `Vec<Arc<dyn ConvBackend<T>>>` for the `T` of its key.
+    candidates: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
 }
 
 /// How many shapes [`Auto`] keeps at hand before looking in its table.
@@ -192,7 +198,37 @@ impl Auto {
             winners: Mutex::new(HashMap::new()),
             recent: Mutex::new(Vec::new()),
             measuring: Mutex::new(()),
+            candidates: HashMap::new(),
         }
+    }
+
+    /// Chooses among exactly these backends for element type `T` (other types keep the
+    /// registry's), instead of every registered one: a planner of its own, e.g. with an
+    /// [`Fft`](crate::Fft) of a smaller workspace cap or a user's backend that is not registered
+    /// globally. A candidate is predicted when the profile has a line for its name; in measure
+    /// mode every candidate is timed. With no candidate named `direct`, problems the model cannot
+    /// predict go to the first candidate that supports them.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// use conv_core::{Auto, ConvBackend, ConvSpec, Direct, Fft};
+    /// // Only Direct and an FFT whose spectra may take 1 MiB.
+    /// let small: Vec<Arc<dyn ConvBackend<f64>>> = vec![Arc::new(Direct), Arc::new(Fft::with_cap_bytes(1 << 20))];
+    /// let auto = Auto::new().with_candidates(small);
+    /// let geometry = ConvSpec::correlation().resolve(&[1, 1, 512, 512], &[1, 1, 64, 64])?.geometry;
+    /// let explanation = auto.explain::<f64>(&geometry);
+    /// assert_eq!(explanation.candidates.len(), 2);
+    /// assert_eq!(explanation.chosen.as_deref(), Some("direct")); // the FFT's spectra are over its cap
+    /// # Ok::<(), conv_core::ConvError>(())
+    /// ```
+    pub fn with_candidates<T: ConvNum>(mut self, backends: Vec<Arc<dyn ConvBackend<T>>>) -> Self {
+        let backends: Vec<Arc<dyn ConvBackend<T>>> =
+            backends.into_iter().filter(|b| b.name() != "auto").collect();
+        self.candidates.insert(TypeId::of::<T>(), Arc::new(backends));
+        self.winners.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self
     }
 
     /// Switches to measure mode (time the candidates on the first call per shape).
@@ -206,22 +242,28 @@ impl Auto {
         &self.profile
     }
 
-    fn candidates<T: ConvNum>() -> Vec<Arc<dyn ConvBackend<T>>> {
-        registry::backends::<T>().into_iter().filter(|b| b.name() != "auto").collect()
+    /// The backends this planner chooses among for `T`: its own list, or the registry's.
+    fn candidates<T: ConvNum>(&self) -> Vec<Arc<dyn ConvBackend<T>>> {
+        let own = self.candidates.get(&TypeId::of::<T>());
+        match own.and_then(|list| list.downcast_ref::<Vec<Arc<dyn ConvBackend<T>>>>()) {
+            Some(list) => list.clone(),
+            None => registry::backends::<T>().into_iter().filter(|b| b.name() != "auto").collect(),
+        }
     }
 
     /// The model's prediction for every candidate, cheapest first, and its choice (`direct` for
     /// problems under [`Auto::TINY_MULTIPLY_ADDS`]).
     pub fn explain<T: ConvNum>(&self, g: &Geometry) -> Explanation {
         let dtype = dtype_name::<T>();
-        let mut candidates: Vec<Candidate> = Self::candidates::<T>()
+        let mut candidates: Vec<Candidate> = self
+            .candidates::<T>()
             .iter()
             .map(|b| {
                 let prediction = match (b.supports(g), self.profile.get(b.name(), dtype)) {
                     (Err(e), _) => Err(format!("refuses: {e}")),
                     (Ok(()), None) => Err(format!("not in the profile for {dtype}")),
                     (Ok(()), Some(c)) => {
-                        features(b.name(), g).map(|f| c.predict(&f)).map_err(|e| format!("has no cost: {e}"))
+                        b.cost_features(g).map(|f| c.predict(&f)).map_err(|e| format!("has no cost: {e}"))
                     }
                 };
                 Candidate { backend: b.name().to_string(), prediction }
@@ -243,7 +285,8 @@ impl Auto {
     }
 
     /// The backend the model picks for `g` (or, in measure mode, the measured winner once there
-    /// is one); Direct when no candidate has a prediction.
+    /// is one); Direct when no candidate has a prediction (or, without a candidate named
+    /// `direct`, the first candidate that supports `g`).
     ///
     /// # Errors
     /// [`ConvError::Unsupported`] if no candidate supports the problem.
@@ -253,8 +296,17 @@ impl Auto {
         if let Some(backend) = self.cached_winner::<T>(g) {
             return Ok(backend);
         }
+        let candidates = self.candidates::<T>();
         let name = self.explain::<T>(g).chosen.unwrap_or_else(|| "direct".to_string());
-        let backend = registry::backend::<T>(&name)?;
+        let backend = candidates
+            .iter()
+            .find(|b| b.name() == name)
+            .or_else(|| candidates.iter().find(|b| b.supports(g).is_ok()))
+            .cloned()
+            .ok_or_else(|| ConvError::Unsupported {
+                backend: "auto".into(),
+                reason: "no candidate backend supports this problem".into(),
+            })?;
         if !self.measure {
             self.remember(g, Arc::clone(&backend));
         }
@@ -303,7 +355,7 @@ impl Auto {
         // (seconds, backend, its answer) of the fastest candidate so far.
         type Trial<T> = (f64, Arc<dyn ConvBackend<T>>, Vec<T>);
         let mut best: Option<Trial<T>> = None;
-        for backend in Self::candidates::<T>() {
+        for backend in self.candidates::<T>() {
             if backend.supports(g).is_err() {
                 continue;
             }
@@ -336,11 +388,10 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
         if self.cached_winner::<T>(g).is_some() {
             return Ok(()); // a backend already chosen for this shape supports it
         }
-        let refusals: Vec<String> = Self::candidates::<T>()
-            .iter()
-            .filter_map(|b| b.supports(g).err().map(|e| e.to_string()))
-            .collect();
-        if refusals.len() < Self::candidates::<T>().len() {
+        let candidates = self.candidates::<T>();
+        let refusals: Vec<String> =
+            candidates.iter().filter_map(|b| b.supports(g).err().map(|e| e.to_string())).collect();
+        if refusals.len() < candidates.len() {
             if !self.measure {
                 // Choose now, so that the next question about this shape is one lookup (a front
                 // end asks before solving in pieces of other shapes, and asks again each call).

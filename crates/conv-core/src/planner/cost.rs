@@ -20,81 +20,54 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::backend::{Direct, Fft, Im2col, OverlapSave};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 
-/// The features of `backend` on `geometry` (see the module docs).
-///
-/// Every backend also gets the number of values the call reads and writes (padded input plus
-/// output), which carries the front end's padding and copying. Products are taken in `f64`, so
-/// a geometry of any size has features (huge ones, never a wrapped count).
+/// The counts every backend's features are built from, taken from a validated geometry in
+/// `f64` (so a geometry of any size has them: huge, never a wrapped count).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Counts {
+    /// Multiply-adds of a direct evaluation, `N O OH OW Cg KH KW`.
+    pub multiply_adds: f64,
+    /// Values read and written: padded input plus output (the front end's padding and copying).
+    pub values: f64,
+    /// Kernel planes, `O Cg`.
+    pub kernels: f64,
+    /// Input and output planes, `N (C + O)`.
+    pub planes: f64,
+}
+
+impl Counts {
+    /// The counts of `g`.
+    ///
+    /// # Errors
+    /// What [`Geometry::validate`] finds wrong with a hand-built geometry: its buffers could not
+    /// be indexed, so no backend runs it and it has no cost.
+    pub fn of(g: &Geometry) -> Result<Counts, ConvError> {
+        g.validate()?;
+        Ok(Counts {
+            multiply_adds: g.multiply_adds() as f64,
+            values: count(g.input_len()?) + count(g.output_len()?),
+            kernels: count(g.out_channels) * count(g.in_per_group()),
+            planes: count(g.batch) * (count(g.in_channels) + count(g.out_channels)),
+        })
+    }
+}
+
+/// A size as a feature value.
+pub(crate) fn count(n: usize) -> f64 {
+    n as f64
+}
+
+/// The features of a backend that says nothing of its own cost (the default of
+/// [`ConvBackend::cost_features`](crate::ConvBackend::cost_features)): multiply-adds, output
+/// values per plane, and values moved.
 ///
 /// # Errors
-/// What [`Geometry::validate`] finds wrong with a hand-built geometry: its buffers could not be
-/// indexed, so no backend runs it and it has no cost.
-pub fn features(backend: &str, g: &Geometry) -> Result<Vec<f64>, ConvError> {
-    g.validate()?;
-    let count = |n: usize| n as f64;
-    let macs = g.multiply_adds() as f64;
-    let values = count(g.input_len()?) + count(g.output_len()?);
-    let kernels = count(g.out_channels) * count(g.in_per_group());
-    let planes = count(g.batch) * (count(g.in_channels) + count(g.out_channels));
-    // Transform work of `tiles` tiles on `grid`, shared by `threads`.
-    let spectral = |grid: [usize; 2], tiles: f64, threads: usize| {
-        let points = count(grid[0]) * count(grid[1]);
-        let transform = points * points.log2().max(1.0);
-        let half = count(grid[0]) * count(grid[1] / 2 + 1);
-        let threads = threads as f64;
-        vec![
-            (tiles * planes + kernels) * transform / threads,
-            tiles * count(g.batch) * kernels * half / threads,
-            tiles * planes * count(grid[0]) / threads,
-            values,
-        ]
-    };
-    Ok(match backend {
-        // Multiply-adds, and the taps gathered per output row (each a short loop), shared by
-        // the threads the call uses.
-        "direct" => {
-            let threads = Direct::threads(g) as f64;
-            vec![macs / threads, macs / g.axes[1].output as f64 / threads, values]
-        }
-        "toeplitz" => {
-            let entries = count(g.out_per_group())
-                * count(g.output_plane())
-                * count(g.in_per_group())
-                * count(g.input_plane())
-                * count(g.groups);
-            vec![entries * (count(g.batch) + 1.0), values]
-        }
-        "im2col" => {
-            let patches =
-                count(g.batch) * count(g.in_channels) * count(g.kernel_plane()) * count(g.output_plane());
-            // A GEMM with few kernels (rows) runs far below peak: weight the patch entries by
-            // how few rows share them.
-            let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
-            // Batch items are shared by the threads the call uses.
-            let threads = Im2col::threads(g) as f64;
-            vec![macs / threads, patches / threads, thin / threads, values]
-        }
-        "fft" => spectral(Fft::grid(g), 1.0, Fft::threads(g)),
-        "overlap-save" => {
-            let grid = OverlapSave::default().grid(g);
-            let tiles: f64 = g
-                .axes
-                .iter()
-                .zip(grid)
-                .map(|(axis, l)| {
-                    let unit = axis.input - axis.effective_kernel() + 1;
-                    let tile = (l + 1).saturating_sub(axis.effective_kernel()).max(1);
-                    unit.div_ceil(tile) as f64
-                })
-                .product();
-            spectral(grid, tiles, OverlapSave::default().threads(g))
-        }
-        _ => vec![macs, planes * count(g.output_plane()), values],
-    })
+/// As [`Counts::of`].
+pub fn generic_features(g: &Geometry) -> Result<Vec<f64>, ConvError> {
+    let counts = Counts::of(g)?;
+    Ok(vec![counts.multiply_adds, counts.planes * count(g.output_plane()), counts.values])
 }
 
 /// Measured cost coefficients of one backend for one element type.
@@ -356,7 +329,7 @@ pub fn calibrate<T: crate::ConvNum>(
             .iter()
             .filter_map(|g| {
                 progress(backend.name(), g);
-                let features = features(backend.name(), g).ok()?;
+                let features = backend.cost_features(g).ok()?;
                 time_backend(backend.as_ref(), g, budget).ok().map(|t| (features, t))
             })
             .collect();

@@ -106,6 +106,19 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
         self.rows_per_band::<T>(g).map(|_| ())
     }
 
+    /// Multiply-adds; patch-matrix entries; the same weighted by `8 / min(Og, 8)` (a GEMM with
+    /// few kernels, i.e. rows, runs far below peak) — each shared by the threads the call uses
+    /// (batch items); values moved.
+    fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
+        use crate::cost::{Counts, count};
+        let counts = Counts::of(g)?;
+        let patches =
+            count(g.batch) * count(g.in_channels) * count(g.kernel_plane()) * count(g.output_plane());
+        let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
+        let threads = Im2col::threads(g) as f64;
+        Ok(vec![counts.multiply_adds / threads, patches / threads, thin / threads, counts.values])
+    }
+
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let layout = Layout::new::<T>(self, problem.geometry())?;
         check_buffer_len("output", problem.geometry().output_len()?, output.len())?;

@@ -7,6 +7,7 @@
 //! The process-wide planner cache and the workspace check are here.
 
 mod columns;
+mod cost;
 mod kernel;
 mod plan;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod tests;
 mod threads;
 mod transforms;
 
+pub(crate) use cost::spectral_features;
 pub(crate) use plan::SpectralPlan;
 pub(crate) use threads::call_threads;
 
