@@ -95,8 +95,8 @@ mod spec;
 pub mod testkit;
 
 pub use backend::{
-    ConvBackend, ConvPlan, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, builtin_backends,
-    check_buffer_len,
+    ConvBackend, ConvPlan, ConvProblem, Direct, Fft, Im2col, OverlapSave, Toeplitz, Winograd,
+    builtin_backends, check_buffer_len,
 };
 pub use backend::{next_fast_len, transform_len};
 pub use boundary::boundary_source_index;

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use super::{ConvBackend, Direct, Fft, Im2col, OverlapSave, Toeplitz};
+use super::{ConvBackend, Direct, Fft, Im2col, OverlapSave, Toeplitz, Winograd};
 use crate::num::ConvNum;
 
 /// The backends this crate ships, as trait objects, in a fixed order: direct, toeplitz, fft,
-/// im2col, overlap-save.
+/// im2col, overlap-save, winograd.
 ///
 /// # Examples
 /// ```
@@ -14,7 +14,7 @@ use crate::num::ConvNum;
 ///     .iter()
 ///     .map(|b| b.name().to_string())
 ///     .collect();
-/// assert_eq!(names, ["direct", "toeplitz", "fft", "im2col", "overlap-save"]);
+/// assert_eq!(names, ["direct", "toeplitz", "fft", "im2col", "overlap-save", "winograd"]);
 /// ```
 pub fn builtin_backends<T: ConvNum>() -> Vec<Arc<dyn ConvBackend<T>>> {
     vec![
@@ -23,5 +23,6 @@ pub fn builtin_backends<T: ConvNum>() -> Vec<Arc<dyn ConvBackend<T>>> {
         Arc::new(Fft::default()),
         Arc::new(Im2col::default()),
         Arc::new(OverlapSave::default()),
+        Arc::new(Winograd),
     ]
 }

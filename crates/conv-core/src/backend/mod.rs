@@ -16,6 +16,7 @@ mod overlap_save;
 mod plan;
 mod spectral;
 mod toeplitz;
+mod winograd;
 
 pub use builtin::builtin_backends;
 pub use contract::{ConvBackend, ConvProblem, check_buffer_len};
@@ -29,3 +30,4 @@ pub use overlap_save::OverlapSave;
 pub use plan::ConvPlan;
 pub(crate) use plan::{Scratch, with_thread_buffers};
 pub use toeplitz::Toeplitz;
+pub use winograd::Winograd;
