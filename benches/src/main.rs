@@ -1,6 +1,6 @@
 //! `cargo run --release -p bench-suite`: the backend report.
 //!
-//! Times every registered backend (the built-ins and the example Winograd backend of
+//! Times every registered backend (the built-ins and the example pointwise backend of
 //! `examples/custom-backend`) and the automatic backend on a grid of 1-D, 2-D and CNN-layer
 //! problems, optionally beside the peers (numpy, scipy, PyTorch, TensorFlow) in the same run.
 //! Prints a table per workload — each backend's median time and ratio to the fastest, the
@@ -166,7 +166,7 @@ fn paired_regret<T: ConvNum>(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Err(e) = custom_backend::register() {
-        eprintln!("could not register the example Winograd backend: {e}");
+        eprintln!("could not register the example pointwise backend: {e}");
     }
     let budget = Duration::from_millis(if args.quick { args.budget_ms.min(60) } else { args.budget_ms });
     let keep = |name: &str| args.backends.is_empty() || args.backends.iter().any(|b| b == name);

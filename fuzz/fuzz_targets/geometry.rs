@@ -53,7 +53,7 @@ fuzz_target!(|r: Request| {
     let (Ok(input_len), Ok(kernel_len), Ok(output_len)) = (g.input_len(), g.kernel_len(), g.output_len()) else {
         panic!("{} supports a geometry whose buffers cannot be sized: {g:?}", backend.name());
     };
-    if input_len + kernel_len + output_len > 1 << 20 {
+    if input_len.saturating_add(kernel_len).saturating_add(output_len) > 1 << 20 {
         return;
     }
     let input: Vec<f64> = (0..input_len).map(|i| (i % 5) as f64 - 2.0).collect();

@@ -85,7 +85,7 @@ fn calibrate_type<T: ConvNum>(problems: &[Geometry], budget: Duration) -> Profil
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
     if let Err(e) = custom_backend::register() {
-        eprintln!("could not register the example Winograd backend: {e}");
+        eprintln!("could not register the example pointwise backend: {e}");
     }
     let problems = grid();
     let budget = Duration::from_millis(args.budget_ms);

@@ -39,10 +39,13 @@ fn every_backend_gives_identical_answers_from_many_threads() {
         (image(3, 4, 12, 12, 5), image(4, 2, 3, 3, 6), ConvSpec::convolution().mode(Mode::Full).groups(2)),
     ];
     for backend in builtin_backends::<f64>() {
-        let expected: Vec<Array4<f64>> = problems
+        // A problem the backend does not support (Winograd takes 3x3 kernels only) is refused
+        // the same way on every thread.
+        let expected: Vec<Result<Array4<f64>, String>> = problems
             .iter()
-            .map(|(x, w, spec)| conv2d_with(x, w, spec, backend.as_ref()).expect("solves"))
+            .map(|(x, w, spec)| conv2d_with(x, w, spec, backend.as_ref()).map_err(|e| e.to_string()))
             .collect();
+        assert!(expected.iter().any(Result::is_ok), "{} solves some problem", backend.name());
         std::thread::scope(|scope| {
             for t in 0..THREADS {
                 let (backend, problems, expected) = (&backend, &problems, &expected);
@@ -50,7 +53,7 @@ fn every_backend_gives_identical_answers_from_many_threads() {
                     for round in 0..20 {
                         let i = (t + round) % problems.len();
                         let (x, w, spec) = &problems[i];
-                        let got = conv2d_with(x, w, spec, backend.as_ref()).expect("solves");
+                        let got = conv2d_with(x, w, spec, backend.as_ref()).map_err(|e| e.to_string());
                         assert_eq!(
                             got,
                             expected[i],

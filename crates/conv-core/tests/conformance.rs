@@ -124,7 +124,12 @@ fn prepared_layers_match_fresh_calls() {
         .stride([2, 1])
         .groups(2);
     for backend in builtin_backends::<f64>() {
-        let layer = PreparedConv2d::new([3, 4, 9, 7], &weights, &spec, backend.as_ref()).unwrap();
+        let layer = match PreparedConv2d::new([3, 4, 9, 7], &weights, &spec, backend.as_ref()) {
+            Ok(layer) => layer,
+            // Winograd takes 3x3 kernels at stride 1 only.
+            Err(ConvError::Unsupported { .. }) if backend.name() == "winograd" => continue,
+            Err(other) => panic!("{}: {other}", backend.name()),
+        };
         for step in 0..3 {
             let input =
                 Array4::from_shape_fn((3, 4, 9, 7), |(n, c, y, x)| ((n + c * 2 + y * x + step) % 11) as f64);

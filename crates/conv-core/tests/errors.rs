@@ -185,16 +185,29 @@ fn wrong_buffer_lengths_for_direct_backend_calls() {
     let g = Geometry::new(1, 1, 1, 1, axes).expect("valid");
     let err = conv_core::ConvProblem::new(g, &[0.0f64; 3], &[0.0; 2]).unwrap_err();
     assert_eq!(err, ConvError::BufferLength { what: "input", expected: 4, got: 3 });
-    let problem = conv_core::ConvProblem::new(g, &[0.0f64; 4], &[0.0; 2]).expect("lengths match");
+    // A 1x4 signal with a 1x2 kernel (3 outputs), and a 4x4 image with a 3x3 kernel (4 outputs)
+    // for the backends that take only 3x3 kernels (Winograd): every backend is asked once.
+    let square = AxisGeometry::new(0, 4, 3, 1, 1).expect("fits");
+    let image = Geometry::new(1, 1, 1, 1, [square, square]).expect("valid");
+    let (signal_input, image_input) = ([0.0f64; 4], [0.0f64; 16]);
+    let problems = [
+        (conv_core::ConvProblem::new(g, &signal_input, &[0.0; 2]).expect("lengths match"), 3),
+        (conv_core::ConvProblem::new(image, &image_input, &[0.0; 9]).expect("lengths match"), 4),
+    ];
     let mut short = [0.0; 2];
     for backend in conv_core::builtin_backends::<f64>() {
-        let err = backend.execute(&problem, &mut short).unwrap_err();
-        assert_eq!(
-            err,
-            ConvError::BufferLength { what: "output", expected: 3, got: 2 },
-            "{}",
-            backend.name()
-        );
+        let supported: Vec<_> =
+            problems.iter().filter(|(p, _)| backend.supports(p.geometry()).is_ok()).collect();
+        assert!(!supported.is_empty(), "{} supports neither problem", backend.name());
+        for (problem, expected) in supported {
+            let err = backend.execute(problem, &mut short).unwrap_err();
+            assert_eq!(
+                err,
+                ConvError::BufferLength { what: "output", expected: *expected, got: 2 },
+                "{}",
+                backend.name()
+            );
+        }
     }
 }
 

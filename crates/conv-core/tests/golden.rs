@@ -83,8 +83,8 @@ fn scipy_reference_values_on_every_backend() {
                         "convolve" => convolve_with(&a, &v, m, backend),
                         "correlate" => correlate_with(&a, &v, m, backend),
                         other => panic!("unknown 1-D function {other}"),
-                    }
-                    .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+                    };
+                    let Some(got) = answered(&case.name, backend.name(), got) else { continue };
                     let got = got.to_vec();
                     assert_close(&case.name, backend.name(), &got, want, (&[got.len()], &[want.len()]));
                 }
@@ -94,8 +94,8 @@ fn scipy_reference_values_on_every_backend() {
                         "convolve2d" => convolve2d_with(&a, &k, m, b, backend),
                         "correlate2d" => correlate2d_with(&a, &k, m, b, backend),
                         other => panic!("unknown 2-D function {other}"),
-                    }
-                    .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+                    };
+                    let Some(got) = answered(&case.name, backend.name(), got) else { continue };
                     let (g, w) =
                         (got.iter().copied().collect::<Vec<_>>(), want.iter().copied().collect::<Vec<_>>());
                     assert_close(&case.name, backend.name(), &g, &w, (got.shape(), want.shape()));
@@ -104,6 +104,21 @@ fn scipy_reference_values_on_every_backend() {
             }
         }
     }
+}
+
+/// The answer, or `None` when the backend takes 3x3 kernels only (Winograd) and refuses the
+/// case: every other refusal is a failure.
+fn answered<T>(case: &str, backend: &str, result: Result<T, conv_core::ConvError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(conv_core::ConvError::Unsupported { .. }) if backend == "winograd" => None,
+        Err(e) => panic!("{case} on {backend}: {e}"),
+    }
+}
+
+/// Every built-in backend but Winograd, which takes 3x3 kernels only.
+fn general_backends() -> Vec<std::sync::Arc<dyn ConvBackend<f64>>> {
+    builtin_backends::<f64>().into_iter().filter(|b| b.name() != "winograd").collect()
 }
 
 /// p(t) = a0 + a1 t + a2 t^2 times s(t) = b0 + b1 t + b2 t^2 + b3 t^3: the coefficients of the
@@ -122,7 +137,7 @@ fn polynomial_product_is_full_convolution() {
     ];
     let p = array![a0, a1, a2];
     let s = array![b0, b1, b2, b3];
-    for backend in builtin_backends::<f64>() {
+    for backend in general_backends() {
         let product = convolve_with(&p, &s, Mode::Full, backend.as_ref()).expect("valid");
         for (got, want) in product.iter().zip(&by_hand) {
             assert!((got - want).abs() < 1e-12, "{}: {product} vs {by_hand}", backend.name());
@@ -171,7 +186,7 @@ fn three_by_three_input_two_by_two_filter() {
     // ANCHOR_END: three_by_three
     let input4 = input.clone().into_shape_with_order((1, 1, 3, 3)).expect("reshape");
     let filter4 = filter.clone().into_shape_with_order((1, 1, 2, 2)).expect("reshape");
-    for backend in builtin_backends::<f64>() {
+    for backend in general_backends() {
         let out = conv2d_with(&input4, &filter4, &ConvSpec::correlation(), backend.as_ref()).expect("valid");
         assert_eq!(out.shape(), &[1, 1, 2, 2]);
         for (got, want) in out.iter().zip(&by_hand) {

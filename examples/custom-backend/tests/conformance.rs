@@ -1,13 +1,13 @@
 //! The whole test a backend author writes: the conformance kit, for each element type.
 
-use custom_backend::Winograd;
+use custom_backend::Pointwise;
 
 #[test]
-fn winograd_conforms_f64() {
-    conv_core::testkit::assert_conforms::<f64>(&Winograd);
+fn pointwise_conforms_f64() {
+    conv_core::testkit::assert_conforms::<f64>(&Pointwise);
 }
 
 #[test]
-fn winograd_conforms_f32() {
-    conv_core::testkit::assert_conforms::<f32>(&Winograd);
+fn pointwise_conforms_f32() {
+    conv_core::testkit::assert_conforms::<f32>(&Pointwise);
 }
