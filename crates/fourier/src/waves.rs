@@ -159,7 +159,10 @@ pub fn band_limited_square(frequency: f64, nyquist: f64) -> Result<FourierSeries
     positive("nyquist frequency", nyquist)?;
     let ratio = nyquist / frequency;
     // Harmonics strictly below the Nyquist frequency.
-    let terms = if ratio.fract() == 0.0 { ratio as usize - 1 } else { ratio.floor() as usize };
+    // Saturating: a ratio that underflows to 0 (found by the fuzz target: a 1e64 Hz wave under a
+    // 1e-294 Hz Nyquist frequency) has no harmonic below the Nyquist frequency.
+    let terms =
+        if ratio.fract() == 0.0 { (ratio as usize).saturating_sub(1) } else { ratio.floor() as usize };
     if terms == 0 {
         return Err(FourierError::ZeroTerms {
             what: "a band-limited square wave below its Nyquist frequency",

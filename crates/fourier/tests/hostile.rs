@@ -90,6 +90,10 @@ fn broadcasts_and_quadratic_work_are_refused_up_front() {
         let result = quickly("gibbs", || gibbs_overshoot(&series, (0.0, 1.0), 1.0, 2.0, samples));
         assert!(matches!(result, Err(FourierError::TooLarge { .. })), "{samples}: {result:?}");
     }
+    // A ratio of frequencies that underflows to 0 (found by the fuzz target; it subtracted 1
+    // from 0 before): no harmonic below the Nyquist frequency.
+    let result = band_limited_square(2.4e64, 3.1e-294);
+    assert!(matches!(result, Err(FourierError::ZeroTerms { .. })), "{result:?}");
     // Within the caps, the answers come back.
     assert_eq!(series.values(&one.broadcast(1000).unwrap()).unwrap().len(), 1000);
     assert!(gibbs_overshoot(&series, (0.0, 1.0), 1.0, 2.0, 1000).is_ok());

@@ -4,19 +4,21 @@
 
 mod channels_first;
 mod channels_last;
+mod columns;
 #[cfg(test)]
 mod tests;
 
 pub use channels_last::kernel_gradient;
 
 use super::layout::solve_through_channels_first;
-use super::plan::{Scratch, ThreadBuffers, with_thread_scratch};
+use super::plan::{KernelPlan, Scratch, ThreadBuffers, with_thread_scratch};
 use super::{ConvBackend, ConvPlan, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
 use crate::parallel;
 use channels_first::{Im2colPlan, Layout};
+use columns::{column_tile, solve_in_column_tiles};
 
 /// The patch matrix of one product is kept near this size: small output planes of several
 /// batch items share one product up to it, large planes are cut into bands of output rows
@@ -51,8 +53,10 @@ const PRODUCT_TARGET_BYTES: usize = 2 << 20;
 /// layer.
 ///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
-/// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]); a problem whose
-/// single output row needs more is refused with [`ConvError::TooLarge`].
+/// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]). A problem whose
+/// single output row needs more (a long signal with a long kernel) is solved in tiles of output
+/// columns, each its own narrower problem; only one whose single output position needs more than
+/// the cap is refused with [`ConvError::TooLarge`].
 ///
 /// # Numerics
 /// Each output is a dot product of a kernel row with one patch: NaN and infinity reach exactly
@@ -103,7 +107,10 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         g.validate()?;
-        self.rows_per_band::<T>(g).map(|_| ())
+        match column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)? {
+            None => self.rows_per_band::<T>(g).map(|_| ()),
+            Some(_) => Ok(()), // tiles of output columns, each of whose rows fits
+        }
     }
 
     /// Multiply-adds; patch-matrix entries; the same weighted by `8 / min(Og, 8)` (a GEMM with
@@ -120,12 +127,22 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        let g = problem.geometry();
+        g.validate()?;
+        if let Some(tile) = column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)? {
+            check_buffer_len("output", g.output_len()?, output.len())?;
+            return solve_in_column_tiles(problem, output, tile, |part, out| self.execute(part, out));
+        }
         let layout = Layout::new::<T>(self, problem.geometry())?;
         check_buffer_len("output", problem.geometry().output_len()?, output.len())?;
         with_thread_scratch(|buffers: &mut ThreadBuffers<T>| layout.run_split(problem, output, buffers))
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
+        g.validate()?;
+        if column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)?.is_some() {
+            return Ok(Box::new(KernelPlan::new(self, g, kernel)?)); // tiled on every call
+        }
         let layout = Layout::new::<T>(self, g)?;
         check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
         Ok(Box::new(Im2colPlan { layout, kernel: kernel.to_vec(), buffers: Scratch::new(Vec::new()) }))
@@ -134,8 +151,10 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     /// Ungrouped problems are solved natively (`channels_last.rs`: patch rows of contiguous
     /// runs, the output written in place); grouped ones through channels first.
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        <Self as ConvBackend<T>>::supports(self, problem.geometry())?;
-        if problem.geometry().groups == 1 {
+        let g = problem.geometry();
+        <Self as ConvBackend<T>>::supports(self, g)?;
+        let tiled = column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)?.is_some();
+        if g.groups == 1 && !tiled {
             channels_last::execute(problem, output)
         } else {
             solve_through_channels_first(self, problem, output)

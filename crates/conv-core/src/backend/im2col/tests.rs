@@ -102,3 +102,51 @@ fn rows_of_every_length_and_stride_are_copied_exactly() {
         }
     }
 }
+
+/// Issue 22, "no refusal where tiling would do": a 20,000-sample signal with a 2,001-tap kernel
+/// (288 MB of patches for its one output row, over the 64 MiB cap) was refused; it is now solved
+/// in tiles of output columns, as are strided, dilated, grouped images under a tiny cap, and the
+/// answers are Direct's. Only a single output position over the cap is refused.
+#[test]
+fn rows_over_the_cap_are_solved_in_column_tiles() {
+    let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+    let cases = [
+        (1, 1, 1, 1, [(1, 1, 1, 1), (20_000, 2001, 1, 1)], Im2col::default()),
+        (2, 4, 6, 2, [(9, 3, 1, 1), (40, 5, 2, 2)], Im2col::with_cap_bytes(512)),
+        (1, 2, 3, 1, [(7, 2, 2, 1), (33, 4, 3, 1)], Im2col::with_cap_bytes(256)),
+    ];
+    for (batch, channels, outputs, groups, axes, backend) in cases {
+        let axes = [0, 1].map(|a| {
+            let (input, kernel, stride, dilation) = axes[a];
+            AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
+        });
+        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+        let one_row = g.in_per_group() * g.kernel_plane() * g.axes[1].output * 8;
+        assert!(one_row > backend.cap_bytes, "{g:?} would not be tiled");
+        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 1)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 2)).collect();
+        let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+        let mut expected = vec![0.0; g.output_len().unwrap()];
+        Direct.execute(&problem, &mut expected).unwrap();
+        ConvBackend::<f64>::supports(&backend, &g).unwrap();
+        let mut got = vec![f64::NAN; expected.len()];
+        backend.execute(&problem, &mut got).unwrap();
+        let scale = expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+            assert!((a - b).abs() <= 1e-11 * scale, "{g:?} output {i}: {a} vs {b}");
+        }
+        // Planned and channels-last calls take the same tiles.
+        let plan = backend.plan(&g, &kernel).unwrap();
+        let mut planned = vec![f64::NAN; expected.len()];
+        plan.execute(&input, &mut planned).unwrap();
+        assert_eq!(planned, got);
+    }
+    // One output position's patches (2,001 taps of 8 bytes) over a 1 KiB cap: refused.
+    let g =
+        Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 4000, 2001, 1, 1).unwrap()])
+            .unwrap();
+    assert!(matches!(
+        ConvBackend::<f64>::supports(&Im2col::with_cap_bytes(1024), &g),
+        Err(ConvError::TooLarge { .. })
+    ));
+}
