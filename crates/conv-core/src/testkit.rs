@@ -117,13 +117,18 @@ fn boundary() -> impl Strategy<Value = Boundary> {
     ]
 }
 
-fn padding(rank: usize) -> impl Strategy<Value = Padding> {
+/// Every kind of padding for `rank` spatial axes, explicit amounts drawn from the strategies
+/// `amount` makes (the kit uses `0..=3`; the hostile property tests add 2^40 and `usize::MAX`).
+pub fn paddings<S>(rank: usize, amount: impl Fn() -> S) -> impl Strategy<Value = Padding>
+where
+    S: Strategy<Value = usize>,
+{
     prop_oneof![
         Just(Padding::Mode(Mode::Full)),
         Just(Padding::Mode(Mode::Same)),
         Just(Padding::Mode(Mode::Valid)),
         Just(Padding::SameUpper),
-        prop::collection::vec((0usize..=3, 0usize..=3), rank).prop_map(Padding::Explicit),
+        prop::collection::vec((amount(), amount()), rank).prop_map(Padding::Explicit),
     ]
 }
 
@@ -144,7 +149,7 @@ pub fn problem_shapes() -> impl Strategy<Value = ProblemShape> {
                 prop::collection::vec(kernel_size(), rank),
                 prop::collection::vec(small_step(), rank),
                 prop::collection::vec(small_step(), rank),
-                padding(rank),
+                paddings(rank, || 0usize..=3),
                 boundary(),
                 prop_oneof![Just(Kind::Convolution), Just(Kind::Correlation)],
             )

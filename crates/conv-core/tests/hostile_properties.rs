@@ -47,16 +47,6 @@ fn boundary() -> impl Strategy<Value = Boundary> {
     ]
 }
 
-fn padding(rank: usize) -> impl Strategy<Value = Padding> {
-    prop_oneof![
-        Just(Padding::Mode(Mode::Full)),
-        Just(Padding::Mode(Mode::Same)),
-        Just(Padding::Mode(Mode::Valid)),
-        Just(Padding::SameUpper),
-        proptest::collection::vec((size(), size()), rank..=rank).prop_map(Padding::Explicit),
-    ]
-}
-
 #[derive(Debug, Clone)]
 struct Request {
     input: Vec<usize>,
@@ -73,7 +63,7 @@ fn request() -> impl Strategy<Value = Request> {
             (
                 proptest::collection::vec(size(), rank..=rank),
                 proptest::collection::vec(size(), rank..=rank),
-                padding(rank),
+                conv_core::testkit::paddings(rank, size),
                 boundary(),
                 proptest::collection::vec(factor(), rank..=rank),
                 proptest::collection::vec(factor(), rank..=rank),
