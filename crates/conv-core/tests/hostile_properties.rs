@@ -9,7 +9,7 @@
 //! and failures are kept in `proptest-regressions/`).
 
 use conv_core::{
-    Auto, AxisGeometry, Boundary, ConvBackend, ConvSpec, Direct, Geometry, Mode, Padding, PerAxis,
+    Auto, AxisGeometry, Boundary, ConvBackend, ConvSpec, Direct, Geometry, Padding, PerAxis,
     builtin_backends, filter_with,
 };
 use ndarray::{ArrayD, IxDyn};
