@@ -8,6 +8,12 @@ use cnn::layers::{
 };
 use cnn::{FitConfig, Loss, Sequential, Sgd};
 use conv_core::{ConvBackend, builtin_backends};
+
+/// Every built-in backend that takes any kernel and stride: Winograd (3x3 at stride 1 only) is
+/// checked on its own layers in `conv2d_gradients_on_winograd`.
+fn general_backends() -> Vec<std::sync::Arc<dyn ConvBackend<f64>>> {
+    builtin_backends::<f64>().into_iter().filter(|b| b.name() != "winograd").collect()
+}
 use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -108,7 +114,7 @@ fn conv2d_gradients_with_every_backend_stride_and_padding() {
         ((3, 2), (2, 1), Padding::Same, Activation::Linear),
         ((4, 4), (3, 3), Padding::Same, Activation::Tanh),
     ];
-    for backend in builtin_backends::<f64>() {
+    for backend in general_backends() {
         for (i, &(kernel, strides, padding, activation)) in cases.iter().enumerate() {
             let layer = Conv2D::new(3, kernel)
                 .strides(strides)
@@ -122,10 +128,29 @@ fn conv2d_gradients_with_every_backend_stride_and_padding() {
     }
 }
 
+/// Winograd's layers: 3x3 kernels at stride 1, valid and same padding, small and split across
+/// threads. Its backward passes are 3x3 stride-1 problems too, so training runs through it.
+#[test]
+fn conv2d_gradients_on_winograd() {
+    let winograd: std::sync::Arc<dyn ConvBackend<f64>> = std::sync::Arc::new(conv_core::Winograd);
+    for (i, padding) in [Padding::Valid, Padding::Same].into_iter().enumerate() {
+        let layer = Conv2D::new(3, (3, 3)).padding(padding).activation(Activation::Tanh);
+        check_layer(
+            &format!("Conv2D 3x3 {padding:?} on winograd"),
+            layer.with_backend(winograd.clone()),
+            &[7, 6, 2],
+            2,
+            i as u64,
+        );
+    }
+    let layer = Conv2D::new(16, (3, 3)).padding(Padding::Same).activation(Activation::Tanh);
+    check_layer_sampled("large Conv2D on winograd", layer.with_backend(winograd), &[16, 16, 8], 8, 40, 40);
+}
+
 /// Layers large enough that Conv2D splits each convolution across threads.
 #[test]
 fn conv2d_gradients_when_split_across_threads() {
-    for backend in builtin_backends::<f64>() {
+    for backend in general_backends() {
         let layer =
             Conv2D::new(16, (3, 3)).strides((1, 2)).padding(Padding::Same).activation(Activation::Tanh);
         let name = format!("large Conv2D on {}", backend.name());
@@ -307,8 +332,9 @@ fn every_backend_trains_to_the_same_weights() {
             .unwrap();
         model.params().iter().flat_map(|p| p.value.iter().copied().collect::<Vec<_>>()).collect::<Vec<f64>>()
     };
-    let backends = builtin_backends::<f64>();
+    let backends = general_backends(); // the model's stride (2, 1) is not Winograd's
     let reference = train(backends[0].clone());
+    assert_eq!(backends[0].name(), "direct");
     for backend in &backends[1..] {
         let weights = train(backend.clone());
         let worst = reference.iter().zip(&weights).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
