@@ -10,14 +10,35 @@ fn out_of_memory<T>(len: usize, what: &'static str) -> ConvError {
     ConvError::OutOfMemory { what, bytes: (len as u128).saturating_mul(size_of::<T>() as u128) }
 }
 
-/// `len` copies of `value` (zeros, in practice), allocated only once the allocator has shown it
-/// can provide them. The probe is freed and `vec!` asked again, so that a large zeroed buffer
-/// still comes from the allocator's zeroed pages (no pass of writes before the backend's).
+/// `len` copies of `value` (zeros, in practice). `vec!` is kept, so that a large zeroed buffer
+/// comes from the allocator's zeroed pages (no pass of writes before the backend's); what it
+/// would abort on is refused first: more bytes than `isize::MAX`, or than the machine's memory
+/// and swap (which Linux's default overcommit refuses too). Where the machine's memory is not
+/// known, the allocator is asked first with a fallible reservation.
 pub(crate) fn filled<T: Clone>(len: usize, value: T, what: &'static str) -> Result<Vec<T>, ConvError> {
-    let mut probe: Vec<T> = Vec::new();
-    probe.try_reserve_exact(len).map_err(|_| out_of_memory::<T>(len, what))?;
-    drop(probe);
+    let bytes = (len as u128).saturating_mul(size_of::<T>() as u128);
+    if bytes > isize::MAX as u128 || machine_memory().is_some_and(|memory| bytes > memory) {
+        return Err(out_of_memory::<T>(len, what));
+    }
+    if machine_memory().is_none() {
+        let mut probe: Vec<T> = Vec::new();
+        probe.try_reserve_exact(len).map_err(|_| out_of_memory::<T>(len, what))?;
+    }
     Ok(vec![value; len])
+}
+
+/// The machine's memory and swap in bytes (`MemTotal + SwapTotal` of `/proc/meminfo`), read
+/// once; `None` where that file does not exist or does not say.
+fn machine_memory() -> Option<u128> {
+    static MEMORY: std::sync::OnceLock<Option<u128>> = std::sync::OnceLock::new();
+    *MEMORY.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let kib = |key: &str| -> Option<u128> {
+            let line = info.lines().find(|line| line.starts_with(key))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        Some((kib("MemTotal:")? + kib("SwapTotal:").unwrap_or(0)) * 1024)
+    })
 }
 
 /// Makes `buffer` `len` long (its values are then overwritten by the caller), reusing its
