@@ -95,7 +95,7 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
     }
 
     /// The FFT's counts per tile of this instance's grid, times the tiles
-    /// (see [`spectral_features`]).
+    /// (`backend/spectral/cost.rs`).
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
         g.validate()?; // the tile counts below assume a consistent geometry
         let grid = self.grid(g);
