@@ -17,10 +17,11 @@ fn out_of_memory<T>(len: usize, what: &'static str) -> ConvError {
 /// known, the allocator is asked first with a fallible reservation.
 pub(crate) fn filled<T: Clone>(len: usize, value: T, what: &'static str) -> Result<Vec<T>, ConvError> {
     let bytes = (len as u128).saturating_mul(size_of::<T>() as u128);
-    if bytes > isize::MAX as u128 || machine_memory().is_some_and(|memory| bytes > memory) {
+    let memory = machine_memory();
+    if bytes > isize::MAX as u128 || memory.is_some_and(|memory| bytes > memory) {
         return Err(out_of_memory::<T>(len, what));
     }
-    if machine_memory().is_none() {
+    if memory.is_none() {
         let mut probe: Vec<T> = Vec::new();
         probe.try_reserve_exact(len).map_err(|_| out_of_memory::<T>(len, what))?;
     }

@@ -216,23 +216,24 @@ impl Geometry {
 
     /// Elements of one padded input plane (`H * W`).
     pub fn input_plane(&self) -> usize {
-        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
-        // every backend's `supports` calls; nothing here may panic first.
-        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.input))
+        self.saturating_plane(|a| a.input)
     }
 
     /// Elements of one kernel plane (`KH * KW`).
     pub fn kernel_plane(&self) -> usize {
-        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
-        // every backend's `supports` calls; nothing here may panic first.
-        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.kernel))
+        self.saturating_plane(|a| a.kernel)
     }
 
     /// Elements of one output plane (`OH * OW`).
     pub fn output_plane(&self) -> usize {
-        // Saturating: a hand-built geometry too large to index is refused by `validate`, which
-        // every backend's `supports` calls; nothing here may panic first.
-        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(a.output))
+        self.saturating_plane(|a| a.output)
+    }
+
+    /// The product of one size over the axes, saturating: a hand-built geometry too large to
+    /// index is refused by `validate`, which every backend's `supports` calls; nothing here may
+    /// panic first.
+    fn saturating_plane(&self, size: impl Fn(&AxisGeometry) -> usize) -> usize {
+        self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(size(a)))
     }
 
     /// Length of the padded input buffer, `N * C * H * W`.

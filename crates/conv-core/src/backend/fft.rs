@@ -170,8 +170,8 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     /// Transform work, spectrum products and row transforms on the whole grid (one tile),
     /// shared by the threads the call uses; values moved (`backend/spectral/cost.rs`).
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
-        g.validate()?; // the thread count below assumes a consistent geometry
-        spectral_features(g, Self::grid(g), 1.0, Self::threads(g))
+        let counts = crate::cost::Counts::of(g)?; // validates: the thread count below relies on it
+        Ok(spectral_features(g, &counts, Self::grid(g), 1.0, Self::threads(g)))
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {

@@ -97,7 +97,7 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
     /// The FFT's counts per tile of this instance's grid, times the tiles
     /// (`backend/spectral/cost.rs`).
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
-        g.validate()?; // the tile counts below assume a consistent geometry
+        let counts = crate::cost::Counts::of(g)?; // validates: the tile counts below rely on it
         let grid = self.grid(g);
         let tiles: f64 = g
             .axes
@@ -109,7 +109,7 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
                 unit.div_ceil(tile) as f64
             })
             .product();
-        spectral_features(g, grid, tiles, self.threads(g))
+        Ok(spectral_features(g, &counts, grid, tiles, self.threads(g)))
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {

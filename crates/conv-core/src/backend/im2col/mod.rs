@@ -18,7 +18,7 @@ use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
 use crate::parallel;
 use channels_first::{Im2colPlan, Layout};
-use columns::{column_tile, solve_in_column_tiles};
+use columns::solve_in_column_tiles;
 
 /// The patch matrix of one product is kept near this size: small output planes of several
 /// batch items share one product up to it, large planes are cut into bands of output rows
@@ -94,6 +94,15 @@ impl Im2col {
         Ok((band_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
     }
 
+    /// Output columns per tile when one output row of patches is over this backend's cap
+    /// (`columns.rs`), `None` when whole rows fit.
+    ///
+    /// # Errors
+    /// [`ConvError::TooLarge`] when a single output position's patches exceed the cap.
+    fn column_tile<T>(&self, g: &Geometry) -> Result<Option<usize>, ConvError> {
+        columns::column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)
+    }
+
     /// How many threads a call on this geometry uses: batch items are what is shared out.
     pub(crate) fn threads(g: &Geometry) -> usize {
         parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD).min(g.batch.max(1))
@@ -107,10 +116,9 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         g.validate()?;
-        match column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)? {
-            None => self.rows_per_band::<T>(g).map(|_| ()),
-            Some(_) => Ok(()), // tiles of output columns, each of whose rows fits
-        }
+        // Whole rows when they fit the cap, tiles of output columns when not: either way
+        // supported, unless one output position is over the cap.
+        self.column_tile::<T>(g).map(drop)
     }
 
     /// Multiply-adds; patch-matrix entries; the same weighted by `8 / min(Og, 8)` (a GEMM with
@@ -129,18 +137,18 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         g.validate()?;
-        if let Some(tile) = column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)? {
+        if let Some(tile) = self.column_tile::<T>(g)? {
             check_buffer_len("output", g.output_len()?, output.len())?;
             return solve_in_column_tiles(problem, output, tile, |part, out| self.execute(part, out));
         }
-        let layout = Layout::new::<T>(self, problem.geometry())?;
-        check_buffer_len("output", problem.geometry().output_len()?, output.len())?;
+        let layout = Layout::new::<T>(self, g)?;
+        check_buffer_len("output", g.output_len()?, output.len())?;
         with_thread_scratch(|buffers: &mut ThreadBuffers<T>| layout.run_split(problem, output, buffers))
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         g.validate()?;
-        if column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)?.is_some() {
+        if self.column_tile::<T>(g)?.is_some() {
             return Ok(Box::new(KernelPlan::new(self, g, kernel)?)); // tiled on every call
         }
         let layout = Layout::new::<T>(self, g)?;
@@ -152,8 +160,8 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     /// runs, the output written in place); grouped ones through channels first.
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, g)?;
-        let tiled = column_tile::<T>(g, PRODUCT_TARGET_BYTES, self.cap_bytes)?.is_some();
+        g.validate()?; // with the tiling question below, what `supports` asks
+        let tiled = self.column_tile::<T>(g)?.is_some();
         if g.groups == 1 && !tiled {
             channels_last::execute(problem, output)
         } else {

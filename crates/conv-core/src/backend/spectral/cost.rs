@@ -2,32 +2,29 @@
 //! transform grid costs, per tile, shared by the threads it keeps busy.
 
 use crate::cost::{Counts, count};
-use crate::error::ConvError;
 use crate::geometry::Geometry;
 
-/// Features of `tiles` tiles on `grid` `[LH, LW]`, shared by `threads`:
+/// Features of `tiles` tiles on `grid` `[LH, LW]` of a geometry with `counts` (which the caller
+/// took with [`Counts::of`], validating the geometry), shared by `threads`:
 /// - transform work, `(tiles * N (C + O) + O Cg) * L log2 L` with `L = LH LW`;
 /// - spectrum products, `tiles * N O Cg * LH (LW / 2 + 1)`;
 /// - row transforms, `tiles * N (C + O) * LH`;
 /// - and the values moved.
-///
-/// # Errors
-/// What [`Geometry::validate`] finds wrong with the geometry.
 pub(crate) fn spectral_features(
     g: &Geometry,
+    counts: &Counts,
     grid: [usize; 2],
     tiles: f64,
     threads: usize,
-) -> Result<Vec<f64>, ConvError> {
-    let counts = Counts::of(g)?;
+) -> Vec<f64> {
     let points = count(grid[0]) * count(grid[1]);
     let transform = points * points.log2().max(1.0);
     let half = count(grid[0]) * count(grid[1] / 2 + 1);
     let threads = threads as f64;
-    Ok(vec![
+    vec![
         (tiles * counts.planes + counts.kernels) * transform / threads,
         tiles * count(g.batch) * counts.kernels * half / threads,
         tiles * counts.planes * count(grid[0]) / threads,
         counts.values,
-    ])
+    ]
 }
