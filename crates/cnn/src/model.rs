@@ -542,7 +542,6 @@ impl<T: Float> Sequential<T> {
     /// this model's tensors plus [`MAX_WEIGHTS_HEADER_BYTES`] (it is not read further), and as
     /// [`load_weights_from_bytes`](Sequential::load_weights_from_bytes).
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<(), CnnError> {
-        use std::io::Read;
         let path = path.as_ref();
         let io = |source| CnnError::Io { path: path.into(), source };
         // Read no more than this model's tensors and a header could take: a file of the wrong
@@ -553,19 +552,14 @@ impl<T: Float> Sequential<T> {
             .try_fold(0u64, |sum, param| sum.checked_add((param.value.len() * size_of::<T>()) as u64))
             .unwrap_or(u64::MAX);
         let limit = tensor_bytes.saturating_add(MAX_WEIGHTS_HEADER_BYTES);
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .map_err(io)?
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > limit {
+        let file = std::fs::File::open(path).map_err(io)?;
+        let Some(bytes) = crate::data::read_at_most(file, limit).map_err(io)? else {
             return Err(CnnError::Weights(format!(
                 "{} is longer than the {limit} bytes this model's weights take with a header: the \
                  file of another model?",
                 path.display()
             )));
-        }
+        };
         self.load_weights_from_bytes(&bytes)
     }
 }

@@ -126,7 +126,6 @@ pub const MAX_DECOMPRESSED_BYTES: u64 = 512 << 20;
 /// file nor what it inflates to may exceed [`MAX_DECOMPRESSED_BYTES`]: a gzip bomb (18 MB that
 /// inflate to 4 GiB), a huge file or an endless one (`/dev/zero`) stops at the cap.
 pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
-    use std::io::Read;
     let io = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => DataError::Missing { path: path.into(), hint: String::new() },
         _ => DataError::Io { path: path.into(), source },
@@ -135,25 +134,25 @@ pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
         path: path.into(),
         reason: format!("{what} more than {MAX_DECOMPRESSED_BYTES} bytes (the cap for a data file)"),
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_DECOMPRESSED_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_DECOMPRESSED_BYTES {
-        return Err(over_cap("holds"));
-    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let bytes = read_at_most(file, MAX_DECOMPRESSED_BYTES).map_err(io)?.ok_or_else(|| over_cap("holds"))?;
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&bytes[..])
-        .take(MAX_DECOMPRESSED_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|source| DataError::Io { path: path.into(), source })?;
-    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
-        return Err(over_cap("inflates to"));
-    }
-    Ok(out)
+    read_at_most(flate2::read::GzDecoder::new(&bytes[..]), MAX_DECOMPRESSED_BYTES)
+        .map_err(|source| DataError::Io { path: path.into(), source })?
+        .ok_or_else(|| over_cap("inflates to"))
+}
+
+/// Everything `reader` yields when that is at most `cap` bytes; `None` when it yields more, in
+/// which case it is read no further than `cap + 1` bytes. The one bounded read behind the data
+/// files, their gzip inflation and the weights files.
+///
+/// # Errors
+/// The reader's own.
+pub(crate) fn read_at_most(reader: impl std::io::Read, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= cap).then_some(bytes))
 }
