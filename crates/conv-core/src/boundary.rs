@@ -46,12 +46,15 @@ pub fn boundary_source_index(i: isize, n: usize, boundary: Boundary) -> Option<u
 }
 
 /// Copies `planes` contiguous planes of shape `dims` into `padded` (its allocation is reused)
-/// as planes of shape `dims + before + after`, filling the border by `boundary`. Large inputs
-/// are copied by the worker threads, a band of padded rows each.
+/// as planes of shape `dims + before + after`, filling the border by `boundary`. Each position
+/// holds `pixel` consecutive values: 1 for channels-first planes, `C` for a channels-last image
+/// (`[H, W, C]` is a plane of `H x W` positions of `C` values). Large inputs are copied by the
+/// worker threads, a band of padded rows each.
 pub(crate) fn pad_planes_into<T: ConvNum>(
     input: &[T],
     planes: usize,
     dims: [usize; SPATIAL_AXES],
+    pixel: usize,
     pads: [(usize, usize); SPATIAL_AXES],
     boundary: Boundary,
     padded: &mut Vec<T>,
@@ -59,7 +62,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let [height, width] = dims;
     let [(top, bottom), (left, right)] = pads;
     let (padded_h, padded_w) = (height + top + bottom, width + left + right);
-    let len = planes * padded_h * padded_w;
+    let len = planes * padded_h * padded_w * pixel;
     // Every value is overwritten below: a kept buffer of the right length is not cleared first.
     if padded.len() != len {
         padded.clear();
@@ -74,17 +77,17 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let left_source = side_sources(-(left as i128), left, width, boundary);
     let right_source = side_sources(width as i128, right, width, boundary);
     let fill_rows = |rows: &mut [T], first_row: usize| {
-        for (i, out) in rows.chunks_exact_mut(padded_w).enumerate() {
+        for (i, out) in rows.chunks_exact_mut(padded_w * pixel).enumerate() {
             let (plane, r) = ((first_row + i) / padded_h, (first_row + i) % padded_h);
             match boundary_source_index(r as isize - top as isize, height, boundary) {
                 None => out.fill(fill),
                 Some(source_row) => {
-                    let row = &input[(plane * height + source_row) * width..][..width];
-                    let (before, rest) = out.split_at_mut(left);
-                    let (middle, after) = rest.split_at_mut(width);
-                    fill_side(before, &left_source, row, fill);
+                    let row = &input[(plane * height + source_row) * width * pixel..][..width * pixel];
+                    let (before, rest) = out.split_at_mut(left * pixel);
+                    let (middle, after) = rest.split_at_mut(width * pixel);
+                    fill_side(before, &left_source, row, pixel, fill);
                     middle.copy_from_slice(row);
-                    fill_side(after, &right_source, row, fill);
+                    fill_side(after, &right_source, row, pixel, fill);
                 }
             }
         }
@@ -92,7 +95,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     };
     let threads = parallel::threads_for(len as u128, MIN_PADDED_VALUES_PER_THREAD);
     let mut states = vec![(); threads];
-    let Ok(()) = parallel::split_items(padded, padded_w, &mut states, |rows, first_row, ()| {
+    let Ok(()) = parallel::split_items(padded, padded_w * pixel, &mut states, |rows, first_row, ()| {
         fill_rows(rows, first_row)
     });
     Ok(())
@@ -121,13 +124,25 @@ fn side_sources(first: i128, count: usize, width: usize, boundary: Boundary) -> 
         .collect()
 }
 
-/// Fills one side of a padded row from its one-period table (see [`side_sources`]).
-fn fill_side<T: Copy>(side: &mut [T], table: &[Option<usize>], row: &[T], fill: T) {
+/// Fills one side of a padded row of `pixel`-value positions from its one-period table (see
+/// [`side_sources`]).
+fn fill_side<T: Copy>(side: &mut [T], table: &[Option<usize>], row: &[T], pixel: usize, fill: T) {
     if table.is_empty() {
         return;
     }
-    for chunk in side.chunks_mut(table.len()) {
-        chunk.iter_mut().zip(table).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+    if pixel == 1 {
+        for chunk in side.chunks_mut(table.len()) {
+            chunk.iter_mut().zip(table).for_each(|(v, s)| *v = s.map_or(fill, |j| row[j]));
+        }
+        return;
+    }
+    for chunk in side.chunks_mut(table.len() * pixel) {
+        for (position, source) in chunk.chunks_exact_mut(pixel).zip(table) {
+            match source {
+                Some(j) => position.copy_from_slice(&row[j * pixel..][..pixel]),
+                None => position.fill(fill),
+            }
+        }
     }
 }
 
@@ -188,7 +203,7 @@ mod tests {
         ] {
             let (before, after) = (3, 4);
             let mut whole = Vec::new();
-            pad_planes_into(&row, 1, [1, row.len()], [(0, 0), (before, after)], boundary, &mut whole)
+            pad_planes_into(&row, 1, [1, row.len()], 1, [(0, 0), (before, after)], boundary, &mut whole)
                 .unwrap();
             for (start, end) in [(0, 5), (2, 9), (6, 12), (0, 12)] {
                 let mut piece = vec![99.0];
@@ -214,7 +229,7 @@ mod tests {
             ] {
                 let (before, after) = (23, 19);
                 let mut padded = Vec::new();
-                pad_planes_into(&row, 1, [1, width], [(0, 0), (before, after)], boundary, &mut padded)
+                pad_planes_into(&row, 1, [1, width], 1, [(0, 0), (before, after)], boundary, &mut padded)
                     .unwrap();
                 assert_eq!(padded.len(), before + width + after);
                 for (c, &value) in padded.iter().enumerate() {
@@ -260,7 +275,7 @@ mod tests {
         );
         for boundary in [Boundary::Constant(-7.0), Boundary::Reflect, Boundary::Circular] {
             let mut padded = vec![1.0; 3];
-            pad_planes_into(&input, planes, [height, width], pads, boundary, &mut padded).unwrap();
+            pad_planes_into(&input, planes, [height, width], 1, pads, boundary, &mut padded).unwrap();
             assert_eq!(padded.len(), planes * padded_h * padded_w);
             for (index, &value) in padded.iter().enumerate() {
                 let (plane, r, c) =

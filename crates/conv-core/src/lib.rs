@@ -119,7 +119,9 @@ pub use num::ConvNum;
 /// The num-complex version of the complex calls' element type.
 pub use num_complex;
 pub use planner::{Auto, Candidate, Explanation, cost, registry};
-pub use spec::{Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Mode, Padding, PerAxis, Resolved};
+pub use spec::{
+    Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Layout, Mode, Padding, PerAxis, Resolved,
+};
 
 /// This crate's README listings, compiled and run as doctests.
 #[cfg(doctest)]

@@ -54,6 +54,55 @@ pub enum Boundary {
     Circular,
 }
 
+/// Where the channel axis of the input and output sits in the layer calls ([`conv1d`](crate::conv1d),
+/// [`conv2d`](crate::conv2d), [`PreparedConv2d`](crate::PreparedConv2d), [`ConvSpec::resolve`]).
+///
+/// The kernel bank keeps PyTorch's layout `[O, C / groups, spatial...]` either way. The
+/// scipy-style calls (`convolve`, `filter_with`, ...) have no channel axis and ignore it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Layout {
+    /// `[N, C, H, W]` in, `[N, O, OH, OW]` out: PyTorch's default ("NCHW").
+    #[default]
+    ChannelsFirst,
+    /// `[N, H, W, C]` in, `[N, OH, OW, O]` out: Keras's and TensorFlow's default ("NHWC",
+    /// `data_format="channels_last"`), PyTorch's `channels_last` memory format.
+    ChannelsLast,
+}
+
+impl Layout {
+    /// `shape` (`[N, ...]` in this layout) with the channel axis moved to position 1: the
+    /// channels-first shape the canonical problem describes.
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::Layout;
+    /// assert_eq!(Layout::ChannelsLast.to_channels_first(&[8, 32, 30, 3]), vec![8, 3, 32, 30]);
+    /// assert_eq!(Layout::ChannelsFirst.to_channels_first(&[8, 3, 32, 30]), vec![8, 3, 32, 30]);
+    /// ```
+    pub fn to_channels_first(self, shape: &[usize]) -> Vec<usize> {
+        let mut canonical = shape.to_vec();
+        if self == Layout::ChannelsLast && canonical.len() > 2 {
+            canonical[1..].rotate_right(1);
+        }
+        canonical
+    }
+
+    /// `shape` given channels first (`[N, C, ...]`) rearranged into this layout.
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::Layout;
+    /// assert_eq!(Layout::ChannelsLast.from_channels_first(&[8, 16, 15, 15]), vec![8, 15, 15, 16]);
+    /// ```
+    pub fn from_channels_first(self, shape: &[usize]) -> Vec<usize> {
+        let mut arranged = shape.to_vec();
+        if self == Layout::ChannelsLast && arranged.len() > 2 {
+            arranged[1..].rotate_left(1);
+        }
+        arranged
+    }
+}
+
 /// How much padding each spatial axis gets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Padding {
@@ -144,6 +193,8 @@ pub struct ConvSpec {
     pub require_finite: bool,
     /// Cap on any single buffer (padded input, output, backend workspace), in bytes.
     pub max_buffer_bytes: usize,
+    /// Where the layer calls' input and output keep their channel axis.
+    pub layout: Layout,
 }
 
 impl Default for ConvSpec {
@@ -157,6 +208,7 @@ impl Default for ConvSpec {
             groups: 1,
             require_finite: false,
             max_buffer_bytes: DEFAULT_MAX_BUFFER_BYTES,
+            layout: Layout::ChannelsFirst,
         }
     }
 }
@@ -218,6 +270,13 @@ impl ConvSpec {
         self.max_buffer_bytes = bytes;
         self
     }
+
+    /// Sets where the layer calls' input and output keep their channel axis
+    /// (`Layout::ChannelsLast` for Keras's `[N, H, W, C]`).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
 }
 
 /// How strictly operand sizes are checked.
@@ -241,11 +300,15 @@ pub struct Resolved {
     pub boundary: Boundary,
     /// Number of spatial axes of the caller's arrays (1 or 2).
     pub spatial_rank: usize,
+    /// Where the caller's input and output keep their channel axis (always channels first for
+    /// the scipy-style calls, which have none).
+    pub layout: Layout,
 }
 
 impl ConvSpec {
-    /// Resolves the spec against an input of shape `[N, C, spatial...]` and a kernel bank of
-    /// shape `[O, C / groups, spatial...]`, giving the canonical problem.
+    /// Resolves the spec against an input of shape `[N, C, spatial...]` (`[N, spatial..., C]`
+    /// with [`Layout::ChannelsLast`]) and a kernel bank of shape `[O, C / groups, spatial...]`,
+    /// giving the canonical problem.
     ///
     /// # Errors
     /// Any shape error of [`ConvError`]: empty operands, rank mismatch, zero stride or dilation,
@@ -273,12 +336,25 @@ impl ConvSpec {
         element_bytes: usize,
     ) -> Result<Resolved, ConvError> {
         use crate::error::Operand;
+        let layout = if rule == OperandRule::Layer { self.layout } else { Layout::ChannelsFirst };
+        // The caller's shape, for the errors, and the channels-first one every size comes from
+        // (on the stack: this runs on every call).
+        let caller_input = input;
+        let mut canonical = [0; 2 + SPATIAL_AXES];
+        let input = match canonical.get_mut(..input.len()) {
+            Some(arranged) if layout == Layout::ChannelsLast && input.len() > 2 => {
+                arranged.copy_from_slice(input);
+                arranged[1..].rotate_right(1);
+                &*arranged
+            }
+            _ => input,
+        };
         if !(3..=2 + SPATIAL_AXES).contains(&input.len()) {
             return Err(ConvError::Rank {
                 operand: Operand::Input,
                 expected: 2 + SPATIAL_AXES,
                 got: input.len(),
-                shape: input.to_vec(),
+                shape: caller_input.to_vec(),
             });
         }
         if kernel.len() != input.len() {
@@ -289,7 +365,7 @@ impl ConvSpec {
                 shape: kernel.to_vec(),
             });
         }
-        for (operand, shape) in [(Operand::Input, input), (Operand::Kernel, kernel)] {
+        for (operand, shape) in [(Operand::Input, caller_input), (Operand::Kernel, kernel)] {
             if shape.contains(&0) {
                 return Err(ConvError::Empty { operand, shape: shape.to_vec() });
             }
@@ -359,7 +435,7 @@ impl ConvSpec {
         crate::geometry::check_bytes(geometry.output_len()?, element_bytes, cap, "output")?;
         crate::geometry::check_bytes(geometry.kernel_len()?, element_bytes, cap, "kernel")?;
         let boundary = if valid { Boundary::Zeros } else { self.boundary };
-        Ok(Resolved { geometry, pads, boundary, spatial_rank: rank })
+        Ok(Resolved { geometry, pads, boundary, spatial_rank: rank, layout })
     }
 
     /// `(before, after)` padding of one spatial axis of input length `n`.

@@ -296,8 +296,8 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     };
     let geometry = resolved.geometry;
     let out_len = geometry.output_len().map_err(|e| mismatch(e.to_string()))?;
-    let (padded, oriented) = prepare_operands(&input, &s.input_shape, &kernel, s.spec.kind, &resolved)
-        .map_err(|e| mismatch(e.to_string()))?;
+    let (padded, oriented) =
+        prepare_operands(&input, &kernel, s.spec.kind, &resolved).map_err(|e| mismatch(e.to_string()))?;
     let problem = ConvProblem::new(geometry, &padded, &oriented).map_err(|e| mismatch(e.to_string()))?;
 
     if let Err(refusal) = backend.supports(&geometry) {
@@ -326,8 +326,8 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     // The second call gets other data of the same shape (the input reversed) and an output
     // buffer full of NaN: a backend that keeps state between calls, or skips an output, fails it.
     let reversed: Vec<T> = input.iter().rev().copied().collect();
-    let (padded_again, _) = prepare_operands(&reversed, &s.input_shape, &kernel, s.spec.kind, &resolved)
-        .map_err(|e| mismatch(e.to_string()))?;
+    let (padded_again, _) =
+        prepare_operands(&reversed, &kernel, s.spec.kind, &resolved).map_err(|e| mismatch(e.to_string()))?;
     let calls = [
         ("first call", &padded, T::zero()),
         ("second call (new data, output full of NaN)", &padded_again, T::nan()),

@@ -1,7 +1,7 @@
 //! Channels-last storage for any backend: the trait's default answer to
 //! [`ConvBackend::execute_channels_last`], by transposing to channels first and back.
 
-use super::{ConvBackend, ConvProblem, check_buffer_len};
+use super::{ConvBackend, ConvPlan, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::num::ConvNum;
 
@@ -27,6 +27,26 @@ pub fn solve_through_channels_first<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     let channels_first = ConvProblem::new(g, &input, problem.kernel())?;
     let mut result = vec![T::zero(); output.len()];
     backend.execute(&channels_first, &mut result)?;
+    transpose_items(&result, output, g.out_channels, rows.output * cols.output);
+    Ok(())
+}
+
+/// [`ConvPlan::execute_channels_last`] by default: `input` (`[N, H, W, C]`) transposed to channels
+/// first, solved by the plan's [`execute`](ConvPlan::execute), the result transposed into
+/// `output` (`[N, OH, OW, O]`).
+pub(crate) fn plan_through_channels_first<T: ConvNum, P: ConvPlan<T> + ?Sized>(
+    plan: &P,
+    input: &[T],
+    output: &mut [T],
+) -> Result<(), ConvError> {
+    let g = *plan.geometry();
+    check_buffer_len("input", g.input_len()?, input.len())?;
+    check_buffer_len("output", g.output_len()?, output.len())?;
+    let [rows, cols] = g.axes;
+    let mut channels_first = crate::buffers::filled(input.len(), T::zero(), "input")?;
+    transpose_items(input, &mut channels_first, rows.input * cols.input, g.in_channels);
+    let mut result = crate::buffers::filled(output.len(), T::zero(), "output")?;
+    plan.execute(&channels_first, &mut result)?;
     transpose_items(&result, output, g.out_channels, rows.output * cols.output);
     Ok(())
 }

@@ -23,6 +23,16 @@ pub trait ConvPlan<T: ConvNum>: Send + Sync {
     /// # Errors
     /// [`ConvError::BufferLength`] if `input` or `output` has the wrong length.
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError>;
+
+    /// Solves the planned problem for a new padded input stored channels last
+    /// (`[N, H, W, C]`), writing `[N, OH, OW, O]` into `output`. The default transposes to
+    /// channels first, calls [`execute`](ConvPlan::execute) and transposes back.
+    ///
+    /// # Errors
+    /// As [`execute`](ConvPlan::execute).
+    fn execute_channels_last(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        super::layout::plan_through_channels_first(self, input, output)
+    }
 }
 
 /// The plan every backend gets by default: it keeps a copy of the kernel and calls
@@ -53,6 +63,10 @@ impl<B: ConvBackend<T> + ?Sized, T: ConvNum> ConvPlan<T> for KernelPlan<'_, B, T
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         self.backend.execute(&ConvProblem::new(self.geometry, input, &self.kernel)?, output)
+    }
+
+    fn execute_channels_last(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        self.backend.execute_channels_last(&ConvProblem::new(self.geometry, input, &self.kernel)?, output)
     }
 }
 

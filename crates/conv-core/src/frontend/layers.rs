@@ -8,11 +8,14 @@ use crate::backend::{ConvBackend, Scratch};
 use crate::error::{ConvError, Operand};
 use crate::num::ConvNum;
 use crate::planner::Auto;
-use crate::spec::{ConvSpec, OperandRule, Resolved};
+use crate::spec::{ConvSpec, Layout, OperandRule, Resolved};
 
 /// Batched, multi-channel 2-D convolution layer: input `[N, C, H, W]`, weights
 /// `[O, C / groups, KH, KW]`, output `[N, O, OH, OW]`, by the backend [`Auto`] chooses
-/// (`conv2d_with(.., &Direct)` for the defining sum).
+/// (`conv2d_with(.., &Direct)` for the defining sum). With
+/// [`ConvSpec::layout`]`(Layout::ChannelsLast)` the input is `[N, H, W, C]` and the output
+/// `[N, OH, OW, O]` (Keras's layout; the weights keep theirs), solved through
+/// [`ConvBackend::execute_channels_last`].
 ///
 /// Deep-learning layers correlate; pass `ConvSpec::correlation()` (the default) for that, or
 /// `ConvSpec::convolution()` to flip the kernels.
@@ -31,6 +34,12 @@ use crate::spec::{ConvSpec, OperandRule, Resolved};
 /// let out = conv2d(&input, &weights, &spec)?;
 /// assert_eq!(out.shape(), &[8, 16, 16, 16]);
 /// assert_eq!(out[[0, 0, 5, 5]], 27.0);
+///
+/// // The same layer on images stored as Keras keeps them, [N, H, W, C].
+/// let nhwc = Array4::<f32>::ones((8, 32, 32, 3));
+/// let out = conv2d(&nhwc, &weights, &spec.layout(conv_core::Layout::ChannelsLast))?;
+/// assert_eq!(out.shape(), &[8, 16, 16, 16]);
+/// assert_eq!(out[[0, 5, 5, 0]], 27.0);
 /// # Ok::<(), conv_core::ConvError>(())
 /// ```
 pub fn conv2d<T, S1, S2>(
@@ -63,7 +72,12 @@ where
 {
     let (output, resolved) =
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
-    let shape = resolved.geometry.output_shape();
+    into_array4(output, &resolved)
+}
+
+/// The `[N, O, OH, OW]` output of a resolved request (`[N, OH, OW, O]` channels last) as an array.
+fn into_array4<T>(output: Vec<T>, resolved: &Resolved) -> Result<Array4<T>, ConvError> {
+    let shape = output_shape(resolved);
     Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
         what: "output",
         expected: shape.iter().product(),
@@ -71,9 +85,18 @@ where
     })
 }
 
+/// The output shape of a resolved 2-D layer request, in its layout.
+fn output_shape(resolved: &Resolved) -> [usize; 4] {
+    let [n, o, oh, ow] = resolved.geometry.output_shape();
+    match resolved.layout {
+        Layout::ChannelsFirst => [n, o, oh, ow],
+        Layout::ChannelsLast => [n, oh, ow, o],
+    }
+}
+
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
-/// output `[N, O, OW]`, by the backend [`Auto`] chooses (`conv1d_with(.., &Direct)` for the
-/// defining sum).
+/// output `[N, O, OW]` (`[N, W, C]` in, `[N, OW, O]` out with `Layout::ChannelsLast`), by the
+/// backend [`Auto`] chooses (`conv1d_with(.., &Direct)` for the defining sum).
 ///
 /// # Errors
 /// As [`conv2d`].
@@ -120,7 +143,10 @@ where
     let (output, resolved) =
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
     let g = resolved.geometry;
-    let shape = (g.batch, g.out_channels, g.axes[1].output);
+    let shape = match resolved.layout {
+        Layout::ChannelsFirst => (g.batch, g.out_channels, g.axes[1].output),
+        Layout::ChannelsLast => (g.batch, g.axes[1].output, g.out_channels),
+    };
     Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
         what: "output",
         expected: shape.0 * shape.1 * shape.2,
@@ -157,7 +183,8 @@ pub struct PreparedConv2d<'b, T: ConvNum> {
 }
 
 impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
-    /// Prepares `backend` for inputs of shape `input_shape` (`[N, C, H, W]`) and these weights.
+    /// Prepares `backend` for inputs of shape `input_shape` (`[N, C, H, W]`, or `[N, H, W, C]`
+    /// with a channels-last spec) and these weights.
     ///
     /// # Errors
     /// As [`conv2d_with`].
@@ -184,9 +211,9 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
         })
     }
 
-    /// The output shape `[N, O, OH, OW]`.
+    /// The output shape `[N, O, OH, OW]` (`[N, OH, OW, O]` with a channels-last spec).
     pub fn output_shape(&self) -> [usize; 4] {
-        self.resolved.geometry.output_shape()
+        output_shape(&self.resolved)
     }
 
     /// Runs the layer on one input of the prepared shape.
@@ -210,14 +237,12 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
         let geometry = self.resolved.geometry;
         let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
         self.padded.with(Vec::new, |padded| {
-            pad_input_into(&values, &self.input_shape, &self.resolved, padded)?;
-            self.plan.execute(padded, &mut output)
+            pad_input_into(&values, &self.resolved, padded)?;
+            match self.resolved.layout {
+                Layout::ChannelsFirst => self.plan.execute(padded, &mut output),
+                Layout::ChannelsLast => self.plan.execute_channels_last(padded, &mut output),
+            }
         })?;
-        let shape = geometry.output_shape();
-        Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
-            what: "output",
-            expected: shape.iter().product(),
-            got: 0,
-        })
+        into_array4(output, &self.resolved)
     }
 }

@@ -23,11 +23,12 @@ use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
 use crate::geometry::{EdgeSplit, SPATIAL_AXES};
 use crate::num::ConvNum;
-use crate::spec::{Boundary, ConvSpec, Kind, OperandRule, Resolved};
+use crate::spec::{Boundary, ConvSpec, Kind, Layout, OperandRule, Resolved};
 
-/// Solves one request: `input` holds `[N, C, spatial...]` values (`input_shape`), `kernel`
-/// `[O, C/groups, spatial...]` (`kernel_shape`), in row-major order whatever the arrays' own
-/// shapes and strides. Returns the `[N, O, OH, OW]` output and the resolved problem.
+/// Solves one request: `input` holds `[N, C, spatial...]` values (`input_shape`; `[N,
+/// spatial..., C]` in a channels-last spec), `kernel` `[O, C/groups, spatial...]`
+/// (`kernel_shape`), in row-major order whatever the arrays' own shapes and strides. Returns
+/// the `[N, O, OH, OW]` output (`[N, OH, OW, O]` channels last) and the resolved problem.
 ///
 /// Every size is checked against the cap (by resolving the request) before an operand is
 /// copied: a view or broadcast of 10^12 elements is refused, not copied.
@@ -48,8 +49,7 @@ where
     D2: Dimension,
 {
     let resolved = resolve::<T>(input_shape, kernel_shape, spec, rule)?;
-    let output =
-        solve_resolved(&row_major(input)?, input_shape, &row_major(kernel)?, &resolved, spec, backend)?;
+    let output = solve_resolved(&row_major(input)?, &row_major(kernel)?, &resolved, spec, backend)?;
     Ok((output, resolved))
 }
 
@@ -69,7 +69,6 @@ fn resolve<T: ConvNum>(
 /// Solves a resolved request on row-major operands (see [`solve`]).
 fn solve_resolved<T: ConvNum>(
     input: &[T],
-    input_shape: &[usize],
     kernel: &[T],
     resolved: &Resolved,
     spec: &ConvSpec,
@@ -83,18 +82,22 @@ fn solve_resolved<T: ConvNum>(
     backend.supports(&geometry)?;
     let oriented = orient_kernel(kernel, spec.kind, resolved)?;
     let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
+    let execute = |problem: &ConvProblem<'_, T>, output: &mut [T]| match resolved.layout {
+        Layout::ChannelsFirst => backend.execute(problem, output),
+        Layout::ChannelsLast => backend.execute_channels_last(problem, output),
+    };
     if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         // Nothing to pad: the backend reads the caller's array itself.
         let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
-        backend.execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
+        execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
     } else if let Some(split) = worth_splitting_at_edges(resolved) {
         solve_by_edges(input, resolved, split, &oriented, backend, &mut output)?;
     } else {
         // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
         // fresh pages for it each time.
         with_thread_buffers(|(padded, _)| {
-            pad_input_into(input, input_shape, resolved, padded)?;
-            backend.execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
+            pad_input_into(input, resolved, padded)?;
+            execute(&ConvProblem::new(geometry, padded, &oriented)?, &mut output)
         })?;
     }
     Ok(output)
@@ -113,7 +116,11 @@ const EDGE_SPLIT_INTERIOR_PER_SPAN: usize = 16;
 fn worth_splitting_at_edges(resolved: &Resolved) -> Option<EdgeSplit> {
     let g = &resolved.geometry;
     let [rows, cols] = g.axes;
-    if g.batch * g.out_channels != 1 || rows.input != 1 || resolved.pads[0] != (0, 0) {
+    if g.batch * g.out_channels != 1
+        || rows.input != 1
+        || resolved.pads[0] != (0, 0)
+        || resolved.layout != Layout::ChannelsFirst
+    {
         return None;
     }
     let split = cols.edge_split(resolved.pads[1])?;
@@ -171,31 +178,35 @@ fn solve_by_edges<T: ConvNum>(
 #[cfg(feature = "testkit")]
 pub(crate) fn prepare_operands<T: ConvNum>(
     input: &[T],
-    input_shape: &[usize],
     kernel: &[T],
     kind: Kind,
     resolved: &Resolved,
 ) -> Result<(Vec<T>, Vec<T>), ConvError> {
     let mut padded = Vec::new();
-    pad_input_into(input, input_shape, resolved, &mut padded)?;
+    pad_input_into(input, resolved, &mut padded)?;
     Ok((padded, orient_kernel(kernel, kind, resolved)?))
 }
 
-/// The input padded by the boundary rule into `padded` (cleared first; its allocation is reused).
+/// The input padded by the boundary rule into `padded` (cleared first; its allocation is reused),
+/// in the request's layout.
 ///
 /// # Errors
 /// [`ConvError::OutOfMemory`] when the allocator refuses the padded buffer.
 fn pad_input_into<T: ConvNum>(
     input: &[T],
-    input_shape: &[usize],
     resolved: &Resolved,
     padded: &mut Vec<T>,
 ) -> Result<(), ConvError> {
     let geometry = resolved.geometry;
-    let mut unpadded = [1; SPATIAL_AXES];
-    unpadded[SPATIAL_AXES - resolved.spatial_rank..].copy_from_slice(&input_shape[2..]);
-    let planes = geometry.batch * geometry.in_channels;
-    pad_planes_into(input, planes, unpadded, resolved.pads, resolved.boundary, padded)
+    let (batch, channels) = (geometry.batch, geometry.in_channels);
+    // The caller's lengths: the padded ones less the padding (the resolution built them so).
+    let unpadded: [usize; SPATIAL_AXES] =
+        std::array::from_fn(|a| geometry.axes[a].input - resolved.pads[a].0 - resolved.pads[a].1);
+    let (planes, pixel) = match resolved.layout {
+        Layout::ChannelsFirst => (batch * channels, 1),
+        Layout::ChannelsLast => (batch, channels),
+    };
+    pad_planes_into(input, planes, unpadded, pixel, resolved.pads, resolved.boundary, padded)
 }
 
 /// The kernel in correlation orientation: flipped for a convolution.

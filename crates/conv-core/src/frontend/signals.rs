@@ -105,8 +105,7 @@ pub(crate) fn signal_pairs<T: ConvNum>(
     let resolved =
         resolve::<T>(&input_shape, &kernel_shape, &spec, OperandRule::Scipy).map_err(in_caller_terms)?;
     let (inputs, kernels) = operands();
-    let output = solve_resolved(&inputs, &input_shape, &kernels, &resolved, &spec, backend)
-        .map_err(in_caller_terms)?;
+    let output = solve_resolved(&inputs, &kernels, &resolved, &spec, backend).map_err(in_caller_terms)?;
     let offset = SPATIAL_AXES - input_spatial.len();
     let spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes[axis].output).collect();
     Ok((output, spatial))

@@ -27,7 +27,7 @@ fn unsplit(
     let resolved = spec.resolve_with(input_shape, kernel_shape, OperandRule::Layer, 8).unwrap();
     let (padded, oriented) = {
         let mut padded = Vec::new();
-        pad_input_into(input, input_shape, &resolved, &mut padded).unwrap();
+        pad_input_into(input, &resolved, &mut padded).unwrap();
         (padded, orient_kernel(kernel, spec.kind, &resolved).unwrap())
     };
     let mut output = vec![0.0; resolved.geometry.output_len().unwrap()];
