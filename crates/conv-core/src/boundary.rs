@@ -101,6 +101,53 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     Ok(())
 }
 
+/// The adjoint of [`pad_planes_into`]: the gradient with respect to the unpadded planes of a
+/// loss whose gradient with respect to the padded ones is `padded`. Each padded position adds
+/// its gradient to the input position it was copied from (padding read from the input twice, as
+/// `Reflect` does, adds twice); fill values depend on no input and add nothing.
+///
+/// # Errors
+/// [`ConvError::OutOfMemory`](crate::ConvError::OutOfMemory) when the result cannot be allocated.
+pub(crate) fn fold_padding<T: ConvNum>(
+    padded: &[T],
+    planes: usize,
+    dims: [usize; SPATIAL_AXES],
+    pixel: usize,
+    pads: [(usize, usize); SPATIAL_AXES],
+    boundary: Boundary,
+) -> Result<Vec<T>, crate::error::ConvError> {
+    let [height, width] = dims;
+    let [(top, bottom), (left, right)] = pads;
+    let (padded_h, padded_w) = (height + top + bottom, width + left + right);
+    let (row, padded_row) = (width * pixel, padded_w * pixel);
+    let mut folded = crate::buffers::filled(planes * height * row, T::zero(), "input gradient")?;
+    let add = |target: &mut [T], source: &[T]| target.iter_mut().zip(source).for_each(|(t, &s)| *t = *t + s);
+    // Fills read no input: their columns add nothing.
+    let sides_read_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
+    for (plane, (out, grad)) in
+        folded.chunks_exact_mut(height * row).zip(padded.chunks_exact(padded_h * padded_row)).enumerate()
+    {
+        debug_assert!(plane < planes);
+        for (r, grad_row) in grad.chunks_exact(padded_row).enumerate() {
+            let Some(source_row) = boundary_source_index(r as isize - top as isize, height, boundary) else {
+                continue;
+            };
+            let out_row = &mut out[source_row * row..][..row];
+            add(out_row, &grad_row[left * pixel..][..row]);
+            if !sides_read_input {
+                continue;
+            }
+            for column in (0..left).chain(left + width..padded_w) {
+                if let Some(source) = boundary_source_index(column as isize - left as isize, width, boundary)
+                {
+                    add(&mut out_row[source * pixel..][..pixel], &grad_row[column * pixel..][..pixel]);
+                }
+            }
+        }
+    }
+    Ok(folded)
+}
+
 /// The input column each of `count` padding columns reads (`None`: the fill), the first at
 /// `first` relative to the row's first sample, for one period of the boundary rule: padding
 /// column `k` reads entry `k % len`. Every rule repeats along one side of the row with a period

@@ -9,6 +9,8 @@ pub enum Operand {
     Input,
     /// The kernel, filter or weight bank.
     Kernel,
+    /// The gradient of a loss with respect to the output (the layer gradients).
+    OutputGradient,
 }
 
 impl std::fmt::Display for Operand {
@@ -16,6 +18,7 @@ impl std::fmt::Display for Operand {
         f.write_str(match self {
             Operand::Input => "input",
             Operand::Kernel => "kernel",
+            Operand::OutputGradient => "output gradient",
         })
     }
 }

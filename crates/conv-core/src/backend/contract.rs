@@ -5,6 +5,7 @@ use super::plan::{ConvPlan, KernelPlan};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 use crate::num::ConvNum;
+use crate::spec::Layout;
 
 /// One instance of the canonical problem: the geometry and its two operands, both contiguous
 /// and row-major (`input`: `[N, C, H, W]` padded; `kernel`: `[O, C / groups, KH, KW]`, already in
@@ -201,6 +202,68 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     fn cost_features(&self, geometry: &Geometry) -> Result<Vec<f64>, ConvError> {
         crate::cost::generic_features(geometry)
     }
+
+    /// The gradient with respect to the padded input (`[N, C, H, W]`, or `[N, H, W, C]` with
+    /// [`Layout::ChannelsLast`]) of a loss whose gradient with respect to the output of the
+    /// problem `geometry` is `grad_output` (`[N, O, OH, OW]` or `[N, OH, OW, O]`), for the kernel
+    /// bank `kernel` (`[O, C / groups, KH, KW]`, correlation orientation): the backward pass of a
+    /// layer with respect to its input. Overwrites every value of `grad_input`.
+    ///
+    /// The default solves it as a stride-1 correlation of the spread output gradient with the
+    /// rotated kernel, by this backend's own [`execute`](ConvBackend::execute)
+    /// ([`input_gradient_by_correlation`](crate::backend::input_gradient_by_correlation)).
+    ///
+    /// # Errors
+    /// [`ConvError::BufferLength`] for slices of the wrong length, what
+    /// [`Geometry::validate`] reports, and whatever the backend refuses.
+    fn input_gradient(
+        &self,
+        geometry: &Geometry,
+        layout: Layout,
+        kernel: &[T],
+        grad_output: &[T],
+        grad_input: &mut [T],
+    ) -> Result<(), ConvError> {
+        super::gradients::input_gradient_by_correlation(
+            self,
+            geometry,
+            layout,
+            kernel,
+            grad_output,
+            grad_input,
+        )
+    }
+
+    /// The gradient with respect to the kernel bank (`[O, C / groups, KH, KW]`) of a loss whose
+    /// gradient with respect to the output of the problem `geometry` is `grad_output`, given the
+    /// padded `input` (both stored in `layout`): the backward pass of a layer with respect to its
+    /// weights. Overwrites every value of `grad_kernel`.
+    ///
+    /// The default solves it, group by group, as the correlation of the input with the output
+    /// gradient by this backend's own [`execute`](ConvBackend::execute)
+    /// ([`kernel_gradient_by_correlation`](crate::backend::kernel_gradient_by_correlation)), so a
+    /// layer given [`Fft`](crate::Fft) trains through FFTs; [`Im2col`](crate::Im2col) overrides
+    /// it with one product on the patch matrix.
+    ///
+    /// # Errors
+    /// As [`input_gradient`](ConvBackend::input_gradient).
+    fn kernel_gradient(
+        &self,
+        geometry: &Geometry,
+        layout: Layout,
+        input: &[T],
+        grad_output: &[T],
+        grad_kernel: &mut [T],
+    ) -> Result<(), ConvError> {
+        super::gradients::kernel_gradient_by_correlation(
+            self,
+            geometry,
+            layout,
+            input,
+            grad_output,
+            grad_kernel,
+        )
+    }
 }
 
 /// Forwards every method of [`ConvBackend`] to the backend a pointer type points at.
@@ -230,6 +293,28 @@ macro_rules! forward_backend {
 
             fn cost_features(&self, geometry: &Geometry) -> Result<Vec<f64>, ConvError> {
                 (**self).cost_features(geometry)
+            }
+
+            fn input_gradient(
+                &self,
+                geometry: &Geometry,
+                layout: Layout,
+                kernel: &[T],
+                grad_output: &[T],
+                grad_input: &mut [T],
+            ) -> Result<(), ConvError> {
+                (**self).input_gradient(geometry, layout, kernel, grad_output, grad_input)
+            }
+
+            fn kernel_gradient(
+                &self,
+                geometry: &Geometry,
+                layout: Layout,
+                input: &[T],
+                grad_output: &[T],
+                grad_kernel: &mut [T],
+            ) -> Result<(), ConvError> {
+                (**self).kernel_gradient(geometry, layout, input, grad_output, grad_kernel)
             }
         }
     };

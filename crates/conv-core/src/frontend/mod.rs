@@ -3,11 +3,13 @@
 //! calls on one signal or image, `layers.rs` the batched layer calls; this file the solving
 //! they share.
 
+mod gradients;
 mod layers;
 mod signals;
 #[cfg(test)]
 mod tests;
 
+pub use gradients::{conv2d_input_gradient, conv2d_kernel_gradient};
 pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with};
 pub(crate) use signals::{canonical_shape, check_signal_ranks, in_caller_shapes, signal_pairs};
 pub use signals::{
@@ -198,15 +200,21 @@ fn pad_input_into<T: ConvNum>(
     padded: &mut Vec<T>,
 ) -> Result<(), ConvError> {
     let geometry = resolved.geometry;
-    let (batch, channels) = (geometry.batch, geometry.in_channels);
     // The caller's lengths: the padded ones less the padding (the resolution built them so).
     let unpadded: [usize; SPATIAL_AXES] =
         std::array::from_fn(|a| geometry.axes[a].input - resolved.pads[a].0 - resolved.pads[a].1);
-    let (planes, pixel) = match resolved.layout {
-        Layout::ChannelsFirst => (batch * channels, 1),
-        Layout::ChannelsLast => (batch, channels),
-    };
+    let (planes, pixel) = planes_and_pixel(resolved);
     pad_planes_into(input, planes, unpadded, pixel, resolved.pads, resolved.boundary, padded)
+}
+
+/// Planes of the padded input and values per position: `(N * C, 1)` channels first, `(N, C)`
+/// channels last.
+fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
+    let g = &resolved.geometry;
+    match resolved.layout {
+        Layout::ChannelsFirst => (g.batch * g.in_channels, 1),
+        Layout::ChannelsLast => (g.batch, g.in_channels),
+    }
 }
 
 /// The kernel in correlation orientation: flipped for a convolution.

@@ -435,6 +435,22 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
         }
         self.choose::<T>(g)?.execute_channels_last(problem, output)
     }
+
+    /// Computed by the candidate chosen for the kernel-gradient problem (the correlation of
+    /// the input with the output gradient, [`kernel_gradient_by_correlation`](crate::backend::kernel_gradient_by_correlation)),
+    /// through that backend's own `kernel_gradient` ([`Im2col`](crate::Im2col)'s is one product
+    /// on the patch matrix).
+    fn kernel_gradient(
+        &self,
+        g: &Geometry,
+        layout: crate::Layout,
+        input: &[T],
+        grad_output: &[T],
+        grad_kernel: &mut [T],
+    ) -> Result<(), ConvError> {
+        let problem = crate::backend::kernel_gradient_geometry(g)?;
+        self.choose::<T>(&problem)?.kernel_gradient(g, layout, input, grad_output, grad_kernel)
+    }
 }
 
 /// The text of `path`, refused when it holds more than `cap` bytes (read no further than that).

@@ -168,6 +168,35 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
             solve_through_channels_first(self, problem, output)
         }
     }
+
+    /// Ungrouped channels-last problems: one product on the patch matrix,
+    /// `P^T G` ([`kernel_gradient`]), the patch matrix of the input transposed times the output
+    /// gradient as a `positions x filters` matrix; others as the default (the correlation
+    /// solved by this backend).
+    fn kernel_gradient(
+        &self,
+        g: &Geometry,
+        layout: crate::Layout,
+        input: &[T],
+        grad_output: &[T],
+        grad_kernel: &mut [T],
+    ) -> Result<(), ConvError> {
+        if layout != crate::Layout::ChannelsLast || g.groups != 1 {
+            return super::kernel_gradient_by_correlation(self, g, layout, input, grad_output, grad_kernel);
+        }
+        check_buffer_len("kernel gradient", g.kernel_len()?, grad_kernel.len())?;
+        // `[KH, KW, C, O]`, rearranged into the bank's `[O, C, KH, KW]`.
+        let by_tap = kernel_gradient(g, input, grad_output)?;
+        let (taps, channels, filters) = (g.kernel_plane(), g.in_channels, g.out_channels);
+        for (tap, per_channel) in by_tap.chunks_exact(channels * filters).enumerate() {
+            for (c, per_filter) in per_channel.chunks_exact(filters).enumerate() {
+                for (o, &value) in per_filter.iter().enumerate() {
+                    grad_kernel[(o * channels + c) * taps + tap] = value;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Shifted views are used only when each of their products sums over at least this many input
