@@ -1,15 +1,13 @@
 //! Keras's `Conv2D`, forward and backward through any conv-core backend.
 
-use std::borrow::Cow;
-
-use conv_core::{Auto, AxisGeometry, ConvBackend, ConvProblem, Geometry};
-use ndarray::{ArrayD, IxDyn};
+use conv_core::{Auto, ConvBackend, ConvSpec, Layout};
+use ndarray::{Array4, ArrayD, Ix4, IxDyn};
 use rand_chacha::ChaCha8Rng;
 
-use super::layout::{crop_nhwc, hwio_to_oihw, pad_nhwc};
+use super::layout::hwio_to_oihw;
 use super::{
-    Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, contiguous, glorot_uniform,
-    into_row_major, parameter_values, tensor, window_axis,
+    Activation, Layer, Padding, Param, cached, check_batch_shape, check_l2, check_window, contiguous,
+    glorot_uniform, into_row_major, parameter_values, tensor,
 };
 use crate::error::CnnError;
 use crate::float::Float;
@@ -23,20 +21,22 @@ use crate::float::Float;
 /// - output `[batch, out_height, out_width, filters]`, with `out = (in - k) / stride + 1` for
 ///   valid padding and `ceil(in / stride)` for same padding.
 ///
-/// # Channels last throughout
-/// Images stay `[batch, height, width, channels]` from end to end: the backend is called
-/// through [`ConvBackend::execute_channels_last`], which [`Im2col`](conv_core::Im2col) (and
-/// [`Auto`](conv_core::Auto) when it picks im2col) solves without changing the layout, and
-/// which every other backend answers by transposing to channels first and back.
+/// # Through conv-core's front end
+/// The layer is [`conv_core::conv2d_with`] with a [`ConvSpec`] saying
+/// [`Layout::ChannelsLast`], Keras's padding ([`Padding::Same`] is conv-core's
+/// [`SameUpper`](conv_core::Padding::SameUpper)) and the strides: images stay
+/// `[batch, height, width, channels]` from end to end, the padding and output sizes are
+/// conv-core's, and the backend is called through
+/// [`ConvBackend::execute_channels_last`], which [`Im2col`](conv_core::Im2col) (and
+/// [`Auto`] when it picks im2col) solves without changing the layout.
 ///
 /// # Gradients
-/// With `y = x ⋆ w` (valid correlation of the padded input, stride `s`):
-/// - the input gradient is the valid correlation of the output gradient, dilated by `s` and
-///   padded by `k - 1`, with the kernel rotated by 180° and its channel axes swapped: a
-///   convolution, solved by the layer's backend like the forward pass;
-/// - the kernel gradient is `P^T G`, the patch matrix of the input times the output gradient
-///   as a `positions x filters` matrix ([`conv_core::channels_last::kernel_gradient`]): one
-///   GEMM whatever the backend, which gives it directly in Keras's `[kh, kw, C, F]` layout.
+/// The backward pass is [`conv_core::conv2d_input_gradient`] and
+/// [`conv_core::conv2d_kernel_gradient`], which call the backend's
+/// [`input_gradient`](ConvBackend::input_gradient) and
+/// [`kernel_gradient`](ConvBackend::kernel_gradient): a layer given
+/// [`Fft`](conv_core::Fft) trains through FFTs, one given `Im2col` (or `Auto` choosing it)
+/// computes the kernel gradient as one product on the patch matrix.
 ///
 /// # Examples
 /// ```
@@ -67,24 +67,14 @@ pub struct Conv2D<T, B = &'static Auto> {
 #[derive(Clone, Copy, Debug)]
 struct BuiltShape {
     input: [usize; 3],
-    output: [usize; 2],
-    /// Padding before and after, per spatial axis.
-    pads: [(usize, usize); 2],
-}
-
-impl BuiltShape {
-    fn padded(&self) -> [usize; 2] {
-        [self.input[0] + self.pads[0].0 + self.pads[0].1, self.input[1] + self.pads[1].0 + self.pads[1].1]
-    }
 }
 
 /// What the backward pass needs from the forward pass.
 struct Cache<T> {
-    batch: usize,
-    /// The padded input, `[batch, padded_h, padded_w, channels]`.
-    padded: Vec<T>,
+    /// The input, `[batch, height, width, channels]`.
+    input: Array4<T>,
     /// The kernel in conv-core's layout, `[filters, channels, kh, kw]`.
-    kernel_oihw: Vec<T>,
+    kernel_oihw: Array4<T>,
     /// The layer's output (after the activation).
     output: ArrayD<T>,
 }
@@ -169,62 +159,10 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         self.shape.ok_or_else(|| CnnError::shape("Conv2D", "a built layer (add it to a model)", &[]))
     }
 
-    /// The forward convolution of a batch: the padded input correlated with the kernel bank.
-    fn geometry(&self, batch: usize) -> Result<Geometry, CnnError> {
-        let shape = self.built()?;
-        let [hp, wp] = shape.padded();
-        let ([kh, kw], [sh, sw]) = (self.kernel_size, self.strides);
-        Geometry::new(
-            batch,
-            shape.input[2],
-            self.filters,
-            1,
-            [axis(0, hp, kh, sh, 1)?, axis(1, wp, kw, sw, 1)?],
-        )
-        .map_err(CnnError::conv("Conv2D"))
+    /// The layer as a conv-core request: channels last, Keras's padding, the strides.
+    fn spec(&self) -> ConvSpec {
+        ConvSpec::correlation().layout(Layout::ChannelsLast).padding(self.padding.into()).stride(self.strides)
     }
-
-    /// Solves one convolution with the layer's backend, input and output channels last
-    /// (`[N, H, W, C]`, `[N, OH, OW, O]`), splitting the batch over conv-core's worker threads
-    /// when the problem is large enough to pay for it: batch items are independent.
-    fn solve(&self, geometry: Geometry, input: &[T], kernel: &[T]) -> Result<Vec<T>, CnnError> {
-        let len = geometry.output_len().map_err(CnnError::conv("Conv2D"))?;
-        let mut output = vec![T::zero(); len];
-        let threads = conv_core::parallel::max_threads().min(geometry.batch);
-        if threads <= 1
-            || conv_core::parallel::inside_worker()
-            || geometry.multiply_adds() < PARALLEL_MIN_MULTIPLY_ADDS
-        {
-            let problem = ConvProblem::new(geometry, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-            self.backend.execute_channels_last(&problem, &mut output).map_err(CnnError::conv("Conv2D"))?;
-            return Ok(output);
-        }
-        let (input_item, output_item) = (input.len() / geometry.batch, len / geometry.batch);
-        // Each piece runs as a conv-core worker, so the backend does not split it again.
-        let mut pieces = vec![(); threads];
-        conv_core::parallel::split_items(&mut output, output_item, &mut pieces, |piece, first_item, ()| {
-            let mut part = geometry;
-            part.batch = piece.len() / output_item.max(1);
-            let input = &input[first_item * input_item..][..part.batch * input_item];
-            let problem = ConvProblem::new(part, input, kernel).map_err(CnnError::conv("Conv2D"))?;
-            self.backend.execute_channels_last(&problem, piece).map_err(CnnError::conv("Conv2D"))
-        })?;
-        Ok(output)
-    }
-}
-
-/// Below this many multiply-adds a convolution runs on the calling thread: splitting it would
-/// cost more in synchronisation than it saves.
-const PARALLEL_MIN_MULTIPLY_ADDS: u128 = 1 << 20;
-
-fn axis(
-    index: usize,
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    dilation: usize,
-) -> Result<AxisGeometry, CnnError> {
-    AxisGeometry::new(index, input, kernel, stride, dilation).map_err(CnnError::conv("Conv2D"))
 }
 
 impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
@@ -243,19 +181,35 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
                 reason: "must be >= 1",
             });
         }
-        if channels == 0 {
-            return Err(CnnError::shape("input of Conv2D", "at least one channel", input_shape));
+        if channels == 0 || height == 0 || width == 0 {
+            return Err(CnnError::shape(
+                "input of Conv2D",
+                "at least one row, column and channel",
+                input_shape,
+            ));
         }
         check_l2(self.l2)?;
         let [kh, kw] = self.kernel_size;
         parameter_values("kernel", &[kh, kw, channels, self.filters])?;
-        let (oh, pt, pb) = window_axis("input height of Conv2D", height, kh, self.strides[0], self.padding)?;
-        let (ow, pl, pr) = window_axis("input width of Conv2D", width, kw, self.strides[1], self.padding)?;
-        self.shape = Some(BuiltShape {
-            input: [height, width, channels],
-            output: [oh, ow],
-            pads: [(pt, pb), (pl, pr)],
-        });
+        check_window(kh, self.strides[0])?;
+        check_window(kw, self.strides[1])?;
+        // conv-core's arithmetic, for one image: every size checked, the padding Keras's.
+        let resolved = self
+            .spec()
+            .resolve(&[1, height, width, channels], &[self.filters, channels, kh, kw])
+            .map_err(|error| match error {
+                // Said in the layer's terms, as the pooling layers say it.
+                conv_core::ConvError::KernelLargerThanInput { axis, padded_input, effective_kernel } => {
+                    CnnError::shape(
+                        if axis == 0 { "input height of Conv2D" } else { "input width of Conv2D" },
+                        format!("at least {effective_kernel} along a window axis"),
+                        &[padded_input],
+                    )
+                }
+                other => CnnError::conv("Conv2D")(other),
+            })?;
+        let [_, _, oh, ow] = resolved.geometry.output_shape();
+        self.shape = Some(BuiltShape { input: [height, width, channels] });
         let taps = kh.saturating_mul(kw);
         let kernel = glorot_uniform(
             &[kh, kw, channels, self.filters],
@@ -274,39 +228,36 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let shape = self.built()?;
         check_batch_shape("Conv2D", input, &shape.input)?;
-        let [height, width, channels] = shape.input;
-        let [hp, wp] = shape.padded();
-        let [oh, ow] = shape.output;
+        let channels = shape.input[2];
         let [kh, kw] = self.kernel_size;
-        let (batch, filters) = (input.shape()[0], self.filters);
-
-        let input = input.as_standard_layout();
-        let values = contiguous(&input)?;
-        let padded = if [hp, wp] == [height, width] {
-            Cow::Borrowed(values)
-        } else {
-            let top_left = (shape.pads[0].0, shape.pads[1].0);
-            Cow::Owned(pad_nhwc(values, [batch, height, width, channels], top_left, [hp, wp]))
-        };
+        let filters = self.filters;
+        let images = input.view().into_dimensionality::<Ix4>().map_err(|_| {
+            CnnError::shape("input of Conv2D", "[batch, height, width, channels]", input.shape())
+        })?;
         // Keras's [kh, kw, C, F] is conv-core's [F, C, kh, kw] with the axes reordered.
         let kernel_hwio = contiguous(&self.params[0].value)?;
-        let kernel_oihw = hwio_to_oihw(kernel_hwio, kh * kw, channels, filters);
+        let kernel_oihw = Array4::from_shape_vec(
+            [filters, channels, kh, kw],
+            hwio_to_oihw(kernel_hwio, kh * kw, channels, filters),
+        )
+        .map_err(|_| {
+            CnnError::shape("kernel of Conv2D", "[kh, kw, channels, filters]", &[kh, kw, channels, filters])
+        })?;
 
-        let mut values = self.solve(self.geometry(batch)?, &padded, &kernel_oihw)?;
+        let mut output = conv_core::conv2d_with(&images, &kernel_oihw, &self.spec(), &self.backend)
+            .map_err(CnnError::conv("Conv2D"))?
+            .into_dyn();
         if let Some(bias) = self.params.get(1) {
             let bias = contiguous(&bias.value)?;
+            let values =
+                output.as_slice_mut().ok_or_else(|| CnnError::shape("output of Conv2D", "row-major", &[]))?;
             for pixel in values.chunks_exact_mut(filters) {
                 pixel.iter_mut().zip(bias).for_each(|(v, &b)| *v = *v + b);
             }
         }
-        let mut output = tensor(&[batch, oh, ow, filters], values)?;
         self.activation.apply(&mut output);
-        self.cache = training.then(|| Cache {
-            batch,
-            padded: padded.into_owned(),
-            kernel_oihw,
-            output: output.clone(),
-        });
+        self.cache =
+            training.then(|| Cache { input: images.to_owned(), kernel_oihw, output: output.clone() });
         Ok(output)
     }
 
@@ -335,7 +286,6 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
         grad_output: ArrayD<T>,
         input_gradient: bool,
     ) -> Result<Option<ArrayD<T>>, CnnError> {
-        let shape = self.built()?;
         let cache = cached("Conv2D", &self.cache)?;
         if grad_output.shape() != cache.output.shape() {
             return Err(CnnError::shape(
@@ -344,69 +294,44 @@ impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
                 grad_output.shape(),
             ));
         }
-        let [height, width, channels] = shape.input;
-        let [hp, wp] = shape.padded();
-        let [oh, ow] = shape.output;
         let [kh, kw] = self.kernel_size;
-        let [sh, sw] = self.strides;
-        let (batch, filters) = (cache.batch, self.filters);
+        let (channels, filters) = (cache.kernel_oihw.shape()[1], self.filters);
 
         // The activation's derivative is applied in place: an owned, row-major gradient (what
         // the layer above hands down) is not copied.
         let mut grad = into_row_major(grad_output);
         self.activation.backward_in_place(&cache.output, &mut grad);
-        let grad = contiguous(&grad)?;
         let mut bias_grad = vec![T::zero(); filters];
-        for pixel in grad.chunks_exact(filters) {
+        for pixel in contiguous(&grad)?.chunks_exact(filters) {
             bias_grad.iter_mut().zip(pixel).for_each(|(b, &g)| *b = *b + g);
         }
+        let grad_shape = grad.shape().to_vec();
+        let grad = grad
+            .into_dimensionality::<Ix4>()
+            .map_err(|_| CnnError::shape("gradient of Conv2D", "4 axes", &grad_shape))?;
+        let spec = self.spec();
+        let kernel_grad = conv_core::conv2d_kernel_gradient(
+            &cache.input,
+            [filters, channels, kh, kw],
+            &grad,
+            &spec,
+            &self.backend,
+        )
+        .map_err(CnnError::conv("Conv2D"))?;
+        // conv-core's [F, C, kh, kw] back to Keras's [kh, kw, C, F].
         let kernel_grad =
-            conv_core::channels_last::kernel_gradient(&self.geometry(batch)?, &cache.padded, grad)
-                .map_err(CnnError::conv("Conv2D"))?;
-        self.params[0].grad = tensor(&[kh, kw, channels, filters], kernel_grad)?;
+            kernel_grad.permuted_axes([2, 3, 1, 0]).as_standard_layout().into_owned().into_dyn();
+        self.params[0].grad = kernel_grad;
         if let Some(bias) = self.params.get_mut(1) {
             bias.grad = tensor(&[filters], bias_grad)?;
         }
         if !input_gradient {
             return Ok(None);
         }
-
-        // Input gradient: the output gradient spread out by the stride, padded by k - 1, and
-        // correlated with the rotated kernel whose channel axes are swapped.
-        let (dh, dw) = (hp + kh - 1, wp + kw - 1);
-        let mut spread = vec![T::zero(); batch * dh * dw * filters];
-        for (image, source) in
-            spread.chunks_exact_mut(dh * dw * filters).zip(grad.chunks_exact(oh * ow * filters))
-        {
-            for (y, row) in source.chunks_exact(ow * filters).enumerate() {
-                let target = &mut image[((kh - 1 + y * sh) * dw + kw - 1) * filters..];
-                if sw == 1 {
-                    target[..ow * filters].copy_from_slice(row);
-                } else {
-                    for (x, pixel) in row.chunks_exact(filters).enumerate() {
-                        target[x * sw * filters..][..filters].copy_from_slice(pixel);
-                    }
-                }
-            }
-        }
-        let mut rotated = vec![T::zero(); channels * filters * kh * kw];
-        for c in 0..channels {
-            for o in 0..filters {
-                let source = &cache.kernel_oihw[(o * channels + c) * kh * kw..][..kh * kw];
-                let target = &mut rotated[(c * filters + o) * kh * kw..][..kh * kw];
-                target.iter_mut().zip(source.iter().rev()).for_each(|(t, &s)| *t = s);
-            }
-        }
-        let input_geometry =
-            Geometry::new(batch, filters, channels, 1, [axis(0, dh, kh, 1, 1)?, axis(1, dw, kw, 1, 1)?])
+        let input_shape: [usize; 4] = std::array::from_fn(|axis| cache.input.shape()[axis]);
+        let grad_input =
+            conv_core::conv2d_input_gradient(input_shape, &cache.kernel_oihw, &grad, &spec, &self.backend)
                 .map_err(CnnError::conv("Conv2D"))?;
-        let grad_padded = self.solve(input_geometry, &spread, &rotated)?;
-        let grad_input = if [hp, wp] == [height, width] {
-            grad_padded
-        } else {
-            let top_left = (shape.pads[0].0, shape.pads[1].0);
-            crop_nhwc(&grad_padded, [batch, hp, wp, channels], top_left, [height, width])
-        };
-        tensor(&[batch, height, width, channels], grad_input).map(Some)
+        Ok(Some(grad_input.into_dyn()))
     }
 }

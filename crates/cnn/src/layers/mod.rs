@@ -59,8 +59,37 @@ pub enum Padding {
     Same,
 }
 
-/// The output length and the padding before and after along one axis of a sliding window
-/// (Conv2D or pooling): the one place the layers compute it, following TensorFlow.
+impl From<Padding> for conv_core::Padding {
+    /// Keras's words in conv-core's terms: `Valid` is `Mode(Valid)`, `Same` is `SameUpper`.
+    fn from(padding: Padding) -> Self {
+        match padding {
+            Padding::Valid => conv_core::Padding::Mode(conv_core::Mode::Valid),
+            Padding::Same => conv_core::Padding::SameUpper,
+        }
+    }
+}
+
+/// Refuses a zero window or stride with [`CnnError::InvalidParameter`], named as Keras names them.
+pub(crate) fn check_window(window: usize, stride: usize) -> Result<(), CnnError> {
+    if window == 0 {
+        return Err(CnnError::InvalidParameter {
+            name: "kernel_size",
+            value: "0".into(),
+            reason: "must be >= 1",
+        });
+    }
+    if stride == 0 {
+        return Err(CnnError::InvalidParameter {
+            name: "strides",
+            value: "0".into(),
+            reason: "must be >= 1",
+        });
+    }
+    Ok(())
+}
+
+/// The output length and the padding before and after along one axis of a pooling window:
+/// conv-core's arithmetic ([`conv_core::ConvSpec::resolve`]) in Keras's words.
 ///
 /// # Errors
 /// [`CnnError::InvalidParameter`] for a zero window or stride, and [`CnnError::Shape`] when a
@@ -81,41 +110,22 @@ pub fn window_axis(
     stride: usize,
     padding: Padding,
 ) -> Result<(usize, usize, usize), CnnError> {
-    if window == 0 {
-        return Err(CnnError::InvalidParameter {
-            name: "kernel_size",
-            value: "0".into(),
-            reason: "must be >= 1",
-        });
-    }
-    if stride == 0 {
-        return Err(CnnError::InvalidParameter {
-            name: "strides",
-            value: "0".into(),
-            reason: "must be >= 1",
-        });
-    }
+    check_window(window, stride)?;
     if input == 0 {
         return Err(CnnError::shape(what, "at least 1 along a window axis", &[input]));
     }
-    match padding {
-        Padding::Valid => {
-            if window > input {
-                return Err(CnnError::shape(
-                    what,
-                    format!("at least {window} along a window axis"),
-                    &[input],
-                ));
-            }
-            Ok(((input - window) / stride + 1, 0, 0))
-        }
-        Padding::Same => {
-            let output = input.div_ceil(stride);
-            // (output - 1) * stride < input, so only the window can overflow the sum.
-            let total = ((output - 1) * stride).saturating_add(window).saturating_sub(input);
-            Ok((output, total / 2, total - total / 2))
-        }
+    if padding == Padding::Valid && window > input {
+        return Err(CnnError::shape(what, format!("at least {window} along a window axis"), &[input]));
     }
+    // conv-core's arithmetic on a one-axis problem (sizes only: no buffer is made, so no cap).
+    let resolved = conv_core::ConvSpec::correlation()
+        .padding(padding.into())
+        .stride(stride)
+        .max_buffer_bytes(usize::MAX)
+        .resolve(&[1, 1, input], &[1, 1, window])
+        .map_err(CnnError::conv(what))?;
+    let (before, after) = resolved.pads[1];
+    Ok((resolved.geometry.axes[1].output, before, after))
 }
 
 /// One layer of a [`Sequential`](crate::Sequential) model.

@@ -77,15 +77,31 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     let (o_count, out_positions) = (g.out_channels, g.output_plane());
     let spread_positions = problem.input_plane();
     let mut spread = crate::buffers::filled(problem.input_len()?, T::zero(), "spread output gradient")?;
-    for n in 0..g.batch {
-        for o in 0..o_count {
-            for oy in 0..rows.output {
-                let y = rows.effective_kernel() - 1 + oy * rows.stride;
-                for ox in 0..cols.output {
-                    let x = cols.effective_kernel() - 1 + ox * cols.stride;
-                    let from = offset(layout, o_count, out_positions, n, o, oy * cols.output + ox);
-                    let to = offset(layout, o_count, spread_positions, n, o, y * spread_cols.input + x);
-                    spread[to] = grad_output[from];
+    let (first_row, first_col) = (rows.effective_kernel() - 1, cols.effective_kernel() - 1);
+    // Output gradient sample (oy, ox) goes to spread position (first_row + oy * sh, first_col + ox * sw).
+    match layout {
+        Layout::ChannelsLast => {
+            // Each output position's O values are contiguous on both sides.
+            for (image, target) in grad_output
+                .chunks_exact(out_positions * o_count)
+                .zip(spread.chunks_exact_mut(spread_positions * o_count))
+            {
+                for (oy, row) in image.chunks_exact(cols.output * o_count).enumerate() {
+                    let y = first_row + oy * rows.stride;
+                    for (ox, pixel) in row.chunks_exact(o_count).enumerate() {
+                        let x = first_col + ox * cols.stride;
+                        target[(y * spread_cols.input + x) * o_count..][..o_count].copy_from_slice(pixel);
+                    }
+                }
+            }
+        }
+        Layout::ChannelsFirst => {
+            for (plane, target) in
+                grad_output.chunks_exact(out_positions).zip(spread.chunks_exact_mut(spread_positions))
+            {
+                for (oy, row) in plane.chunks_exact(cols.output).enumerate() {
+                    let start = (first_row + oy * rows.stride) * spread_cols.input + first_col;
+                    target[start..].iter_mut().step_by(cols.stride).zip(row).for_each(|(t, &v)| *t = v);
                 }
             }
         }

@@ -105,6 +105,24 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
         Ok(())
     }
 
+    /// The kernel-gradient problem of a 3x3 layer has a kernel the size of the output, which
+    /// F(2x2, 3x3) cannot take: unless that kernel is 3x3 too, it is computed by
+    /// [`Im2col`](super::Im2col) (one product on the patch matrix), so a Winograd layer trains.
+    fn kernel_gradient(
+        &self,
+        g: &Geometry,
+        layout: crate::Layout,
+        input: &[T],
+        grad_output: &[T],
+        grad_kernel: &mut [T],
+    ) -> Result<(), ConvError> {
+        let problem = super::kernel_gradient_geometry(g)?;
+        if <Self as ConvBackend<T>>::supports(self, &problem).is_ok() {
+            return super::kernel_gradient_by_correlation(self, g, layout, input, grad_output, grad_kernel);
+        }
+        super::Im2col::default().kernel_gradient(g, layout, input, grad_output, grad_kernel)
+    }
+
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = *problem.geometry();
         <Self as ConvBackend<T>>::supports(self, &g)?;
