@@ -210,3 +210,37 @@ fn catches_a_channels_last_solve_that_keeps_channels_first() {
         .expect_err("a channels-first answer to a channels-last call must be caught");
     assert!(report.contains("channels last"), "{report}");
 }
+
+#[test]
+fn catches_a_kernel_gradient_that_skips_the_last_tap() {
+    /// Right forward; its kernel gradient leaves the last tap as the buffer held it.
+    struct LazyGradient;
+    impl ConvBackend<f64> for LazyGradient {
+        fn name(&self) -> &str {
+            "lazy-gradient"
+        }
+        fn supports(&self, _geometry: &Geometry) -> Result<(), ConvError> {
+            Ok(())
+        }
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            Direct.execute(problem, output)
+        }
+        fn kernel_gradient(
+            &self,
+            geometry: &Geometry,
+            layout: conv_core::Layout,
+            input: &[f64],
+            grad_output: &[f64],
+            grad_kernel: &mut [f64],
+        ) -> Result<(), ConvError> {
+            let last = grad_kernel.len() - 1;
+            let mut full = vec![0.0; grad_kernel.len()];
+            Direct.kernel_gradient(geometry, layout, input, grad_output, &mut full)?;
+            grad_kernel[..last].copy_from_slice(&full[..last]);
+            Ok(())
+        }
+    }
+    let report = testkit::run_conformance::<f64>(&LazyGradient, testkit::DEFAULT_CASES)
+        .expect_err("a kernel gradient with a value left unwritten must be caught");
+    assert!(report.contains("kernel gradient"), "{report}");
+}
