@@ -23,8 +23,10 @@ pub use builtin::builtin_backends;
 pub use contract::{ConvBackend, ConvProblem, check_buffer_len};
 pub use direct::Direct;
 pub use fft::{Fft, next_fast_len, transform_len};
+#[cfg(feature = "testkit")]
+pub(crate) use gradients::input_gradient_geometry;
+pub(crate) use gradients::kernel_gradient_geometry;
 pub use gradients::{input_gradient_by_correlation, kernel_gradient_by_correlation};
-pub(crate) use gradients::{input_gradient_geometry, kernel_gradient_geometry};
 pub use im2col::{Im2col, kernel_gradient};
 pub use layout::solve_through_channels_first;
 #[cfg(any(test, feature = "testkit"))]

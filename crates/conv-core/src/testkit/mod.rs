@@ -15,7 +15,8 @@
 //! - calling the backend a second time, with other data of the same shape and an output buffer
 //!   full of NaN, gives the right answer for that data (no state kept from the first call,
 //!   every output written);
-//! - a plan made once with [`ConvBackend::plan`] gives the same answers on both calls' data;
+//! - a plan made once with [`ConvBackend::plan`] gives the same answers on both calls' data,
+//!   channels first and channels last;
 //! - [`ConvBackend::execute_channels_last`], given the same input stored `[N, H, W, C]`, gives
 //!   the same answers stored `[N, OH, OW, O]`;
 //! - [`ConvBackend::input_gradient`] and [`ConvBackend::kernel_gradient`], in both layouts, give
@@ -374,6 +375,12 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
         compare(&geometry, &back, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` channels last, {attempt}: {m}")))?;
+        let mut last = vec![garbage; out_len];
+        plan.execute_channels_last(&input_last, &mut last)
+            .map_err(|e| mismatch(format!("`{name}` plan channels last failed ({attempt}): {e}")))?;
+        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
+        compare(&geometry, &back, &want, tol)
+            .map_err(|m| mismatch(format!("`{name}` plan channels last, {attempt}: {m}")))?;
         // The layer's two gradients, with the right answer standing in for the output gradient.
         gradients::check_gradients(backend, &geometry, padded, &oriented, &want)
             .map_err(|m| mismatch(format!("{m} ({attempt})")))?;

@@ -429,4 +429,14 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
         check_buffer_len("output", self.layout.geometry.output_len()?, output.len())?;
         self.buffers.with(Vec::new, |buffers| self.layout.run_split(&problem, output, buffers))
     }
+
+    /// Ungrouped problems natively, as [`Im2col`]'s `execute_channels_last`; grouped ones by
+    /// the default transposes.
+    fn execute_channels_last(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
+        if self.layout.geometry.groups != 1 {
+            return crate::backend::layout::plan_through_channels_first(self, input, output);
+        }
+        let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;
+        super::channels_last::execute(&problem, output)
+    }
 }
