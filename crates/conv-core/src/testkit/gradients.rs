@@ -79,7 +79,8 @@ fn compare_values<T: ConvNum>(what: &str, got: &[T], want: &[T], tol: f64) -> Re
     for (index, (&g, &w)) in got.iter().zip(want).enumerate() {
         let (g, w) = (g.to_f64_lossy(), w.to_f64_lossy());
         let same_special = (g.is_nan() && w.is_nan()) || (g.is_infinite() && g == w);
-        if !same_special && !((g - w).abs() <= tol) {
+        let within = (g - w).abs() <= tol; // false when either is NaN
+        if !same_special && !within {
             return Err(mismatch(format!(
                 "{what}: value {index} is {g:e}, Direct gives {w:e}, difference {:e} > tolerance {tol:e}",
                 (g - w).abs()
