@@ -66,7 +66,7 @@ impl AxisGeometry {
     }
 
     /// Span of the dilated kernel: `(kernel - 1) * dilation + 1` (saturating, so a hand-built
-    /// axis of any values has an answer; [`Geometry::validate`] refuses those that overflow).
+    /// axis of any values has an answer; [`Geometry::new`] refuses those that overflow).
     pub fn effective_kernel(&self) -> usize {
         self.kernel.saturating_sub(1).saturating_mul(self.dilation).saturating_add(1)
     }
@@ -134,26 +134,46 @@ pub fn effective_kernel(kernel: usize, dilation: usize) -> Result<usize, ConvErr
 /// `output[n, o, y, x] = sum over c in group(o), i, j of
 ///  input[n, g(o)*Cg + c, y*sh + i*dh, x*sw + j*dw] * kernel[o, c, i, j]`
 /// with `Cg = in_channels / groups`.
+///
+/// The fields are private: a `Geometry` comes from [`Geometry::new`] (or
+/// [`ConvSpec::resolve`](crate::ConvSpec::resolve), or a sub-problem of one:
+/// [`with_batch`](Geometry::with_batch), [`with_axis`](Geometry::with_axis)), which checks it
+/// once, so every geometry a backend is handed can be indexed and its buffer lengths fit a
+/// `usize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Geometry {
-    /// Number of independent inputs in the batch (N).
-    pub batch: usize,
-    /// Channels of the input (C).
-    pub in_channels: usize,
-    /// Kernels in the bank, i.e. channels of the output (O).
-    pub out_channels: usize,
-    /// Channel groups: 1 is a full convolution layer, `in_channels` is depthwise.
-    pub groups: usize,
-    /// Height and width, in that order.
-    pub axes: [AxisGeometry; SPATIAL_AXES],
+    batch: usize,
+    in_channels: usize,
+    out_channels: usize,
+    groups: usize,
+    axes: [AxisGeometry; SPATIAL_AXES],
+    /// Lengths of the padded input, kernel and output buffers, computed (checked) once.
+    lens: [usize; 3],
 }
 
 impl Geometry {
-    /// Builds and validates a geometry.
+    /// Builds a geometry, checking everything a backend relies on to index safely: the fields
+    /// are private, so every `Geometry` was checked here, once.
     ///
     /// # Errors
-    /// [`ConvError::Groups`] if `groups` is 0 or does not divide both channel counts, and
-    /// [`ConvError::Overflow`] if a buffer size overflows.
+    /// [`ConvError::Groups`] if `groups` is 0 or does not divide both channel counts;
+    /// [`ConvError::Empty`] for a zero batch, channel count or kernel length; for an axis, the
+    /// errors of [`AxisGeometry::new`] (zero stride or dilation, a dilated kernel longer than
+    /// the input) and [`ConvError::BufferLength`] naming the output when its `output` is not the
+    /// one the formula gives; [`ConvError::Overflow`] if a buffer length overflows.
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::{AxisGeometry, ConvError, Geometry};
+    /// let rows = AxisGeometry::new(0, 5, 3, 1, 1)?;
+    /// let cols = AxisGeometry::new(1, 7, 3, 2, 1)?;
+    /// let g = Geometry::new(2, 4, 8, 2, [rows, cols])?;
+    /// assert_eq!((g.in_per_group(), g.output_shape()), (2, [2, 8, 3, 3]));
+    /// // An axis built by hand with an output length the formula does not give is refused.
+    /// let wrong = AxisGeometry { output: 4, ..cols };
+    /// assert!(matches!(Geometry::new(2, 4, 8, 2, [rows, wrong]), Err(ConvError::BufferLength { .. })));
+    /// # Ok::<(), ConvError>(())
+    /// ```
     pub fn new(
         batch: usize,
         in_channels: usize,
@@ -164,24 +184,7 @@ impl Geometry {
         if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
             return Err(ConvError::Groups { groups, in_channels, out_channels });
         }
-        let geometry = Geometry { batch, in_channels, out_channels, groups, axes };
-        geometry.input_len()?;
-        geometry.kernel_len()?;
-        geometry.output_len()?;
-        Ok(geometry)
-    }
-
-    /// Checks that a geometry built by hand (its fields are public) is consistent: groups divide
-    /// the channels, every axis has a non-zero stride and dilation, its dilated kernel fits the
-    /// input and its output length is the one the formula gives. Backends rely on this to index
-    /// safely; [`ConvProblem::new`](crate::ConvProblem::new) and every plan call it.
-    ///
-    /// # Errors
-    /// The [`ConvError`] that [`Geometry::new`] or [`AxisGeometry::new`] would give, or
-    /// [`ConvError::BufferLength`] naming the output when an axis's `output` is inconsistent.
-    pub fn validate(&self) -> Result<(), ConvError> {
-        Geometry::new(self.batch, self.in_channels, self.out_channels, self.groups, self.axes)?;
-        for (axis, given) in self.axes.iter().enumerate() {
+        for (axis, given) in axes.iter().enumerate() {
             let derived = AxisGeometry::new(axis, given.input, given.kernel, given.stride, given.dilation)?;
             if derived.output != given.output {
                 return Err(ConvError::BufferLength {
@@ -191,27 +194,79 @@ impl Geometry {
                 });
             }
         }
-        if [self.batch, self.in_channels, self.out_channels].contains(&0)
-            || self.axes.iter().any(|a| a.kernel == 0)
-        {
+        if [batch, in_channels, out_channels].contains(&0) || axes.iter().any(|a| a.kernel == 0) {
             return Err(ConvError::Empty {
                 operand: crate::error::Operand::Input,
-                shape: vec![self.batch, self.in_channels],
+                shape: vec![batch, in_channels],
             });
         }
-        // Every buffer length is computable: `Geometry::new` above computed all three with
-        // checked arithmetic (a geometry of usize::MAX^2 samples is refused there).
-        Ok(())
+        let sizes = |first: [usize; 2], per_axis: fn(&AxisGeometry) -> usize| {
+            first.into_iter().chain(axes.iter().map(per_axis))
+        };
+        let lens = [
+            checked_product(sizes([batch, in_channels], |a| a.input), "padded input")?,
+            checked_product(sizes([out_channels, in_channels / groups], |a| a.kernel), "kernel")?,
+            checked_product(sizes([batch, out_channels], |a| a.output), "output")?,
+        ];
+        Ok(Geometry { batch, in_channels, out_channels, groups, axes, lens })
+    }
+
+    /// The same problem for `batch` items (a piece of the batch, or one item).
+    ///
+    /// # Errors
+    /// As [`Geometry::new`]: a zero batch, or buffers whose length overflows.
+    pub fn with_batch(&self, batch: usize) -> Result<Self, ConvError> {
+        Geometry::new(batch, self.in_channels, self.out_channels, self.groups, self.axes)
+    }
+
+    /// The same problem with spatial axis `index` replaced (a tile, an edge piece).
+    ///
+    /// # Errors
+    /// As [`Geometry::new`]; [`ConvError::ParameterLength`] for an axis index out of range.
+    pub fn with_axis(&self, index: usize, axis: AxisGeometry) -> Result<Self, ConvError> {
+        let mut axes = self.axes;
+        let slot = axes.get_mut(index).ok_or(ConvError::ParameterLength {
+            parameter: "axis",
+            got: index,
+            spatial_axes: SPATIAL_AXES,
+        })?;
+        *slot = axis;
+        Geometry::new(self.batch, self.in_channels, self.out_channels, self.groups, axes)
+    }
+
+    /// Number of independent inputs in the batch (N).
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Channels of the input (C).
+    pub fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    /// Kernels in the bank, i.e. channels of the output (O).
+    pub fn out_channels(&self) -> usize {
+        self.out_channels
+    }
+
+    /// Channel groups: 1 is a full convolution layer, `in_channels` is depthwise.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// Height and width, in that order.
+    pub fn axes(&self) -> &[AxisGeometry; SPATIAL_AXES] {
+        &self.axes
     }
 
     /// Input channels seen by each kernel (`Cg`).
     pub fn in_per_group(&self) -> usize {
-        self.in_channels / self.groups.max(1) // groups = 0 is refused by `validate`
+        self.in_channels / self.groups // groups = 0 is refused by `new`
     }
 
     /// Kernels per group (`Og`).
     pub fn out_per_group(&self) -> usize {
-        self.out_channels / self.groups.max(1)
+        self.out_channels / self.groups
     }
 
     /// Elements of one padded input plane (`H * W`).
@@ -229,44 +284,24 @@ impl Geometry {
         self.saturating_plane(|a| a.output)
     }
 
-    /// The product of one size over the axes, saturating: a hand-built geometry too large to
-    /// index is refused by `validate`, which every backend's `supports` calls; nothing here may
-    /// panic first.
+    /// The product of one size over the axes (it fits: it divides a buffer length `new` checked).
     fn saturating_plane(&self, size: impl Fn(&AxisGeometry) -> usize) -> usize {
         self.axes.iter().fold(1usize, |plane, a| plane.saturating_mul(size(a)))
     }
 
-    /// Length of the padded input buffer, `N * C * H * W`.
-    ///
-    /// # Errors
-    /// [`ConvError::Overflow`].
-    pub fn input_len(&self) -> Result<usize, ConvError> {
-        checked_product(
-            [self.batch, self.in_channels].into_iter().chain(self.axes.iter().map(|a| a.input)),
-            "padded input",
-        )
+    /// Length of the padded input buffer, `N * C * H * W` (checked when the geometry was built).
+    pub fn input_len(&self) -> usize {
+        self.lens[0]
     }
 
     /// Length of the kernel buffer, `O * Cg * KH * KW`.
-    ///
-    /// # Errors
-    /// [`ConvError::Overflow`].
-    pub fn kernel_len(&self) -> Result<usize, ConvError> {
-        checked_product(
-            [self.out_channels, self.in_per_group()].into_iter().chain(self.axes.iter().map(|a| a.kernel)),
-            "kernel",
-        )
+    pub fn kernel_len(&self) -> usize {
+        self.lens[1]
     }
 
     /// Length of the output buffer, `N * O * OH * OW`.
-    ///
-    /// # Errors
-    /// [`ConvError::Overflow`].
-    pub fn output_len(&self) -> Result<usize, ConvError> {
-        checked_product(
-            [self.batch, self.out_channels].into_iter().chain(self.axes.iter().map(|a| a.output)),
-            "output",
-        )
+    pub fn output_len(&self) -> usize {
+        self.lens[2]
     }
 
     /// Multiply-adds a direct evaluation performs: `N * O * OH * OW * Cg * KH * KW`

@@ -431,9 +431,9 @@ impl ConvSpec {
         }
         let geometry = Geometry::new(batch, in_channels, out_channels, groups, axes)?;
         let cap = self.max_buffer_bytes;
-        crate::geometry::check_bytes(geometry.input_len()?, element_bytes, cap, "padded input")?;
-        crate::geometry::check_bytes(geometry.output_len()?, element_bytes, cap, "output")?;
-        crate::geometry::check_bytes(geometry.kernel_len()?, element_bytes, cap, "kernel")?;
+        crate::geometry::check_bytes(geometry.input_len(), element_bytes, cap, "padded input")?;
+        crate::geometry::check_bytes(geometry.output_len(), element_bytes, cap, "output")?;
+        crate::geometry::check_bytes(geometry.kernel_len(), element_bytes, cap, "kernel")?;
         let boundary = if valid { Boundary::Zeros } else { self.boundary };
         Ok(Resolved { geometry, pads, boundary, spatial_rank: rank, layout })
     }

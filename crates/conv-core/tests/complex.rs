@@ -121,8 +121,8 @@ impl conv_core::ConvBackend<f64> for BatchBlind {
         output: &mut [f64],
     ) -> Result<(), ConvError> {
         let g = *problem.geometry();
-        let item = g.input_len()? / g.batch;
-        let copied: Vec<f64> = (0..g.batch).flat_map(|_| problem.input()[..item].to_vec()).collect();
+        let item = g.input_len() / g.batch();
+        let copied: Vec<f64> = (0..g.batch()).flat_map(|_| problem.input()[..item].to_vec()).collect();
         conv_core::Direct.execute(&conv_core::ConvProblem::new(g, &copied, problem.kernel())?, output)
     }
 }

@@ -157,11 +157,11 @@ fn auto_in_measure_mode_conforms() {
 /// The defining sum, written as plainly as possible, in Direct's documented order (input channel,
 /// kernel row, kernel column, from zero, no fused multiply-add).
 fn defining_sum<T: conv_core::ConvNum>(g: &conv_core::Geometry, input: &[T], kernel: &[T]) -> Vec<T> {
-    let [rows, cols] = g.axes;
-    let (cg, og) = (g.in_channels / g.groups, g.out_channels / g.groups);
-    let mut output = Vec::with_capacity(g.output_len().unwrap_or(0));
-    for n in 0..g.batch {
-        for o in 0..g.out_channels {
+    let [rows, cols] = g.axes();
+    let (cg, og) = (g.in_channels() / g.groups(), g.out_channels() / g.groups());
+    let mut output = Vec::with_capacity(g.output_len());
+    for n in 0..g.batch() {
+        for o in 0..g.out_channels() {
             for y in 0..rows.output {
                 for x in 0..cols.output {
                     let mut sum = T::zero();
@@ -172,7 +172,7 @@ fn defining_sum<T: conv_core::ConvNum>(g: &conv_core::Geometry, input: &[T], ker
                                 let row = y * rows.stride + i * rows.dilation;
                                 let col = x * cols.stride + j * cols.dilation;
                                 let value = input
-                                    [((n * g.in_channels + channel) * rows.input + row) * cols.input + col];
+                                    [((n * g.in_channels() + channel) * rows.input + row) * cols.input + col];
                                 sum =
                                     sum + kernel[((o * cg + c) * rows.kernel + i) * cols.kernel + j] * value;
                             }
@@ -209,13 +209,13 @@ fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
         let axis =
             |a: usize, (len, k, s, d): (usize, usize, usize, usize)| AxisGeometry::new(a, len, k, s, d);
         let g = Geometry::new(batch, inc, outc, groups, [axis(0, r).unwrap(), axis(1, c).unwrap()]).unwrap();
-        let input: Vec<T> = (0..g.input_len().unwrap())
+        let input: Vec<T> = (0..g.input_len())
             .map(|i| T::from_f64_lossy(((i * 7919) % 1013) as f64 / 1013.0 - 0.5))
             .collect();
-        let kernel: Vec<T> = (0..g.kernel_len().unwrap())
+        let kernel: Vec<T> = (0..g.kernel_len())
             .map(|i| T::from_f64_lossy(((i * 104_729) % 97) as f64 / 97.0 - 0.3))
             .collect();
-        let mut output = vec![T::nan(); g.output_len().unwrap()];
+        let mut output = vec![T::nan(); g.output_len()];
         Direct.execute(&ConvProblem::new(g, &input, &kernel).unwrap(), &mut output).unwrap();
         let want = defining_sum(&g, &input, &kernel);
         let first_difference =
@@ -267,12 +267,11 @@ fn backends_split_over_threads_agree_with_direct() {
     for (batch, inc, outc, groups, (h, kh, sh), (w, kw, sw)) in shapes {
         let axes = [AxisGeometry::new(0, h, kh, sh, 1).unwrap(), AxisGeometry::new(1, w, kw, sw, 1).unwrap()];
         let g = Geometry::new(batch, inc, outc, groups, axes).unwrap();
-        let input: Vec<f64> =
-            (0..g.input_len().unwrap()).map(|i| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5).collect();
+        let input: Vec<f64> = (0..g.input_len()).map(|i| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5).collect();
         let kernel: Vec<f64> =
-            (0..g.kernel_len().unwrap()).map(|i| ((i * 104_729) % 97) as f64 / 97.0 - 0.3).collect();
+            (0..g.kernel_len()).map(|i| ((i * 104_729) % 97) as f64 / 97.0 - 0.3).collect();
         let problem = ConvProblem::new(g, &input, &kernel).unwrap();
-        let mut want = vec![0.0; g.output_len().unwrap()];
+        let mut want = vec![0.0; g.output_len()];
         Direct.execute(&problem, &mut want).unwrap();
         let tol = testkit::tolerance::<f64>(&g, 0.5, 0.7);
         for backend in &backends {

@@ -177,9 +177,9 @@ proptest! {
         }
     }
 
-    /// Hand-built geometries with absurd fields: every built-in backend's `supports`, the
-    /// planner's `explain` and the cost features answer without panicking, and a geometry a
-    /// backend supports has buffer lengths that fit in memory's address space.
+    /// Geometries built from absurd sizes: `Geometry::new` refuses them with a typed error or
+    /// builds one whose buffer lengths are the products of its sizes; every built-in backend's
+    /// `supports`, the planner's `explain` and the cost features answer it without panicking.
     #[test]
     fn hand_built_geometries_never_panic(
         batch in size(), in_channels in size(), out_channels in size(), groups in factor(),
@@ -190,25 +190,15 @@ proptest! {
             AxisGeometry::new(index, input, kernel, stride, dilation)
         };
         let (Ok(rows), Ok(cols)) = (axis(0), axis(1)) else { return Ok(()) };
-        // Through the constructor, and by field edits past it (the fields are public).
         let checked = Geometry::new(batch, in_channels, out_channels, groups, [rows, cols]);
-        let mut edited = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::TRIVIAL]).expect("trivial");
-        edited.batch = batch;
-        edited.in_channels = in_channels;
-        edited.out_channels = out_channels;
-        edited.groups = groups;
-        edited.axes = [rows, cols];
-        for geometry in checked.into_iter().chain([edited]) {
+        if let Ok(geometry) = checked {
+            let product = |sizes: [usize; 4]| sizes.iter().try_fold(1usize, |p, &n| p.checked_mul(n));
+            prop_assert_eq!(Some(geometry.input_len()), product([batch, in_channels, rows.input, cols.input]));
+            prop_assert_eq!(Some(geometry.output_len()), product([batch, out_channels, rows.output, cols.output]));
             for backend in builtin_backends::<f64>() {
-                if backend.supports(&geometry).is_ok() {
-                    prop_assert!(geometry.input_len().is_ok() && geometry.output_len().is_ok());
-                    prop_assert!(geometry.kernel_len().is_ok());
-                }
+                let _ = backend.supports(&geometry);
             }
-            let explanation = Auto::new().explain::<f32>(&geometry);
-            if let Some(name) = explanation.chosen {
-                prop_assert!(geometry.validate().is_ok(), "{} chosen for an invalid geometry", name);
-            }
+            let _ = Auto::new().explain::<f32>(&geometry);
             for backend in builtin_backends::<f64>() {
                 let _ = backend.cost_features(&geometry);
             }

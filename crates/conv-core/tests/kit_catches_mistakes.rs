@@ -67,10 +67,12 @@ impl ConvBackend<f64> for Broken {
             }
             Bug::IgnoresStride => {
                 let mut unit = g;
-                for axis in &mut unit.axes {
-                    *axis = conv_core::AxisGeometry::new(0, axis.input, axis.kernel, 1, axis.dilation)?;
+                for (index, axis) in g.axes().iter().enumerate() {
+                    let stride_one =
+                        conv_core::AxisGeometry::new(index, axis.input, axis.kernel, 1, axis.dilation)?;
+                    unit = unit.with_axis(index, stride_one)?;
                 }
-                let mut full = vec![0.0; unit.output_len()?];
+                let mut full = vec![0.0; unit.output_len()];
                 Direct.execute(&ConvProblem::new(unit, problem.input(), problem.kernel())?, &mut full)?;
                 let n = output.len();
                 output.copy_from_slice(&full[..n]);
@@ -167,7 +169,7 @@ fn catches_a_bug_in_a_narrow_backend() {
             "narrow"
         }
         fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-            if g.axes.iter().all(|a| a.kernel == 3 && a.stride == 1 && a.dilation == 1) {
+            if g.axes().iter().all(|a| a.kernel == 3 && a.stride == 1 && a.dilation == 1) {
                 Ok(())
             } else {
                 Err(ConvError::Unsupported { backend: "narrow".into(), reason: "3x3 only".into() })

@@ -41,9 +41,8 @@ impl<T: ConvNum> ConvBackend<T> for Pointwise {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        // First what every backend checks: a hand-built geometry must be consistent.
-        g.validate()?;
-        for (axis, name) in g.axes.iter().zip(["height", "width"]) {
+        // The geometry was checked when it was built: only this backend's own limit is left.
+        for (axis, name) in g.axes().iter().zip(["height", "width"]) {
             if axis.kernel != 1 {
                 return Err(ConvError::Unsupported {
                     backend: "pointwise".into(),
@@ -58,15 +57,15 @@ impl<T: ConvNum> ConvBackend<T> for Pointwise {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         <Self as ConvBackend<T>>::supports(self, g)?;
-        check_buffer_len("output", g.output_len()?, output.len())?;
-        let [rows, cols] = g.axes;
+        check_buffer_len("output", g.output_len(), output.len())?;
+        let [rows, cols] = g.axes();
         let (cg, og) = (g.in_per_group(), g.out_per_group());
         let in_planes: Vec<&[T]> = problem.input().chunks_exact(g.input_plane()).collect();
         // The kernel bank is `out_channels * cg` single weights.
         let weights = problem.kernel();
         for (plane, out) in output.chunks_exact_mut(g.output_plane()).enumerate() {
-            let (n, o) = (plane / g.out_channels, plane % g.out_channels);
-            let first_channel = n * g.in_channels + (o / og) * cg;
+            let (n, o) = (plane / g.out_channels(), plane % g.out_channels());
+            let first_channel = n * g.in_channels() + (o / og) * cg;
             out.fill(T::zero());
             for c in 0..cg {
                 let (w, input) = (weights[o * cg + c], in_planes[first_channel + c]);

@@ -125,7 +125,7 @@ pub fn window_axis(
         .resolve(&[1, 1, input], &[1, 1, window])
         .map_err(CnnError::conv(what))?;
     let (before, after) = resolved.pads[1];
-    Ok((resolved.geometry.axes[1].output, before, after))
+    Ok((resolved.geometry.axes()[1].output, before, after))
 }
 
 /// One layer of a [`Sequential`](crate::Sequential) model.

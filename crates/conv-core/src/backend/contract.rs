@@ -21,12 +21,11 @@ impl<'a, T: ConvNum> ConvProblem<'a, T> {
     /// Pairs a geometry with its operands.
     ///
     /// # Errors
-    /// What [`Geometry::validate`] finds wrong with a hand-built geometry, and
-    /// [`ConvError::BufferLength`] if a slice does not have the length the geometry implies.
+    /// [`ConvError::BufferLength`] if a slice does not have the length the geometry implies
+    /// (the geometry itself was checked when it was built: [`Geometry::new`]).
     pub fn new(geometry: Geometry, input: &'a [T], kernel: &'a [T]) -> Result<Self, ConvError> {
-        geometry.validate()?;
-        check_buffer_len("input", geometry.input_len()?, input.len())?;
-        check_buffer_len("kernel", geometry.kernel_len()?, kernel.len())?;
+        check_buffer_len("input", geometry.input_len(), input.len())?;
+        check_buffer_len("kernel", geometry.kernel_len(), kernel.len())?;
         Ok(ConvProblem { geometry, input, kernel })
     }
 
@@ -60,18 +59,18 @@ impl<'a, T: ConvNum> ConvProblem<'a, T> {
     /// ```
     pub fn input_plane(&self, n: usize, c: usize) -> Option<&'a [T]> {
         let g = &self.geometry;
-        if n >= g.batch || c >= g.in_channels {
+        if n >= g.batch() || c >= g.in_channels() {
             return None;
         }
         let plane = g.input_plane();
-        self.input.get((n * g.in_channels + c) * plane..)?.get(..plane)
+        self.input.get((n * g.in_channels() + c) * plane..)?.get(..plane)
     }
 
     /// Kernel plane `(o, c)`: output channel `o`, input channel `c` counted within the kernel's
     /// group; `None` when `o` or `c` is out of range.
     pub fn kernel_plane(&self, o: usize, c: usize) -> Option<&'a [T]> {
         let g = &self.geometry;
-        if o >= g.out_channels || c >= g.in_per_group() {
+        if o >= g.out_channels() || c >= g.in_per_group() {
             return None;
         }
         let plane = g.kernel_plane();
@@ -121,7 +120,7 @@ pub fn check_buffer_len(what: &'static str, expected: usize, got: usize) -> Resu
 /// impl<T: ConvNum> ConvBackend<T> for SingleChannel {
 ///     fn name(&self) -> &str { "single-channel" }
 ///     fn supports(&self, geometry: &Geometry) -> Result<(), ConvError> {
-///         if geometry.in_channels == 1 { Ok(()) } else {
+///         if geometry.in_channels() == 1 { Ok(()) } else {
 ///             Err(ConvError::Unsupported { backend: "single-channel".into(), reason: "C > 1".into() })
 ///         }
 ///     }
@@ -198,7 +197,7 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     /// backends whose work grows otherwise (transforms, matrices) override it.
     ///
     /// # Errors
-    /// What [`Geometry::validate`] finds wrong with the geometry (it has no cost).
+    /// A geometry the backend cannot cost (the default never fails).
     fn cost_features(&self, geometry: &Geometry) -> Result<Vec<f64>, ConvError> {
         crate::cost::generic_features(geometry)
     }
@@ -214,8 +213,8 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     /// ([`input_gradient_by_correlation`](crate::backend::input_gradient_by_correlation)).
     ///
     /// # Errors
-    /// [`ConvError::BufferLength`] for slices of the wrong length, what
-    /// [`Geometry::validate`] reports, and whatever the backend refuses.
+    /// [`ConvError::BufferLength`] for slices of the wrong length, [`ConvError::OutOfMemory`]
+    /// for the rearranged operands, and whatever the backend refuses.
     fn input_gradient(
         &self,
         geometry: &Geometry,

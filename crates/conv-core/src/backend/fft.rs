@@ -138,7 +138,7 @@ impl Fft {
 
     /// One tile: the whole stride-1 output, on a grid holding the whole padded input.
     fn blocking(g: &Geometry) -> [Blocking; 2] {
-        g.axes.map(|axis| Blocking {
+        g.axes().map(|axis| Blocking {
             grid: transform_len(axis.input),
             tile: axis.input - axis.effective_kernel() + 1,
         })
@@ -151,9 +151,8 @@ impl Fft {
 
     /// The transform grid `[LH, LW]` for a geometry.
     pub fn grid(g: &Geometry) -> [usize; 2] {
-        // Not read from `blocking`: this runs in `supports` on geometries not yet validated,
-        // whose kernel may be longer than the input.
-        g.axes.map(|axis| transform_len(axis.input))
+        // Not read from `blocking`: this runs in `supports`, before the problem is known to fit.
+        g.axes().map(|axis| transform_len(axis.input))
     }
 }
 
@@ -163,14 +162,13 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        g.validate()?;
         check_workspace::<T>(g, Self::grid(g), self.cap_bytes, "FFT workspace")
     }
 
     /// Transform work, spectrum products and row transforms on the whole grid (one tile),
     /// shared by the threads the call uses; values moved (`backend/spectral/cost.rs`).
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
-        let counts = crate::cost::Counts::of(g)?; // validates: the thread count below relies on it
+        let counts = crate::cost::Counts::of(g);
         Ok(spectral_features(g, &counts, Self::grid(g), 1.0, Self::threads(g)))
     }
 
@@ -182,7 +180,6 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
-        g.validate()?;
         <Self as ConvBackend<T>>::supports(self, g)?;
         Ok(Box::new(SpectralPlan::new("fft", g, kernel, Self::blocking(g))?))
     }

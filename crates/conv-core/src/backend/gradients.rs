@@ -32,11 +32,10 @@ fn offset(layout: Layout, channels: usize, positions: usize, n: usize, c: usize,
 /// input's size.
 ///
 /// # Errors
-/// What [`Geometry::validate`] finds wrong with `g`, and [`ConvError::Overflow`].
+/// [`ConvError::Overflow`] when a length of the new problem overflows.
 pub(crate) fn input_gradient_geometry(g: &Geometry) -> Result<Geometry, ConvError> {
-    g.validate()?;
     let mut axes = [AxisGeometry::TRIVIAL; SPATIAL_AXES];
-    for (index, (axis, new)) in g.axes.iter().zip(&mut axes).enumerate() {
+    for (index, (axis, new)) in g.axes().iter().zip(&mut axes).enumerate() {
         let span = axis.effective_kernel();
         // The spread gradient, `(OH - 1) * s + 1`, padded by `span - 1` on both sides, plus the
         // input samples after the last window (`remainder`), read by no output.
@@ -49,7 +48,7 @@ pub(crate) fn input_gradient_geometry(g: &Geometry) -> Result<Geometry, ConvErro
             .ok_or(ConvError::Overflow { what: "input-gradient problem" })?;
         *new = AxisGeometry::new(index, length, axis.kernel, 1, axis.dilation)?;
     }
-    Geometry::new(g.batch, g.out_channels, g.in_channels, g.groups, axes)
+    Geometry::new(g.batch(), g.out_channels(), g.in_channels(), g.groups(), axes)
 }
 
 /// [`ConvBackend::input_gradient`] by default: the gradient with respect to the padded input
@@ -58,7 +57,7 @@ pub(crate) fn input_gradient_geometry(g: &Geometry) -> Result<Geometry, ConvErro
 /// the module documentation.
 ///
 /// # Errors
-/// What [`Geometry::validate`] and the backend report, [`ConvError::BufferLength`] for slices
+/// What the backend reports, [`ConvError::BufferLength`] for slices
 /// of the wrong length, [`ConvError::OutOfMemory`] for the spread gradient.
 pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     backend: &B,
@@ -69,14 +68,14 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     grad_input: &mut [T],
 ) -> Result<(), ConvError> {
     let problem = input_gradient_geometry(g)?;
-    check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
-    check_buffer_len("output gradient", g.output_len()?, grad_output.len())?;
-    check_buffer_len("input gradient", g.input_len()?, grad_input.len())?;
-    let [rows, cols] = g.axes;
-    let [spread_rows, spread_cols] = problem.axes;
-    let (o_count, out_positions) = (g.out_channels, g.output_plane());
+    check_buffer_len("kernel", g.kernel_len(), kernel.len())?;
+    check_buffer_len("output gradient", g.output_len(), grad_output.len())?;
+    check_buffer_len("input gradient", g.input_len(), grad_input.len())?;
+    let [rows, cols] = g.axes();
+    let [spread_rows, spread_cols] = problem.axes();
+    let (o_count, out_positions) = (g.out_channels(), g.output_plane());
     let spread_positions = problem.input_plane();
-    let mut spread = crate::buffers::filled(problem.input_len()?, T::zero(), "spread output gradient")?;
+    let mut spread = crate::buffers::filled(problem.input_len(), T::zero(), "spread output gradient")?;
     let (first_row, first_col) = (rows.effective_kernel() - 1, cols.effective_kernel() - 1);
     // Output gradient sample (oy, ox) goes to spread position (first_row + oy * sh, first_col + ox * sw).
     match layout {
@@ -110,7 +109,7 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     // Filter c of the new problem (in group q) reads the group's filters, rotated by 180°.
     let (c_group, o_group, taps) = (g.in_per_group(), g.out_per_group(), g.kernel_plane());
     let mut rotated = crate::buffers::filled(kernel.len(), T::zero(), "rotated kernel")?;
-    for q in 0..g.groups {
+    for q in 0..g.groups() {
         for c in 0..c_group {
             for o in 0..o_group {
                 let source = &kernel[((q * o_group + o) * c_group + c) * taps..][..taps];
@@ -131,16 +130,15 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
 /// gradient's size, stride `d`, dilation `s`, output `KH x KW`.
 ///
 /// # Errors
-/// What [`Geometry::validate`] finds wrong with `g`.
+/// What [`Geometry::new`] refuses in the new problem.
 pub(crate) fn kernel_gradient_geometry(g: &Geometry) -> Result<Geometry, ConvError> {
-    g.validate()?;
     let mut axes = [AxisGeometry::TRIVIAL; SPATIAL_AXES];
-    for (index, (axis, new)) in g.axes.iter().zip(&mut axes).enumerate() {
+    for (index, (axis, new)) in g.axes().iter().zip(&mut axes).enumerate() {
         // The input samples some window reads: the rest (after the last window) have no gradient.
         let used = (axis.output - 1) * axis.stride + axis.effective_kernel();
         *new = AxisGeometry::new(index, used, axis.output, axis.dilation, axis.stride)?;
     }
-    Geometry::new(g.in_per_group(), g.batch, g.out_per_group(), 1, axes)
+    Geometry::new(g.in_per_group(), g.batch(), g.out_per_group(), 1, axes)
 }
 
 /// [`ConvBackend::kernel_gradient`] by default: the gradient with respect to the kernel bank
@@ -149,7 +147,7 @@ pub(crate) fn kernel_gradient_geometry(g: &Geometry) -> Result<Geometry, ConvErr
 /// time as the correlation described in the module documentation.
 ///
 /// # Errors
-/// What [`Geometry::validate`] and the backend report, [`ConvError::BufferLength`] for slices
+/// What the backend reports, [`ConvError::BufferLength`] for slices
 /// of the wrong length, [`ConvError::OutOfMemory`] for the rearranged operands.
 pub fn kernel_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     backend: &B,
@@ -160,35 +158,36 @@ pub fn kernel_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     grad_kernel: &mut [T],
 ) -> Result<(), ConvError> {
     let problem = kernel_gradient_geometry(g)?;
-    check_buffer_len("input", g.input_len()?, input.len())?;
-    check_buffer_len("output gradient", g.output_len()?, grad_output.len())?;
-    check_buffer_len("kernel gradient", g.kernel_len()?, grad_kernel.len())?;
-    let [used_rows, used_cols] = problem.axes;
+    check_buffer_len("input", g.input_len(), input.len())?;
+    check_buffer_len("output gradient", g.output_len(), grad_output.len())?;
+    check_buffer_len("kernel gradient", g.kernel_len(), grad_kernel.len())?;
+    let [used_rows, used_cols] = problem.axes();
     let (c_group, o_group, taps) = (g.in_per_group(), g.out_per_group(), g.kernel_plane());
     let out_positions = g.output_plane();
-    let mut images = crate::buffers::filled(problem.input_len()?, T::zero(), "rearranged input")?;
-    let mut gradients = crate::buffers::filled(problem.kernel_len()?, T::zero(), "rearranged gradient")?;
-    let mut taps_out = crate::buffers::filled(problem.output_len()?, T::zero(), "kernel gradient")?;
-    for q in 0..g.groups {
+    let mut images = crate::buffers::filled(problem.input_len(), T::zero(), "rearranged input")?;
+    let mut gradients = crate::buffers::filled(problem.kernel_len(), T::zero(), "rearranged gradient")?;
+    let mut taps_out = crate::buffers::filled(problem.output_len(), T::zero(), "kernel gradient")?;
+    for q in 0..g.groups() {
         // images[c, n, y, x] = input[n, q*Cg + c, y, x] over the samples some window reads.
         for c in 0..c_group {
-            for n in 0..g.batch {
+            for n in 0..g.batch() {
                 for y in 0..used_rows.input {
                     for x in 0..used_cols.input {
-                        let position = y * g.axes[1].input + x;
+                        let position = y * g.axes()[1].input + x;
                         let from =
-                            offset(layout, g.in_channels, g.input_plane(), n, q * c_group + c, position);
-                        images[((c * g.batch + n) * used_rows.input + y) * used_cols.input + x] = input[from];
+                            offset(layout, g.in_channels(), g.input_plane(), n, q * c_group + c, position);
+                        images[((c * g.batch() + n) * used_rows.input + y) * used_cols.input + x] =
+                            input[from];
                     }
                 }
             }
         }
         // gradients[o, n, p] = grad_output[n, q*Og + o, p].
         for o in 0..o_group {
-            for n in 0..g.batch {
+            for n in 0..g.batch() {
                 for p in 0..out_positions {
-                    gradients[(o * g.batch + n) * out_positions + p] =
-                        grad_output[offset(layout, g.out_channels, out_positions, n, q * o_group + o, p)];
+                    gradients[(o * g.batch() + n) * out_positions + p] =
+                        grad_output[offset(layout, g.out_channels(), out_positions, n, q * o_group + o, p)];
                 }
             }
         }

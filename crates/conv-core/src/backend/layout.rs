@@ -19,15 +19,15 @@ pub fn solve_through_channels_first<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     output: &mut [T],
 ) -> Result<(), ConvError> {
     let g = *problem.geometry();
-    check_buffer_len("output", g.output_len()?, output.len())?;
-    let [rows, cols] = g.axes;
+    check_buffer_len("output", g.output_len(), output.len())?;
+    let [rows, cols] = g.axes();
     let mut input = vec![T::zero(); problem.input().len()];
     let pixels_in = rows.input * cols.input;
-    transpose_items(problem.input(), &mut input, pixels_in, g.in_channels);
+    transpose_items(problem.input(), &mut input, pixels_in, g.in_channels());
     let channels_first = ConvProblem::new(g, &input, problem.kernel())?;
     let mut result = vec![T::zero(); output.len()];
     backend.execute(&channels_first, &mut result)?;
-    transpose_items(&result, output, g.out_channels, rows.output * cols.output);
+    transpose_items(&result, output, g.out_channels(), rows.output * cols.output);
     Ok(())
 }
 
@@ -40,14 +40,14 @@ pub(crate) fn plan_through_channels_first<T: ConvNum, P: ConvPlan<T> + ?Sized>(
     output: &mut [T],
 ) -> Result<(), ConvError> {
     let g = *plan.geometry();
-    check_buffer_len("input", g.input_len()?, input.len())?;
-    check_buffer_len("output", g.output_len()?, output.len())?;
-    let [rows, cols] = g.axes;
+    check_buffer_len("input", g.input_len(), input.len())?;
+    check_buffer_len("output", g.output_len(), output.len())?;
+    let [rows, cols] = g.axes();
     let mut channels_first = crate::buffers::filled(input.len(), T::zero(), "input")?;
-    transpose_items(input, &mut channels_first, rows.input * cols.input, g.in_channels);
+    transpose_items(input, &mut channels_first, rows.input * cols.input, g.in_channels());
     let mut result = crate::buffers::filled(output.len(), T::zero(), "output")?;
     plan.execute(&channels_first, &mut result)?;
-    transpose_items(&result, output, g.out_channels, rows.output * cols.output);
+    transpose_items(&result, output, g.out_channels(), rows.output * cols.output);
     Ok(())
 }
 

@@ -45,8 +45,7 @@ pub(crate) struct KernelPlan<'a, B: ?Sized, T> {
 
 impl<'a, B: ConvBackend<T> + ?Sized, T: ConvNum> KernelPlan<'a, B, T> {
     pub(crate) fn new(backend: &'a B, geometry: &Geometry, kernel: &[T]) -> Result<Self, ConvError> {
-        geometry.validate()?;
-        check_buffer_len("kernel", geometry.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", geometry.kernel_len(), kernel.len())?;
         backend.supports(geometry)?;
         Ok(KernelPlan { backend, geometry: *geometry, kernel: kernel.to_vec() })
     }

@@ -56,7 +56,7 @@ impl Toeplitz {
     /// Writes the convolution matrix of `group` into `matrix` (which must be all zeros).
     fn fill_matrix<T: ConvNum>(g: &Geometry, kernel: &[T], group: usize, matrix: &mut Array2<T>) {
         let kernel_plane = g.kernel_plane();
-        let [rows, cols] = g.axes;
+        let [rows, cols] = g.axes();
         for oc in 0..g.out_per_group() {
             let o = group * g.out_per_group() + oc;
             for c in 0..g.in_per_group() {
@@ -85,7 +85,6 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        g.validate()?;
         let (rows, cols) = Self::matrix_shape(g)?;
         let entries = checked_product([rows, cols], "Toeplitz matrix")?;
         check_bytes(entries, size_of::<T>(), self.cap_bytes, "Toeplitz matrix")
@@ -95,13 +94,13 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
     /// values moved.
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
         use crate::cost::{Counts, count};
-        let counts = Counts::of(g)?;
+        let counts = Counts::of(g);
         let entries = count(g.out_per_group())
             * count(g.output_plane())
             * count(g.in_per_group())
             * count(g.input_plane())
-            * count(g.groups);
-        Ok(vec![entries * (count(g.batch) + 1.0), counts.values])
+            * count(g.groups());
+        Ok(vec![entries * (count(g.batch()) + 1.0), counts.values])
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
@@ -111,10 +110,9 @@ impl<T: ConvNum> ConvBackend<T> for Toeplitz {
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
-        g.validate()?;
-        check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", g.kernel_len(), kernel.len())?;
         let (rows, cols) = Self::matrix_shape(g)?;
-        let matrices = (0..g.groups)
+        let matrices = (0..g.groups())
             .map(|group| {
                 let mut matrix = Array2::<T>::zeros((rows, cols));
                 Self::fill_matrix(g, kernel, group, &mut matrix);
@@ -142,18 +140,18 @@ impl<T: ConvNum> ConvPlan<T> for ToeplitzPlan<T> {
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let g = self.geometry;
-        check_buffer_len("input", g.input_len()?, input.len())?;
-        check_buffer_len("output", g.output_len()?, output.len())?;
-        let input_item = g.in_channels * g.input_plane();
-        let output_item = g.out_channels * g.output_plane();
+        check_buffer_len("input", g.input_len(), input.len())?;
+        check_buffer_len("output", g.output_len(), output.len())?;
+        let input_item = g.in_channels() * g.input_plane();
+        let output_item = g.out_channels() * g.output_plane();
         for (group, matrix) in self.matrices.iter().enumerate() {
             let (rows, cols) = matrix.dim();
             // X: one row per batch item, the group's channels flattened.
             let inputs =
-                ArrayView2::from_shape((g.batch, cols).strides((input_item, 1)), &input[group * cols..])
+                ArrayView2::from_shape((g.batch(), cols).strides((input_item, 1)), &input[group * cols..])
                     .expect("strided view lies inside the input buffer");
             let mut outputs = ArrayViewMut2::from_shape(
-                (g.batch, rows).strides((output_item, 1)),
+                (g.batch(), rows).strides((output_item, 1)),
                 &mut output[group * rows..],
             )
             .expect("strided view lies inside the output buffer");

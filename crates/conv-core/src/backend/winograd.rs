@@ -89,9 +89,8 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        g.validate()?;
         let refuse = |reason: String| Err(ConvError::Unsupported { backend: "winograd".into(), reason });
-        for (axis, name) in g.axes.iter().zip(["height", "width"]) {
+        for (axis, name) in g.axes().iter().zip(["height", "width"]) {
             if axis.kernel != 3 {
                 return refuse(format!("kernel {name} is {}, F(2x2, 3x3) needs 3", axis.kernel));
             }
@@ -126,19 +125,19 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = *problem.geometry();
         <Self as ConvBackend<T>>::supports(self, &g)?;
-        check_buffer_len("output", g.output_len()?, output.len())?;
-        let [rows, cols] = g.axes;
+        check_buffer_len("output", g.output_len(), output.len())?;
+        let [rows, cols] = g.axes();
         let (cg, og) = (g.in_per_group(), g.out_per_group());
         // The kernel bank is `out_channels * cg` planes of 3x3, one after another.
         let kernels: Vec<Tile<T>> = problem.kernel().chunks_exact(9).map(transform_kernel).collect();
-        let mut transformed = vec![[[T::zero(); 4]; 4]; g.in_channels];
+        let mut transformed = vec![[[T::zero(); 4]; 4]; g.in_channels()];
         let out_plane = g.output_plane();
-        for n in 0..g.batch {
+        for n in 0..g.batch() {
             for ty in (0..rows.output).step_by(2) {
                 for tx in (0..cols.output).step_by(2) {
                     // Transform the 4x4 input tile of every channel (zeros past the edge).
                     for (c, slot) in transformed.iter_mut().enumerate() {
-                        let plane = &problem.input()[(n * g.in_channels + c) * g.input_plane()..];
+                        let plane = &problem.input()[(n * g.in_channels() + c) * g.input_plane()..];
                         let mut tile = [[T::zero(); 4]; 4];
                         for (i, row) in tile.iter_mut().enumerate().filter(|(i, _)| ty + i < rows.input) {
                             for (j, value) in row.iter_mut().enumerate().filter(|(j, _)| tx + j < cols.input)
@@ -148,7 +147,7 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
                         }
                         *slot = transform_input(&tile);
                     }
-                    for o in 0..g.out_channels {
+                    for o in 0..g.out_channels() {
                         let group = o / og;
                         let mut m = [[T::zero(); 4]; 4];
                         for c in 0..cg {
@@ -160,7 +159,7 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
                             }
                         }
                         let y = transform_output(&m);
-                        let out = &mut output[(n * g.out_channels + o) * out_plane..][..out_plane];
+                        let out = &mut output[(n * g.out_channels() + o) * out_plane..][..out_plane];
                         for (i, row) in y.iter().enumerate().filter(|(i, _)| ty + i < rows.output) {
                             for (j, &value) in row.iter().enumerate().filter(|(j, _)| tx + j < cols.output) {
                                 out[(ty + i) * cols.output + tx + j] = value;

@@ -54,13 +54,13 @@ where
     }
     let oriented = orient_kernel(&kernel, spec.kind, &resolved)?;
     let g = resolved.geometry;
-    let mut padded = crate::buffers::filled(g.input_len()?, T::zero(), "input gradient")?;
+    let mut padded = crate::buffers::filled(g.input_len(), T::zero(), "input gradient")?;
     backend.input_gradient(&g, resolved.layout, &oriented, &grad, &mut padded)?;
     let unpadded = if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         padded
     } else {
         let (planes, pixel) = planes_and_pixel(&resolved);
-        let dims = std::array::from_fn(|a| g.axes[a].input - resolved.pads[a].0 - resolved.pads[a].1);
+        let dims = std::array::from_fn(|a| g.axes()[a].input - resolved.pads[a].0 - resolved.pads[a].1);
         fold_padding(&padded, planes, dims, pixel, resolved.pads, resolved.boundary)?
     };
     Array4::from_shape_vec(input_shape, unpadded).map_err(|_| ConvError::BufferLength {
@@ -109,7 +109,7 @@ where
         check_finite(Operand::OutputGradient, &grad)?;
     }
     let g = resolved.geometry;
-    let mut kernel_grad = crate::buffers::filled(g.kernel_len()?, T::zero(), "kernel gradient")?;
+    let mut kernel_grad = crate::buffers::filled(g.kernel_len(), T::zero(), "kernel gradient")?;
     if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         backend.kernel_gradient(&g, resolved.layout, &values, &grad, &mut kernel_grad)?;
     } else {

@@ -144,8 +144,8 @@ where
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
     let g = resolved.geometry;
     let shape = match resolved.layout {
-        Layout::ChannelsFirst => (g.batch, g.out_channels, g.axes[1].output),
-        Layout::ChannelsLast => (g.batch, g.axes[1].output, g.out_channels),
+        Layout::ChannelsFirst => (g.batch(), g.out_channels(), g.axes()[1].output),
+        Layout::ChannelsLast => (g.batch(), g.axes()[1].output, g.out_channels()),
     };
     Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
         what: "output",
@@ -235,7 +235,7 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
             check_finite(Operand::Input, &values)?;
         }
         let geometry = self.resolved.geometry;
-        let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
+        let mut output = crate::buffers::filled(geometry.output_len(), T::zero(), "output")?;
         self.padded.with(Vec::new, |padded| {
             pad_input_into(&values, &self.resolved, padded)?;
             match self.resolved.layout {

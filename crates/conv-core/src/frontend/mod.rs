@@ -23,7 +23,7 @@ use crate::backend::with_thread_buffers;
 use crate::backend::{ConvBackend, ConvProblem};
 use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
-use crate::geometry::{EdgeSplit, SPATIAL_AXES};
+use crate::geometry::{AxisGeometry, EdgeSplit, SPATIAL_AXES};
 use crate::num::ConvNum;
 use crate::spec::{Boundary, ConvSpec, Kind, Layout, OperandRule, Resolved};
 
@@ -83,14 +83,14 @@ fn solve_resolved<T: ConvNum>(
     let geometry = resolved.geometry;
     backend.supports(&geometry)?;
     let oriented = orient_kernel(kernel, spec.kind, resolved)?;
-    let mut output = crate::buffers::filled(geometry.output_len()?, T::zero(), "output")?;
+    let mut output = crate::buffers::filled(geometry.output_len(), T::zero(), "output")?;
     let execute = |problem: &ConvProblem<'_, T>, output: &mut [T]| match resolved.layout {
         Layout::ChannelsFirst => backend.execute(problem, output),
         Layout::ChannelsLast => backend.execute_channels_last(problem, output),
     };
     if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
         // Nothing to pad: the backend reads the caller's array itself.
-        let unpadded = input.get(..geometry.input_len()?).unwrap_or(input);
+        let unpadded = input.get(..geometry.input_len()).unwrap_or(input);
         execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
     } else if let Some(split) = worth_splitting_at_edges(resolved) {
         solve_by_edges(input, resolved, split, &oriented, backend, &mut output)?;
@@ -117,8 +117,8 @@ const EDGE_SPLIT_INTERIOR_PER_SPAN: usize = 16;
 /// kernel: `N * O = 1`, height 1, stride 1), when splitting pays; `None` otherwise.
 fn worth_splitting_at_edges(resolved: &Resolved) -> Option<EdgeSplit> {
     let g = &resolved.geometry;
-    let [rows, cols] = g.axes;
-    if g.batch * g.out_channels != 1
+    let [rows, cols] = g.axes();
+    if g.batch() * g.out_channels() != 1
         || rows.input != 1
         || resolved.pads[0] != (0, 0)
         || resolved.layout != Layout::ChannelsFirst
@@ -146,13 +146,12 @@ fn solve_by_edges<T: ConvNum>(
 ) -> Result<(), ConvError> {
     let geometry = resolved.geometry;
     let (before, after) = resolved.pads[1];
-    let width = geometry.axes[1].input - before - after;
-    let planes = geometry.in_channels; // one signal: N = 1
+    let width = geometry.axes()[1].input - before - after;
+    let planes = geometry.in_channels(); // one signal: N = 1
     let (leading_out, rest) = output.split_at_mut(split.leading);
     let (interior_out, trailing_out) = rest.split_at_mut(split.interior);
-    let mut interior = geometry;
-    interior.axes[1].input = width;
-    interior.axes[1].output = split.interior;
+    let cols = geometry.axes()[1];
+    let interior = geometry.with_axis(1, AxisGeometry { input: width, output: split.interior, ..cols })?;
     backend.execute(&ConvProblem::new(interior, &input[..planes * width], kernel)?, interior_out)?;
     with_thread_buffers(|(piece, _)| {
         for (reads, edge_out) in
@@ -165,9 +164,8 @@ fn solve_by_edges<T: ConvNum>(
             for row in input.chunks_exact(width).take(planes) {
                 extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece)?;
             }
-            let mut edge = geometry;
-            edge.axes[1].input = reads.len();
-            edge.axes[1].output = edge_out.len();
+            let edge =
+                geometry.with_axis(1, AxisGeometry { input: reads.len(), output: edge_out.len(), ..cols })?;
             backend.execute(&ConvProblem::new(edge, piece, kernel)?, edge_out)?;
         }
         Ok(())
@@ -202,7 +200,7 @@ fn pad_input_into<T: ConvNum>(
     let geometry = resolved.geometry;
     // The caller's lengths: the padded ones less the padding (the resolution built them so).
     let unpadded: [usize; SPATIAL_AXES] =
-        std::array::from_fn(|a| geometry.axes[a].input - resolved.pads[a].0 - resolved.pads[a].1);
+        std::array::from_fn(|a| geometry.axes()[a].input - resolved.pads[a].0 - resolved.pads[a].1);
     let (planes, pixel) = planes_and_pixel(resolved);
     pad_planes_into(input, planes, unpadded, pixel, resolved.pads, resolved.boundary, padded)
 }
@@ -212,8 +210,8 @@ fn pad_input_into<T: ConvNum>(
 fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
     let g = &resolved.geometry;
     match resolved.layout {
-        Layout::ChannelsFirst => (g.batch * g.in_channels, 1),
-        Layout::ChannelsLast => (g.batch, g.in_channels),
+        Layout::ChannelsFirst => (g.batch() * g.in_channels(), 1),
+        Layout::ChannelsLast => (g.batch(), g.in_channels()),
     }
 }
 

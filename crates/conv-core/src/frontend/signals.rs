@@ -78,7 +78,7 @@ where
     let mut dim = in1.raw_dim();
     let offset = SPATIAL_AXES - rank;
     for axis in 0..rank {
-        dim[axis] = resolved.geometry.axes[offset + axis].output;
+        dim[axis] = resolved.geometry.axes()[offset + axis].output;
     }
     let expected = dim.size();
     let got = output.len();
@@ -107,7 +107,7 @@ pub(crate) fn signal_pairs<T: ConvNum>(
     let (inputs, kernels) = operands();
     let output = solve_resolved(&inputs, &kernels, &resolved, &spec, backend).map_err(in_caller_terms)?;
     let offset = SPATIAL_AXES - input_spatial.len();
-    let spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes[axis].output).collect();
+    let spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes()[axis].output).collect();
     Ok((output, spatial))
 }
 

@@ -30,7 +30,7 @@ fn unsplit(
         pad_input_into(input, &resolved, &mut padded).unwrap();
         (padded, orient_kernel(kernel, spec.kind, &resolved).unwrap())
     };
-    let mut output = vec![0.0; resolved.geometry.output_len().unwrap()];
+    let mut output = vec![0.0; resolved.geometry.output_len()];
     backend.execute(&ConvProblem::new(resolved.geometry, &padded, &oriented).unwrap(), &mut output).unwrap();
     output
 }

@@ -405,7 +405,7 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        check_buffer_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len(), output.len())?;
         if let Some(winner) = self.cached_winner::<T>(g) {
             return winner.execute(problem, output);
         }
@@ -425,7 +425,7 @@ impl<T: ConvNum> ConvBackend<T> for Auto {
     /// geometry is first measured and solved channels first, as [`execute`](ConvBackend::execute)).
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        check_buffer_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len(), output.len())?;
         if let Some(winner) = self.cached_winner::<T>(g) {
             return winner.execute_channels_last(problem, output);
         }

@@ -23,8 +23,8 @@ use std::fmt::Write as _;
 use crate::error::ConvError;
 use crate::geometry::Geometry;
 
-/// The counts every backend's features are built from, taken from a validated geometry in
-/// `f64` (so a geometry of any size has them: huge, never a wrapped count).
+/// The counts every backend's features are built from, in `f64` (so a geometry of any size has
+/// them: huge, never a wrapped count).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Counts {
     /// Multiply-adds of a direct evaluation, `N O OH OW Cg KH KW`.
@@ -39,18 +39,13 @@ pub struct Counts {
 
 impl Counts {
     /// The counts of `g`.
-    ///
-    /// # Errors
-    /// What [`Geometry::validate`] finds wrong with a hand-built geometry: its buffers could not
-    /// be indexed, so no backend runs it and it has no cost.
-    pub fn of(g: &Geometry) -> Result<Counts, ConvError> {
-        g.validate()?;
-        Ok(Counts {
+    pub fn of(g: &Geometry) -> Counts {
+        Counts {
             multiply_adds: g.multiply_adds() as f64,
-            values: count(g.input_len()?) + count(g.output_len()?),
-            kernels: count(g.out_channels) * count(g.in_per_group()),
-            planes: count(g.batch) * (count(g.in_channels) + count(g.out_channels)),
-        })
+            values: count(g.input_len()) + count(g.output_len()),
+            kernels: count(g.out_channels()) * count(g.in_per_group()),
+            planes: count(g.batch()) * (count(g.in_channels()) + count(g.out_channels())),
+        }
     }
 }
 
@@ -64,9 +59,9 @@ pub(crate) fn count(n: usize) -> f64 {
 /// values per plane, and values moved.
 ///
 /// # Errors
-/// As [`Counts::of`].
+/// None for the built-in counts; the `Result` is the trait method's, whose overrides may refuse.
 pub fn generic_features(g: &Geometry) -> Result<Vec<f64>, ConvError> {
-    let counts = Counts::of(g)?;
+    let counts = Counts::of(g);
     Ok(vec![counts.multiply_adds, counts.planes * count(g.output_plane()), counts.values])
 }
 
@@ -281,7 +276,7 @@ pub fn time_backend<T: crate::ConvNum>(
         |i: usize| T::from_f64_lossy(((i.wrapping_mul(2_654_435_761) >> 7) % 2001) as f64 / 1000.0 - 1.0);
     let cap = crate::DEFAULT_MAX_BUFFER_BYTES;
     let (input_len, kernel_len, output_len) =
-        (geometry.input_len()?, geometry.kernel_len()?, geometry.output_len()?);
+        (geometry.input_len(), geometry.kernel_len(), geometry.output_len());
     for (len, what) in [(input_len, "input"), (kernel_len, "kernel"), (output_len, "output")] {
         crate::geometry::check_bytes(len, size_of::<T>(), cap, what)?;
     }

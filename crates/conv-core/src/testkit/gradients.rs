@@ -35,7 +35,7 @@ pub(super) fn check_gradients<T: ConvNum>(
         max_abs(grad_output),
         max_abs(kernel),
     );
-    let [rows, cols] = g.axes;
+    let [rows, cols] = g.axes();
     let (pixels_in, pixels_out) = (rows.input * cols.input, rows.output * cols.output);
     for (layout, stored) in
         [(Layout::ChannelsFirst, "channels first"), (Layout::ChannelsLast, "channels last")]
@@ -44,9 +44,9 @@ pub(super) fn check_gradients<T: ConvNum>(
             Layout::ChannelsFirst => (input.to_vec(), grad_output.to_vec()),
             Layout::ChannelsLast => {
                 let mut input_last = vec![T::zero(); input.len()];
-                transpose_items(input, &mut input_last, g.in_channels, pixels_in);
+                transpose_items(input, &mut input_last, g.in_channels(), pixels_in);
                 let mut grad_last = vec![T::zero(); grad_output.len()];
-                transpose_items(grad_output, &mut grad_last, g.out_channels, pixels_out);
+                transpose_items(grad_output, &mut grad_last, g.out_channels(), pixels_out);
                 (input_last, grad_last)
             }
         };

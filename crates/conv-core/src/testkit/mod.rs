@@ -305,7 +305,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         Err(_) => return Ok(()), // rejected by the front end before any backend runs
     };
     let geometry = resolved.geometry;
-    let out_len = geometry.output_len().map_err(|e| mismatch(e.to_string()))?;
+    let out_len = geometry.output_len();
     let (padded, oriented) =
         prepare_operands(&input, &kernel, s.spec.kind, &resolved).map_err(|e| mismatch(e.to_string()))?;
     let problem = ConvProblem::new(geometry, &padded, &oriented).map_err(|e| mismatch(e.to_string()))?;
@@ -360,10 +360,10 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         compare(&geometry, &planned, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` plan, {attempt}: {m}")))?;
         // The same problem with the input and output stored channels last.
-        let [rows, cols] = geometry.axes;
+        let [rows, cols] = geometry.axes();
         let pixels_in = rows.input * cols.input;
         let mut input_last = vec![T::zero(); padded.len()];
-        crate::backend::transpose_items(padded, &mut input_last, geometry.in_channels, pixels_in);
+        crate::backend::transpose_items(padded, &mut input_last, geometry.in_channels(), pixels_in);
         let problem_last =
             ConvProblem::new(geometry, &input_last, &oriented).map_err(|e| mismatch(e.to_string()))?;
         let mut last = vec![garbage; out_len];
@@ -372,13 +372,13 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             .map_err(|e| mismatch(format!("`{name}` channels last failed ({attempt}): {e}")))?;
         let pixels_out = rows.output * cols.output;
         let mut back = vec![T::zero(); out_len];
-        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
+        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels());
         compare(&geometry, &back, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` channels last, {attempt}: {m}")))?;
         let mut last = vec![garbage; out_len];
         plan.execute_channels_last(&input_last, &mut last)
             .map_err(|e| mismatch(format!("`{name}` plan channels last failed ({attempt}): {e}")))?;
-        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels);
+        crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels());
         compare(&geometry, &back, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` plan channels last, {attempt}: {m}")))?;
         // The layer's two gradients, with the right answer standing in for the output gradient.

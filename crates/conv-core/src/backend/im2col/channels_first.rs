@@ -24,7 +24,7 @@ fn fill_patches<T: ConvNum>(
     (row_len, first_column): (usize, usize),
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes;
+    let [rows, cols] = g.axes();
     let band = y_range.len() * cols.output;
     let mut tap_rows =
         patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
@@ -59,7 +59,7 @@ impl PatchOrder {
     /// Position rows when they copy longer runs: the kernel's rows are longer than the
     /// output's and its taps are adjacent (no dilation along the row).
     pub(super) fn for_geometry(g: &Geometry) -> PatchOrder {
-        let cols = g.axes[1];
+        let cols = g.axes()[1];
         if cols.dilation == 1 && cols.kernel > cols.output {
             PatchOrder::PositionRows
         } else {
@@ -93,7 +93,7 @@ fn fill_patches_by_position<T: ConvNum>(
     first_row: usize,
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes;
+    let [rows, cols] = g.axes();
     let taps = g.in_per_group() * g.kernel_plane();
     let positions = y_range.len() * cols.output;
     let rows_of_patches = patches.chunks_exact_mut(taps.max(1)).skip(first_row).take(positions);
@@ -162,22 +162,21 @@ pub(super) struct Layout {
 
 impl Layout {
     pub(super) fn new<T>(backend: &Im2col, g: &Geometry) -> Result<Layout, ConvError> {
-        g.validate()?;
         let band_rows = backend.rows_per_band::<T>(g)?;
         let taps = g.in_per_group() * g.kernel_plane();
         // When a whole output plane fits, several batch items share one wider product, which
         // the GEMM runs much closer to its peak than one small product per image.
-        let items_per_product = if band_rows == g.axes[0].output {
+        let items_per_product = if band_rows == g.axes()[0].output {
             let item_bytes = (taps * g.output_plane() * size_of::<T>()).max(1);
-            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / item_bytes).clamp(1, g.batch.max(1))
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / item_bytes).clamp(1, g.batch().max(1))
         } else {
             1
         };
         let shifted = items_per_product == 1 && shifted_views_pay(g, g.in_per_group());
         // A band of the shifted product holds `Og x band_rows*W` values: about the target.
         let band_rows = if shifted {
-            let row_bytes = (g.out_per_group() * g.axes[1].input * size_of::<T>()).max(1);
-            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.axes[0].output.max(1))
+            let row_bytes = (g.out_per_group() * g.axes()[1].input * size_of::<T>()).max(1);
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.axes()[0].output.max(1))
         } else {
             band_rows
         };
@@ -197,11 +196,10 @@ impl Layout {
         if buffers.len() < threads {
             buffers.resize_with(threads, Default::default);
         }
-        let (in_item, out_item) = (g.in_channels * g.input_plane(), g.out_channels * g.output_plane());
+        let (in_item, out_item) = (g.in_channels() * g.input_plane(), g.out_channels() * g.output_plane());
         parallel::split_items(output, out_item, &mut buffers[..threads], |piece, first_item, buffers| {
             let items = piece.len() / out_item.max(1);
-            let mut part = g;
-            part.batch = items;
+            let part = g.with_batch(items)?;
             let input = &problem.input()[first_item * in_item..][..items * in_item];
             let part = ConvProblem::new(part, input, problem.kernel())?;
             self.run(&part, piece, buffers);
@@ -220,7 +218,7 @@ impl Layout {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         if self.shifted {
-            let band_len = self.band_rows * g.axes[1].input;
+            let band_len = self.band_rows * g.axes()[1].input;
             let (weights, product) = buffers;
             if product.len() < g.out_per_group() * band_len {
                 product.resize(g.out_per_group() * band_len, T::zero());
@@ -229,7 +227,7 @@ impl Layout {
             self.run_shifted(problem, output, weights, product);
             return;
         }
-        let patch_len = taps * self.band_rows * g.axes[1].output * self.items_per_product;
+        let patch_len = taps * self.band_rows * g.axes()[1].output * self.items_per_product;
         if buffers.0.len() < patch_len {
             buffers.0.resize(patch_len, T::zero());
         }
@@ -256,12 +254,12 @@ impl Layout {
         product: &mut [T],
     ) {
         let g = *problem.geometry();
-        let [rows, cols] = g.axes;
+        let [rows, cols] = g.axes();
         let (og, cg) = (g.out_per_group(), g.in_per_group());
         let (in_plane, out_plane, width) = (g.input_plane(), g.output_plane(), cols.input);
-        for n in 0..g.batch {
-            for group in 0..g.groups {
-                let first_channel = n * g.in_channels + group * cg;
+        for n in 0..g.batch() {
+            for group in 0..g.groups() {
+                let first_channel = n * g.in_channels() + group * cg;
                 let group_input = &problem.input()[first_channel * in_plane..][..cg * in_plane];
                 let group_weights = &weights[group * og * cg * g.kernel_plane()..];
                 for y_start in (0..rows.output).step_by(self.band_rows) {
@@ -282,7 +280,7 @@ impl Layout {
                         }
                     }
                     for (o, values) in band.chunks_exact(len).enumerate() {
-                        let plane = (n * g.out_channels + group * og + o) * out_plane;
+                        let plane = (n * g.out_channels() + group * og + o) * out_plane;
                         for y in y_start..y_end {
                             let source = &values[(y - y_start) * width..][..cols.output];
                             output[plane + y * cols.output..][..cols.output].copy_from_slice(source);
@@ -298,13 +296,13 @@ impl Layout {
     fn run_banded<T: ConvNum>(&self, problem: &ConvProblem<'_, T>, output: &mut [T], patches: &mut [T]) {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
-        let (out_rows, out_cols) = (g.axes[0].output, g.axes[1].output);
+        let (out_rows, out_cols) = (g.axes()[0].output, g.axes()[1].output);
         let out_plane = g.output_plane();
-        for n in 0..g.batch {
-            for group in 0..g.groups {
+        for n in 0..g.batch() {
+            for group in 0..g.groups() {
                 let first_kernel = group * g.out_per_group();
                 let weights = &problem.kernel()[first_kernel * taps..][..g.out_per_group() * taps];
-                let group_out = &mut output[(n * g.out_channels + first_kernel) * out_plane..];
+                let group_out = &mut output[(n * g.out_channels() + first_kernel) * out_plane..];
                 for y_start in (0..out_rows).step_by(self.band_rows) {
                     let y_end = (y_start + self.band_rows).min(out_rows);
                     let band = (y_end - y_start) * out_cols;
@@ -338,15 +336,15 @@ impl Layout {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         let (plane, og) = (g.output_plane(), g.out_per_group());
-        for group in 0..g.groups {
+        for group in 0..g.groups() {
             let first_kernel = group * og;
             let weights = &problem.kernel()[first_kernel * taps..][..og * taps];
-            for first_item in (0..g.batch).step_by(self.items_per_product) {
-                let items = self.items_per_product.min(g.batch - first_item);
+            for first_item in (0..g.batch()).step_by(self.items_per_product) {
+                let items = self.items_per_product.min(g.batch() - first_item);
                 let width = items * plane;
                 let patches = &mut patches[..taps * width];
                 for k in 0..items {
-                    let (n, all_rows) = (first_item + k, 0..g.axes[0].output);
+                    let (n, all_rows) = (first_item + k, 0..g.axes()[0].output);
                     match self.order {
                         PatchOrder::TapRows => {
                             fill_patches(problem, n, group, all_rows, patches, (width, k * plane))
@@ -364,7 +362,7 @@ impl Layout {
                 );
                 for (o, row) in product_matrix.chunks_exact(width).enumerate() {
                     for (k, values) in row.chunks_exact(plane).enumerate() {
-                        let at = ((first_item + k) * g.out_channels + first_kernel + o) * plane;
+                        let at = ((first_item + k) * g.out_channels() + first_kernel + o) * plane;
                         output[at..at + plane].copy_from_slice(values);
                     }
                 }
@@ -378,7 +376,7 @@ impl Layout {
 fn weights_by_tap<T: ConvNum>(g: &Geometry, kernel: &[T], by_tap: &mut Vec<T>) {
     let (og, cg, plane) = (g.out_per_group(), g.in_per_group(), g.kernel_plane());
     by_tap.clear();
-    for group in 0..g.groups {
+    for group in 0..g.groups() {
         let bank = &kernel[group * og * cg * plane..][..og * cg * plane];
         for tap in 0..plane {
             by_tap.extend(bank.iter().skip(tap).step_by(plane.max(1)));
@@ -426,14 +424,14 @@ impl<T: ConvNum> ConvPlan<T> for Im2colPlan<T> {
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;
-        check_buffer_len("output", self.layout.geometry.output_len()?, output.len())?;
+        check_buffer_len("output", self.layout.geometry.output_len(), output.len())?;
         self.buffers.with(Vec::new, |buffers| self.layout.run_split(&problem, output, buffers))
     }
 
     /// Ungrouped problems natively, as [`Im2col`]'s `execute_channels_last`; grouped ones by
     /// the default transposes.
     fn execute_channels_last(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
-        if self.layout.geometry.groups != 1 {
+        if self.layout.geometry.groups() != 1 {
             return crate::backend::layout::plan_through_channels_first(self, input, output);
         }
         let problem = ConvProblem::new(self.layout.geometry, input, &self.kernel)?;

@@ -21,8 +21,8 @@ const BAND_TARGET_BYTES: usize = 1 << 20;
 /// `(i, j, c)` order (`KH * KW * C` values; with unit column dilation, `KH` copies of
 /// `KW * C` contiguous input values).
 fn fill_patch_rows<T: ConvNum>(g: &Geometry, input: &[T], first: usize, count: usize, patches: &mut [T]) {
-    let [rows, cols] = g.axes;
-    let c = g.in_channels;
+    let [rows, cols] = g.axes();
+    let c = g.in_channels();
     let (run, taps) = (cols.kernel * c, g.kernel_plane() * c);
     let (out_plane, width) = (rows.output * cols.output, cols.input);
     for (row, p) in patches.chunks_exact_mut(taps).zip(first..first + count) {
@@ -44,7 +44,7 @@ fn fill_patch_rows<T: ConvNum>(g: &Geometry, input: &[T], first: usize, count: u
 
 /// Patch rows per product for `g`: about [`BAND_TARGET_BYTES`] of them, at least one.
 fn band_positions<T>(g: &Geometry) -> usize {
-    let row_bytes = g.kernel_plane().saturating_mul(g.in_channels).saturating_mul(size_of::<T>()).max(1);
+    let row_bytes = g.kernel_plane().saturating_mul(g.in_channels()).saturating_mul(size_of::<T>()).max(1);
     (BAND_TARGET_BYTES / row_bytes).max(1)
 }
 
@@ -57,21 +57,20 @@ fn check_ungrouped<T>(
     expected: usize,
     got: usize,
 ) -> Result<(), ConvError> {
-    g.validate()?;
-    if g.groups != 1 {
+    if g.groups() != 1 {
         return Err(ConvError::Unsupported {
             backend: "channels-last im2col".into(),
-            reason: format!("grouped convolution (groups = {})", g.groups),
+            reason: format!("grouped convolution (groups = {})", g.groups()),
         });
     }
-    check_buffer_len("input", g.input_len()?, input.len())?;
+    check_buffer_len("input", g.input_len(), input.len())?;
     check_buffer_len(what, expected, got)
 }
 
 /// The kernel bank `[O, C, KH, KW]` as the `(KH * KW * C) x O` right factor of the
 /// channels-last product (row `(i * KW + j) * C + c`, column `o`).
 fn weight_matrix<T: ConvNum>(g: &Geometry, kernel: &[T]) -> Vec<T> {
-    let (o_count, c_count, plane) = (g.out_channels, g.in_channels, g.kernel_plane());
+    let (o_count, c_count, plane) = (g.out_channels(), g.in_channels(), g.kernel_plane());
     let mut weights = vec![T::zero(); kernel.len()];
     for (o, bank) in kernel.chunks_exact(c_count * plane).enumerate() {
         for (c, taps) in bank.chunks_exact(plane).enumerate() {
@@ -95,7 +94,7 @@ fn weight_matrix<T: ConvNum>(g: &Geometry, kernel: &[T]) -> Vec<T> {
 /// each row are dropped when the band is copied into the output.
 pub(super) fn execute<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
     let g = *problem.geometry();
-    let out_len = g.output_len()?;
+    let out_len = g.output_len();
     check_ungrouped(&g, problem.input(), "output", out_len, output.len())?;
     let weights = weight_matrix(&g, problem.kernel());
     let threads = parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD);
@@ -105,13 +104,13 @@ pub(super) fn execute<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T]
             buffers.resize_with(threads, Default::default);
         }
         let buffers = &mut buffers[..threads];
-        if shifted_views_pay(&g, g.in_channels) {
-            let image = g.output_plane() * g.out_channels;
+        if shifted_views_pay(&g, g.in_channels()) {
+            let image = g.output_plane() * g.out_channels();
             parallel::split_items(output, image, buffers, |piece, first_image, (product, _)| {
                 solve_shifted(&g, problem.input(), &weights, piece, first_image, product)
             })
         } else {
-            parallel::split_items(output, g.out_channels, buffers, |piece, first, (patches, _)| {
+            parallel::split_items(output, g.out_channels(), buffers, |piece, first, (patches, _)| {
                 solve_by_patches(&g, problem.input(), &weights, piece, first, patches)
             })
         }
@@ -132,8 +131,8 @@ fn solve_shifted<T: ConvNum>(
     first_image: usize,
     product: &mut Vec<T>,
 ) -> Result<(), convkit_gemm::GemmError> {
-    let [rows, cols] = g.axes;
-    let (c, o_count, width) = (g.in_channels, g.out_channels, cols.input);
+    let [rows, cols] = g.axes();
+    let (c, o_count, width) = (g.in_channels(), g.out_channels(), cols.input);
     let row_bytes = (width * o_count * size_of::<T>()).max(1);
     let band_rows = (BAND_TARGET_BYTES / row_bytes).clamp(1, rows.output);
     product.resize(band_rows * width * o_count, T::zero());
@@ -172,7 +171,7 @@ fn solve_by_patches<T: ConvNum>(
     first: usize,
     patches: &mut Vec<T>,
 ) -> Result<(), convkit_gemm::GemmError> {
-    let (taps, o_count) = (g.kernel_plane() * g.in_channels, g.out_channels);
+    let (taps, o_count) = (g.kernel_plane() * g.in_channels(), g.out_channels());
     let band = band_positions::<T>(g);
     let positions = piece.len() / o_count.max(1);
     patches.resize(band.min(positions) * taps, T::zero());
@@ -199,8 +198,7 @@ fn solve_by_patches<T: ConvNum>(
 ///
 /// # Errors
 /// [`ConvError::Unsupported`] for a grouped geometry, [`ConvError::BufferLength`] when
-/// `input` is not `N*H*W*C` or `output_gradient` not `N*OH*OW*O` values long, and whatever
-/// [`Geometry::validate`] reports.
+/// `input` is not `N*H*W*C` or `output_gradient` not `N*OH*OW*O` values long.
 ///
 /// # Examples
 /// ```
@@ -218,9 +216,9 @@ pub fn kernel_gradient<T: ConvNum>(
     input: &[T],
     output_gradient: &[T],
 ) -> Result<Vec<T>, ConvError> {
-    check_ungrouped(g, input, "output gradient", g.output_len()?, output_gradient.len())?;
-    let (taps, o_count) = (g.kernel_plane() * g.in_channels, g.out_channels);
-    let positions = g.batch * g.output_plane();
+    check_ungrouped(g, input, "output gradient", g.output_len(), output_gradient.len())?;
+    let (taps, o_count) = (g.kernel_plane() * g.in_channels(), g.out_channels());
+    let positions = g.batch() * g.output_plane();
     let band = band_positions::<T>(g);
     let threads = parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD)
         .min(positions.max(1));
@@ -311,12 +309,12 @@ mod tests {
     fn channels_last_solves_agree_with_direct() {
         for (seed, &(n, c, o, rows, cols)) in GEOMETRIES.iter().enumerate() {
             let g = geometry(n, c, o, rows, cols);
-            assert_eq!(shifted_views_pay(&g, g.in_channels), (1..=3).contains(&seed), "geometry {seed}");
-            let input = values(g.input_len().unwrap(), seed as u64);
-            let kernel = values(g.kernel_len().unwrap(), seed as u64 + 50);
-            let mut want = vec![0.0; g.output_len().unwrap()];
+            assert_eq!(shifted_views_pay(&g, g.in_channels()), (1..=3).contains(&seed), "geometry {seed}");
+            let input = values(g.input_len(), seed as u64);
+            let kernel = values(g.kernel_len(), seed as u64 + 50);
+            let mut want = vec![0.0; g.output_len()];
             Direct.execute(&ConvProblem::new(g, &input, &kernel).unwrap(), &mut want).unwrap();
-            let [oh, ow] = [g.axes[0].output, g.axes[1].output];
+            let [oh, ow] = [g.axes()[0].output, g.axes()[1].output];
             let want = to_channels_last(&want, [n, o, oh, ow]);
             let input_last = to_channels_last(&input, [n, c, rows[0], cols[0]]);
             let problem = ConvProblem::new(g, &input_last, &kernel).unwrap();
@@ -340,9 +338,9 @@ mod tests {
         for (seed, &(n, c, o, rows, cols)) in GEOMETRIES.iter().enumerate() {
             let g = geometry(n, c, o, rows, cols);
             let [h, w] = [rows[0], cols[0]];
-            let [oh, ow] = [g.axes[0].output, g.axes[1].output];
-            let input = values(g.input_len().unwrap(), seed as u64);
-            let grad = values(g.output_len().unwrap(), seed as u64 + 9);
+            let [oh, ow] = [g.axes()[0].output, g.axes()[1].output];
+            let input = values(g.input_len(), seed as u64);
+            let grad = values(g.output_len(), seed as u64 + 9);
             let got = kernel_gradient(&g, &input, &grad).unwrap();
             for (index, &value) in got.iter().enumerate() {
                 let (oo, cc, j, i) =

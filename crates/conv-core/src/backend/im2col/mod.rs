@@ -86,12 +86,12 @@ impl Im2col {
     /// least one.
     fn rows_per_band<T>(&self, g: &Geometry) -> Result<usize, ConvError> {
         let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
-        let row_bytes = checked_product([taps, g.axes[1].output, size_of::<T>()], "patch matrix")?;
+        let row_bytes = checked_product([taps, g.axes()[1].output, size_of::<T>()], "patch matrix")?;
         check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
         // Bands of about the product target (never over the cap): the patch matrix is still in
         // cache when the GEMM packs it, and memory stays small.
         let band_bytes = PRODUCT_TARGET_BYTES.min(self.cap_bytes);
-        Ok((band_bytes / row_bytes.max(1)).clamp(1, g.axes[0].output.max(1)))
+        Ok((band_bytes / row_bytes.max(1)).clamp(1, g.axes()[0].output.max(1)))
     }
 
     /// Output columns per tile when one output row of patches is over this backend's cap
@@ -105,7 +105,7 @@ impl Im2col {
 
     /// How many threads a call on this geometry uses: batch items are what is shared out.
     pub(crate) fn threads(g: &Geometry) -> usize {
-        parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD).min(g.batch.max(1))
+        parallel::threads_for(g.multiply_adds(), parallel::MIN_MULTIPLY_ADDS_PER_THREAD).min(g.batch().max(1))
     }
 }
 
@@ -115,7 +115,6 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
-        g.validate()?;
         // Whole rows when they fit the cap, tiles of output columns when not: either way
         // supported, unless one output position is over the cap.
         self.column_tile::<T>(g).map(drop)
@@ -126,9 +125,9 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     /// (batch items); values moved.
     fn cost_features(&self, g: &Geometry) -> Result<Vec<f64>, ConvError> {
         use crate::cost::{Counts, count};
-        let counts = Counts::of(g)?;
+        let counts = Counts::of(g);
         let patches =
-            count(g.batch) * count(g.in_channels) * count(g.kernel_plane()) * count(g.output_plane());
+            count(g.batch()) * count(g.in_channels()) * count(g.kernel_plane()) * count(g.output_plane());
         let thin = patches * (8.0 / g.out_per_group().min(8) as f64);
         let threads = Im2col::threads(g) as f64;
         Ok(vec![counts.multiply_adds / threads, patches / threads, thin / threads, counts.values])
@@ -136,23 +135,21 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        g.validate()?;
         if let Some(tile) = self.column_tile::<T>(g)? {
-            check_buffer_len("output", g.output_len()?, output.len())?;
+            check_buffer_len("output", g.output_len(), output.len())?;
             return solve_in_column_tiles(problem, output, tile, |part, out| self.execute(part, out));
         }
         let layout = Layout::new::<T>(self, g)?;
-        check_buffer_len("output", g.output_len()?, output.len())?;
+        check_buffer_len("output", g.output_len(), output.len())?;
         with_thread_scratch(|buffers: &mut ThreadBuffers<T>| layout.run_split(problem, output, buffers))
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
-        g.validate()?;
         if self.column_tile::<T>(g)?.is_some() {
             return Ok(Box::new(KernelPlan::new(self, g, kernel)?)); // tiled on every call
         }
         let layout = Layout::new::<T>(self, g)?;
-        check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", g.kernel_len(), kernel.len())?;
         Ok(Box::new(Im2colPlan { layout, kernel: kernel.to_vec(), buffers: Scratch::new(Vec::new()) }))
     }
 
@@ -160,9 +157,8 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     /// runs, the output written in place); grouped ones through channels first.
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        g.validate()?; // with the tiling question below, what `supports` asks
         let tiled = self.column_tile::<T>(g)?.is_some();
-        if g.groups == 1 && !tiled {
+        if g.groups() == 1 && !tiled {
             channels_last::execute(problem, output)
         } else {
             solve_through_channels_first(self, problem, output)
@@ -181,13 +177,13 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
         grad_output: &[T],
         grad_kernel: &mut [T],
     ) -> Result<(), ConvError> {
-        if layout != crate::Layout::ChannelsLast || g.groups != 1 {
+        if layout != crate::Layout::ChannelsLast || g.groups() != 1 {
             return super::kernel_gradient_by_correlation(self, g, layout, input, grad_output, grad_kernel);
         }
-        check_buffer_len("kernel gradient", g.kernel_len()?, grad_kernel.len())?;
+        check_buffer_len("kernel gradient", g.kernel_len(), grad_kernel.len())?;
         // `[KH, KW, C, O]`, rearranged into the bank's `[O, C, KH, KW]`.
         let by_tap = kernel_gradient(g, input, grad_output)?;
-        let (taps, channels, filters) = (g.kernel_plane(), g.in_channels, g.out_channels);
+        let (taps, channels, filters) = (g.kernel_plane(), g.in_channels(), g.out_channels());
         for (tap, per_channel) in by_tap.chunks_exact(channels * filters).enumerate() {
             for (c, per_filter) in per_channel.chunks_exact(filters).enumerate() {
                 for (o, &value) in per_filter.iter().enumerate() {
@@ -212,7 +208,7 @@ const SHIFTED_MAX_WASTE_DENOMINATOR: usize = 8;
 /// per product (`channels_per_product`), little waste. The channels-first path also needs one
 /// batch item per product.
 fn shifted_views_pay(g: &Geometry, channels_per_product: usize) -> bool {
-    let [rows, cols] = g.axes;
+    let [rows, cols] = g.axes();
     rows.stride == 1
         && cols.stride == 1
         && channels_per_product >= SHIFTED_MIN_CHANNELS

@@ -25,12 +25,12 @@ fn position_rows_give_the_direct_sums() {
         });
         let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
         let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
-        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 1)).collect();
-        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 2)).collect();
+        let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 1)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, 2)).collect();
         let problem = ConvProblem::new(g, &input, &kernel).unwrap();
-        let mut expected = vec![0.0; g.output_len().unwrap()];
+        let mut expected = vec![0.0; g.output_len()];
         Direct.execute(&problem, &mut expected).unwrap();
-        let one_row = (g.in_per_group() * g.kernel_plane() * g.axes[1].output * 8).max(1);
+        let one_row = (g.in_per_group() * g.kernel_plane() * g.axes()[1].output * 8).max(1);
         for backend in [Im2col::default(), Im2col::with_cap_bytes(one_row)] {
             let mut got = vec![f64::NAN; expected.len()];
             backend.execute(&problem, &mut got).unwrap();
@@ -69,13 +69,13 @@ fn shifted_views_give_the_direct_sums() {
         }
         assert!(layout.shifted, "{g:?}");
         if outputs == 8 {
-            assert!(layout.band_rows < g.axes[0].output, "the first case runs in several bands");
+            assert!(layout.band_rows < g.axes()[0].output, "the first case runs in several bands");
         }
         let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
-        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 3)).collect();
-        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 4)).collect();
+        let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 3)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, 4)).collect();
         let problem = ConvProblem::new(g, &input, &kernel).unwrap();
-        let mut expected = vec![0.0; g.output_len().unwrap()];
+        let mut expected = vec![0.0; g.output_len()];
         Direct.execute(&problem, &mut expected).unwrap();
         let mut got = vec![f64::NAN; expected.len()];
         backend.execute(&problem, &mut got).unwrap();
@@ -121,12 +121,12 @@ fn rows_over_the_cap_are_solved_in_column_tiles() {
             AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
         });
         let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
-        let one_row = g.in_per_group() * g.kernel_plane() * g.axes[1].output * 8;
+        let one_row = g.in_per_group() * g.kernel_plane() * g.axes()[1].output * 8;
         assert!(one_row > backend.cap_bytes, "{g:?} would not be tiled");
-        let input: Vec<f64> = (0..g.input_len().unwrap()).map(|i| value(i, 1)).collect();
-        let kernel: Vec<f64> = (0..g.kernel_len().unwrap()).map(|i| value(i, 2)).collect();
+        let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 1)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, 2)).collect();
         let problem = ConvProblem::new(g, &input, &kernel).unwrap();
-        let mut expected = vec![0.0; g.output_len().unwrap()];
+        let mut expected = vec![0.0; g.output_len()];
         Direct.execute(&problem, &mut expected).unwrap();
         ConvBackend::<f64>::supports(&backend, &g).unwrap();
         let mut got = vec![f64::NAN; expected.len()];

@@ -23,7 +23,7 @@ pub(crate) fn spectral_features(
     let threads = threads as f64;
     vec![
         (tiles * counts.planes + counts.kernels) * transform / threads,
-        tiles * count(g.batch) * counts.kernels * half / threads,
+        tiles * count(g.batch()) * counts.kernels * half / threads,
         tiles * counts.planes * count(grid[0]) / threads,
         counts.values,
     ]

@@ -46,9 +46,12 @@ pub(crate) fn check_workspace<T: ConvNum>(
 ) -> Result<(), ConvError> {
     // Checked: a valid geometry's buffers fit a usize one by one, but their sum may not (found
     // by the `geometry` fuzz target: 2^63 output channels of a 1x1 kernel).
-    let kernel_spectra = checked_product([g.out_channels, g.in_per_group()], what)?;
-    let spectra =
-        g.in_channels.max(g.out_channels).checked_add(kernel_spectra).ok_or(ConvError::Overflow { what })?;
+    let kernel_spectra = checked_product([g.out_channels(), g.in_per_group()], what)?;
+    let spectra = g
+        .in_channels()
+        .max(g.out_channels())
+        .checked_add(kernel_spectra)
+        .ok_or(ConvError::Overflow { what })?;
     let values = checked_product([spectra, lh, lw / 2 + 1], what)?;
     check_bytes(values, size_of::<Complex<T>>(), cap_bytes, what)
 }

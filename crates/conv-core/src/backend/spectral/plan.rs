@@ -79,9 +79,9 @@ impl<T: ConvNum> SpectralPlan<T> {
         blocking: [Blocking; 2],
     ) -> Result<Self, ConvError> {
         let one_tile =
-            g.axes.iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
+            g.axes().iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
         let columns = blocking[0].grid > 1;
-        Self::make(name, g, kernel, blocking, g.batch == 1 && one_tile && columns)
+        Self::make(name, g, kernel, blocking, g.batch() == 1 && one_tile && columns)
     }
 
     pub(super) fn make(
@@ -91,8 +91,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         blocking: [Blocking; 2],
         rows_only: bool,
     ) -> Result<Self, ConvError> {
-        g.validate()?;
-        check_buffer_len("kernel", g.kernel_len()?, kernel.len())?;
+        check_buffer_len("kernel", g.kernel_len(), kernel.len())?;
         let plans = Plans::<T>::new(blocking.map(|b| b.grid));
         let threads = transform_threads(g, plans.grid);
         let kernel = with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
@@ -140,15 +139,15 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
 
     fn execute(&self, input: &[T], output: &mut [T]) -> Result<(), ConvError> {
         let g = &self.geometry;
-        check_buffer_len("input", g.input_len()?, input.len())?;
-        check_buffer_len("output", g.output_len()?, output.len())?;
-        let cols = g.axes[1];
+        check_buffer_len("input", g.input_len(), input.len())?;
+        check_buffer_len("output", g.output_len(), output.len())?;
+        let cols = g.axes()[1];
         let everything = [0..usize::MAX, 0..usize::MAX];
         let (split_axis, threads) = tile_split(g, self.blocking);
         if threads <= 1 {
             if let Some(item_threads) = item_threads(g) {
                 // One tile per image and a batch to share out: whole batch items per thread.
-                let item_len = g.out_channels * g.output_plane();
+                let item_len = g.out_channels() * g.output_plane();
                 let mut states = vec![(); item_threads];
                 return parallel::split_items(output, item_len, &mut states, |piece, first, ()| {
                     let items = first..first + piece.len() / item_len;
@@ -160,7 +159,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
             // One tile per image: the stages of each transform are shared out instead.
             let mut planes: Vec<&mut [T]> = output.chunks_exact_mut(g.output_plane()).collect();
             let inner = transform_threads(g, self.plans.grid);
-            self.run_tiles(input, 0..g.batch, &everything, [0, 0], &mut planes, inner);
+            self.run_tiles(input, 0..g.batch(), &everything, [0, 0], &mut planes, inner);
             return Ok(());
         }
         let tiles = tile_starts(g, self.blocking, split_axis);
@@ -170,7 +169,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
             let first = worker * tiles.len() / threads;
             let end = (worker + 1) * tiles.len() / threads;
             let unit_range = tiles[first]..tiles.get(end).copied().unwrap_or(usize::MAX);
-            let axis = g.axes[split_axis];
+            let axis = g.axes()[split_axis];
             // Outputs of the band: the stride-1 positions of its tiles that are on the stride grid.
             let unit_end = unit_range.end.min(axis.input - axis.effective_kernel() + 1);
             let band = unit_range.start.div_ceil(axis.stride)..unit_end.div_ceil(axis.stride);
@@ -189,7 +188,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         }
         let run = |job: &mut [Band<'_, T>], _: usize| {
             for (tile_ranges, region, planes) in job.iter_mut() {
-                self.run_tiles(input, 0..g.batch, tile_ranges, *region, planes, 1);
+                self.run_tiles(input, 0..g.batch(), tile_ranges, *region, planes, 1);
             }
             Ok(())
         };
@@ -211,7 +210,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         threads: usize,
     ) {
         let g = &self.geometry;
-        let [rows, cols] = g.axes;
+        let [rows, cols] = g.axes();
         let [block_rows, block_cols] = self.blocking;
         // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
         let span_rows = rows.effective_kernel();
@@ -219,8 +218,8 @@ impl<T: ConvNum> SpectralPlan<T> {
         let [row_range, col_range] = tile_ranges;
         with_thread_scratch(|scratch: &mut SpectralScratch<T>| {
             for (index, n) in items.enumerate() {
-                let item_planes = &mut planes[index * g.out_channels..][..g.out_channels];
-                let item_len = g.in_channels * g.input_plane();
+                let item_planes = &mut planes[index * g.out_channels()..][..g.out_channels()];
+                let item_len = g.in_channels() * g.input_plane();
                 let item = &input[n * item_len..][..item_len];
                 for u0 in (0..unit_rows).step_by(block_rows.tile).filter(|u| row_range.contains(u)) {
                     for v0 in (0..unit_cols).step_by(block_cols.tile).filter(|v| col_range.contains(v)) {
@@ -245,12 +244,12 @@ impl<T: ConvNum> SpectralPlan<T> {
     ) {
         let g = &self.geometry;
         let plans = &self.plans;
-        let [rows, cols] = g.axes;
+        let [rows, cols] = g.axes();
         let [block_rows, block_cols] = self.blocking;
         let [lh, _] = plans.grid;
         let hw = plans.half_width();
         let span_rows = rows.effective_kernel();
-        let (channels, outputs, per_group) = (g.in_channels, g.out_channels, g.in_per_group());
+        let (channels, outputs, per_group) = (g.in_channels(), g.out_channels(), g.in_per_group());
         let SpectralScratch { row_spectra, workers, .. } = scratch;
         let workers = worker_buffers(workers, threads);
 
@@ -339,7 +338,7 @@ impl<T: ConvNum> SpectralPlan<T> {
     ) {
         let g = &self.geometry;
         let plans = &self.plans;
-        let [rows, cols] = g.axes;
+        let [rows, cols] = g.axes();
         let [block_rows, block_cols] = self.blocking;
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
         let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);
@@ -350,7 +349,7 @@ impl<T: ConvNum> SpectralPlan<T> {
             .step_by(rows.stride);
         let first_row = tile_rows.clone().next().unwrap_or(u0);
         let rows_per_plane = tile_rows.len();
-        let mut out_rows: Vec<&mut [T]> = Vec::with_capacity(g.out_channels * rows_per_plane);
+        let mut out_rows: Vec<&mut [T]> = Vec::with_capacity(g.out_channels() * rows_per_plane);
         for plane in planes.iter_mut() {
             // A one-row output may be split by columns: its band is then the whole row.
             let row_len = if rows.output == 1 { plane.len().max(1) } else { cols.output };

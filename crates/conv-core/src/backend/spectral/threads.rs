@@ -17,8 +17,8 @@ pub(super) const MIN_GRID_POINTS_PER_THREAD: u128 = 1 << 16;
 /// [`MIN_GRID_POINTS_PER_THREAD`]).
 pub(super) fn transform_threads(g: &Geometry, [lh, lw]: [usize; 2]) -> usize {
     // In u128, saturating: counts of a geometry whose buffers fit may still overflow a usize.
-    let planes = (g.in_channels as u128)
-        .saturating_add((g.out_channels as u128).saturating_mul(1 + g.in_per_group() as u128));
+    let planes = (g.in_channels() as u128)
+        .saturating_add((g.out_channels() as u128).saturating_mul(1 + g.in_per_group() as u128));
     let points = (lh as u128).saturating_mul(lw as u128).saturating_mul(planes);
     parallel::threads_for(points, MIN_GRID_POINTS_PER_THREAD)
 }
@@ -26,7 +26,7 @@ pub(super) fn transform_threads(g: &Geometry, [lh, lw]: [usize; 2]) -> usize {
 /// Threads sharing out whole batch items, when one tile covers each image and the batch has
 /// at least one item per thread.
 pub(super) fn item_threads(g: &Geometry) -> Option<usize> {
-    let threads = parallel::threads_for(g.batch as u128, 1).min(g.batch);
+    let threads = parallel::threads_for(g.batch() as u128, 1).min(g.batch());
     (threads > 1 && threads >= parallel::max_threads()).then_some(threads)
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn call_threads(g: &Geometry, blocking: [Blocking; 2]) -> usize {
 
 /// The stride-1 start of every tile along `axis`.
 pub(super) fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) -> Vec<usize> {
-    let a = g.axes[axis];
+    let a = g.axes()[axis];
     (0..a.input - a.effective_kernel() + 1).step_by(blocking[axis].tile.max(1)).collect()
 }
 
@@ -56,14 +56,14 @@ pub(super) fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) ->
 /// each; 1 for a 2-D output with a single row of tiles, whose bands would not be contiguous).
 pub(crate) fn tile_split(g: &Geometry, blocking: [Blocking; 2]) -> (usize, usize) {
     let tile_count = |axis: usize| {
-        let a = g.axes[axis];
+        let a = g.axes()[axis];
         (a.input - a.effective_kernel() + 1).div_ceil(blocking[axis].tile.max(1))
     };
     let row_tiles = tile_count(0);
     if row_tiles > 1 {
         return (0, split_threads(g, row_tiles));
     }
-    if g.axes[0].output > 1 {
+    if g.axes()[0].output > 1 {
         return (1, 1);
     }
     (1, split_threads(g, tile_count(1)))
