@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::Parser;
-use conv_core::cost::median_seconds;
+use conv_core::calibration::median_seconds;
 use conv_core::{Auto, ConvBackend, ConvError, ConvNum, registry};
 use indicatif::{ProgressBar, ProgressStyle};
 

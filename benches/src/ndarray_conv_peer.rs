@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use conv_core::Mode;
-use conv_core::cost::median_seconds;
+use conv_core::calibration::median_seconds;
 use ndarray::{Array1, Array2};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode};
 

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use clap::Parser;
-use conv_core::cost::{Profile, calibrate, time_backend};
+use conv_core::calibration::{calibrate, time_backend};
+use conv_core::cost::Profile;
 use conv_core::{ConvNum, ConvSpec, Geometry, Mode, registry};
 
 /// Calibrate the automatic backend's cost model on this machine.

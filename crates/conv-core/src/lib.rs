@@ -61,6 +61,9 @@
 //! ## Features
 //! - `testkit`: proptest strategies and `testkit::assert_conforms`, the check every backend
 //!   passes.
+//! - `calibration`: the timing helpers benchmarks use ([`calibration::median_seconds`],
+//!   [`calibration::time_backend`]) and [`calibration::calibrate`], which fits the cost model's
+//!   profile for any list of backends on this machine.
 //! - `lapack`: least-squares deconvolution and condition numbers through LAPACK
 //!   (`deconvolve_least_squares`, `convolution_condition_number`; needs the system's OpenBLAS).
 //!
@@ -121,6 +124,8 @@ pub use ndarray;
 pub use num::ConvNum;
 /// The num-complex version of the complex calls' element type.
 pub use num_complex;
+#[cfg(feature = "calibration")]
+pub use planner::calibration;
 pub use planner::{Auto, Candidate, Explanation, cost, registry};
 pub use spec::{
     Boundary, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Kind, Layout, Mode, Padding, PerAxis, Resolved,

@@ -169,7 +169,8 @@ fn valid_geometries_whose_sizes_only_just_fit_are_answered() {
 /// `None`, `TooLarge` and `OutOfMemory`.
 #[test]
 fn planner_helpers_and_raised_caps_refuse_without_aborting() {
-    use conv_core::cost::{fit, time_backend};
+    use conv_core::calibration::time_backend;
+    use conv_core::cost::fit;
     use conv_core::{AxisGeometry, Boundary, Direct, Geometry, Padding};
     assert!(fit(&[(vec![1.0, 2.0], 1e-3), (vec![1.0], 2e-3)]).is_none());
     assert!(fit(&[(vec![1.0], f64::NAN), (vec![2.0], 2e-3)]).is_none());

@@ -3,8 +3,11 @@
 //! module; the planner is their client.
 
 mod auto;
+#[cfg(feature = "calibration")]
+pub mod calibration;
 pub mod cost;
 pub mod registry;
 
+#[cfg(feature = "calibration")]
 pub(crate) use auto::dtype_name;
 pub use auto::{Auto, Candidate, Explanation};
