@@ -279,6 +279,48 @@ impl ConvSpec {
     }
 }
 
+/// The checks of a request's operand shapes that need no spec but `groups`: ranks (the input
+/// channels first as `input`, as the caller gave it in `caller_input`), empty operands, groups
+/// dividing the channels, the kernel's channels matching.
+fn check_operands(
+    caller_input: &[usize],
+    input: &[usize],
+    kernel: &[usize],
+    groups: usize,
+) -> Result<(), ConvError> {
+    use crate::error::Operand;
+    if !(3..=2 + SPATIAL_AXES).contains(&input.len()) {
+        return Err(ConvError::Rank {
+            operand: Operand::Input,
+            expected: 2 + SPATIAL_AXES,
+            got: input.len(),
+            shape: caller_input.to_vec(),
+        });
+    }
+    if kernel.len() != input.len() {
+        return Err(ConvError::Rank {
+            operand: Operand::Kernel,
+            expected: input.len(),
+            got: kernel.len(),
+            shape: kernel.to_vec(),
+        });
+    }
+    for (operand, shape) in [(Operand::Input, caller_input), (Operand::Kernel, kernel)] {
+        if shape.contains(&0) {
+            return Err(ConvError::Empty { operand, shape: shape.to_vec() });
+        }
+    }
+    let (in_channels, out_channels, kernel_channels) = (input[1], kernel[0], kernel[1]);
+    if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
+        return Err(ConvError::Groups { groups, in_channels, out_channels });
+    }
+    // Checked: both come from the caller, and their product may not fit.
+    if kernel_channels.checked_mul(groups) != Some(in_channels) {
+        return Err(ConvError::ChannelMismatch { in_channels, kernel_channels, groups });
+    }
+    Ok(())
+}
+
 /// How strictly operand sizes are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OperandRule {
@@ -335,7 +377,6 @@ impl ConvSpec {
         rule: OperandRule,
         element_bytes: usize,
     ) -> Result<Resolved, ConvError> {
-        use crate::error::Operand;
         let layout = if rule == OperandRule::Layer { self.layout } else { Layout::ChannelsFirst };
         // The caller's shape, for the errors, and the channels-first one every size comes from
         // (on the stack: this runs on every call).
@@ -349,54 +390,13 @@ impl ConvSpec {
             }
             _ => input,
         };
-        if !(3..=2 + SPATIAL_AXES).contains(&input.len()) {
-            return Err(ConvError::Rank {
-                operand: Operand::Input,
-                expected: 2 + SPATIAL_AXES,
-                got: input.len(),
-                shape: caller_input.to_vec(),
-            });
-        }
-        if kernel.len() != input.len() {
-            return Err(ConvError::Rank {
-                operand: Operand::Kernel,
-                expected: input.len(),
-                got: kernel.len(),
-                shape: kernel.to_vec(),
-            });
-        }
-        for (operand, shape) in [(Operand::Input, caller_input), (Operand::Kernel, kernel)] {
-            if shape.contains(&0) {
-                return Err(ConvError::Empty { operand, shape: shape.to_vec() });
-            }
-        }
-        let (batch, in_channels) = (input[0], input[1]);
-        let (out_channels, kernel_channels) = (kernel[0], kernel[1]);
-        let groups = self.groups;
-        if groups == 0 || in_channels % groups != 0 || out_channels % groups != 0 {
-            return Err(ConvError::Groups { groups, in_channels, out_channels });
-        }
-        if kernel_channels * groups != in_channels {
-            return Err(ConvError::ChannelMismatch { in_channels, kernel_channels, groups });
-        }
+        check_operands(caller_input, input, kernel, self.groups)?;
+        let (batch, in_channels, out_channels, groups) = (input[0], input[1], kernel[0], self.groups);
 
         let rank = input.len() - 2;
         let spatial_in = &input[2..];
         let spatial_kernel = &kernel[2..];
-        let mut dilations = [1; SPATIAL_AXES];
-        let mut strides = [1; SPATIAL_AXES];
-        let mut effective = [1; SPATIAL_AXES];
-        for axis in 0..rank {
-            strides[axis] = self.stride.get("stride", axis, rank)?;
-            dilations[axis] = self.dilation.get("dilation", axis, rank)?;
-            if strides[axis] == 0 {
-                return Err(ConvError::ZeroStride { axis });
-            }
-            if dilations[axis] == 0 {
-                return Err(ConvError::ZeroDilation { axis });
-            }
-            effective[axis] = effective_kernel(spatial_kernel[axis], dilations[axis])?;
-        }
+        let (strides, dilations, effective) = self.axis_parameters(spatial_kernel)?;
         let valid = self.padding == Padding::Mode(Mode::Valid);
         if valid && rule == OperandRule::Scipy {
             let input_covers = (0..rank).all(|a| spatial_in[a] >= effective[a]);
@@ -436,6 +436,30 @@ impl ConvSpec {
         crate::geometry::check_bytes(geometry.kernel_len(), element_bytes, cap, "kernel")?;
         let boundary = if valid { Boundary::Zeros } else { self.boundary };
         Ok(Resolved { geometry, pads, boundary, spatial_rank: rank, layout })
+    }
+
+    /// Stride, dilation and dilated kernel span of each of the caller's spatial axes (the kernel's
+    /// spatial sizes are `spatial_kernel`), the rest 1.
+    #[allow(clippy::type_complexity)]
+    fn axis_parameters(
+        &self,
+        spatial_kernel: &[usize],
+    ) -> Result<([usize; SPATIAL_AXES], [usize; SPATIAL_AXES], [usize; SPATIAL_AXES]), ConvError> {
+        let rank = spatial_kernel.len();
+        let (mut strides, mut dilations, mut effective) =
+            ([1; SPATIAL_AXES], [1; SPATIAL_AXES], [1; SPATIAL_AXES]);
+        for axis in 0..rank {
+            strides[axis] = self.stride.get("stride", axis, rank)?;
+            dilations[axis] = self.dilation.get("dilation", axis, rank)?;
+            if strides[axis] == 0 {
+                return Err(ConvError::ZeroStride { axis });
+            }
+            if dilations[axis] == 0 {
+                return Err(ConvError::ZeroDilation { axis });
+            }
+            effective[axis] = effective_kernel(spatial_kernel[axis], dilations[axis])?;
+        }
+        Ok((strides, dilations, effective))
     }
 
     /// `(before, after)` padding of one spatial axis of input length `n`.

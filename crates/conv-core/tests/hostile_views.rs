@@ -195,3 +195,15 @@ fn planner_helpers_and_raised_caps_refuse_without_aborting() {
         assert!(matches!(result, Err(ConvError::OutOfMemory { .. })), "{result:?}");
     }
 }
+
+/// A kernel bank shape claiming 2^62 channels per group with 4 groups, given to
+/// `ConvSpec::resolve`: the check that its channels times the groups are the input's multiplied
+/// unchecked (a debug build panicked on the overflow); it is a channel mismatch.
+#[test]
+fn kernel_channels_times_groups_past_usize_is_a_mismatch() {
+    let spec = ConvSpec::correlation().groups(4);
+    assert!(matches!(
+        spec.resolve(&[1, 4, 2, 2], &[4, 1 << 62, 1, 1]),
+        Err(ConvError::ChannelMismatch { kernel_channels, groups: 4, .. }) if kernel_channels == 1 << 62
+    ));
+}
