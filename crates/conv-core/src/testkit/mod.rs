@@ -311,23 +311,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
     let problem = ConvProblem::new(geometry, &padded, &oriented).map_err(|e| mismatch(e.to_string()))?;
 
     if let Err(refusal) = backend.supports(&geometry) {
-        let mut output = vec![T::zero(); out_len];
-        match backend.plan(&geometry, &oriented) {
-            Err(e) if same_error(&e, &refusal) => {}
-            Err(e) => return Err(mismatch(format!("`{name}` refused with `{refusal}` but plan said `{e}`"))),
-            Ok(_) => {
-                return Err(mismatch(format!(
-                    "`{name}` says it does not support this problem (`{refusal}`) but made a plan for it"
-                )));
-            }
-        }
-        return match backend.execute(&problem, &mut output) {
-            Err(e) if same_error(&e, &refusal) => Ok(()),
-            Err(e) => Err(mismatch(format!("`{name}` refused with `{refusal}` but execute said `{e}`"))),
-            Ok(()) => Err(mismatch(format!(
-                "`{name}` says it does not support this problem (`{refusal}`) but execute answered"
-            ))),
-        };
+        return check_refusal(backend, &problem, refusal);
     }
     let plan = backend
         .plan(&geometry, &oriented)
@@ -386,6 +370,34 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
             .map_err(|m| mismatch(format!("{m} ({attempt})")))?;
     }
     Ok(())
+}
+
+/// A problem `backend` says it does not support (`refusal`) must be refused by `plan` and
+/// `execute` with the same error.
+fn check_refusal<T: ConvNum>(
+    backend: &dyn ConvBackend<T>,
+    problem: &ConvProblem<'_, T>,
+    refusal: ConvError,
+) -> Result<(), Mismatch> {
+    let name = backend.name();
+    let geometry = problem.geometry();
+    match backend.plan(geometry, problem.kernel()) {
+        Err(e) if same_error(&e, &refusal) => {}
+        Err(e) => return Err(mismatch(format!("`{name}` refused with `{refusal}` but plan said `{e}`"))),
+        Ok(_) => {
+            return Err(mismatch(format!(
+                "`{name}` says it does not support this problem (`{refusal}`) but made a plan for it"
+            )));
+        }
+    }
+    let mut output = vec![T::zero(); geometry.output_len()];
+    match backend.execute(problem, &mut output) {
+        Err(e) if same_error(&e, &refusal) => Ok(()),
+        Err(e) => Err(mismatch(format!("`{name}` refused with `{refusal}` but execute said `{e}`"))),
+        Ok(()) => Err(mismatch(format!(
+            "`{name}` says it does not support this problem (`{refusal}`) but execute answered"
+        ))),
+    }
 }
 
 /// Runs [`check_case`] on [`DEFAULT_CASES`] problems drawn with [`SEED`] from every problem, and
