@@ -74,8 +74,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let fill = fill_value::<T>(boundary);
     // Where each padding column reads from (the columns in between copy the row as it is): one
     // period of each side, so the tables stay within twice the row however wide the padding.
-    let left_source = side_sources(-(left as i128), left, width, boundary);
-    let right_source = side_sources(width as i128, right, width, boundary);
+    // (None for the fills, whose sides read no input: no table to allocate on every call.)
+    let reads_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
+    let table = |first: i128, count: usize| reads_input.then(|| side_sources(first, count, width, boundary));
+    let (left_source, right_source) = (table(-(left as i128), left), table(width as i128, right));
     let fill_rows = |rows: &mut [T], first_row: usize| {
         for (i, out) in rows.chunks_exact_mut(padded_w * pixel).enumerate() {
             let (plane, r) = ((first_row + i) / padded_h, (first_row + i) % padded_h);
@@ -85,9 +87,9 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
                     let row = &input[(plane * height + source_row) * width * pixel..][..width * pixel];
                     let (before, rest) = out.split_at_mut(left * pixel);
                     let (middle, after) = rest.split_at_mut(width * pixel);
-                    fill_side(before, &left_source, row, pixel, fill);
+                    fill_side(before, left_source.as_deref(), row, pixel, fill);
                     middle.copy_from_slice(row);
-                    fill_side(after, &right_source, row, pixel, fill);
+                    fill_side(after, right_source.as_deref(), row, pixel, fill);
                 }
             }
         }
@@ -172,8 +174,12 @@ fn side_sources(first: i128, count: usize, width: usize, boundary: Boundary) -> 
 }
 
 /// Fills one side of a padded row of `pixel`-value positions from its one-period table (see
-/// [`side_sources`]).
-fn fill_side<T: Copy>(side: &mut [T], table: &[Option<usize>], row: &[T], pixel: usize, fill: T) {
+/// [`side_sources`]); with no table (a fill boundary), with `fill`.
+fn fill_side<T: Copy>(side: &mut [T], table: Option<&[Option<usize>]>, row: &[T], pixel: usize, fill: T) {
+    let Some(table) = table else {
+        side.fill(fill);
+        return;
+    };
     if table.is_empty() {
         return;
     }
