@@ -254,19 +254,20 @@ impl Geometry {
         self.groups
     }
 
-    /// Height and width, in that order.
-    pub fn axes(&self) -> &[AxisGeometry; SPATIAL_AXES] {
-        &self.axes
+    /// Height and width, in that order (a copy: `let [rows, cols] = g.axes();` binds values the
+    /// compiler keeps in registers through a backend's inner loops).
+    pub fn axes(&self) -> [AxisGeometry; SPATIAL_AXES] {
+        self.axes
     }
 
     /// Input channels seen by each kernel (`Cg`).
     pub fn in_per_group(&self) -> usize {
-        self.in_channels / self.groups // groups = 0 is refused by `new`
+        self.in_channels / self.groups.max(1) // never 0 (`new` refuses it): no division check
     }
 
     /// Kernels per group (`Og`).
     pub fn out_per_group(&self) -> usize {
-        self.out_channels / self.groups
+        self.out_channels / self.groups.max(1)
     }
 
     /// Elements of one padded input plane (`H * W`).
