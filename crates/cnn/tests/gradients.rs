@@ -341,3 +341,72 @@ fn every_backend_trains_to_the_same_weights() {
         assert!(worst < 1e-9, "{} differs from direct by {worst}", backend.name());
     }
 }
+
+/// A layer trains through its own backend: every product of a training step (forward, input
+/// gradient, kernel gradient) reaches the backend the layer was given, here `Fft` behind a
+/// wrapper that counts what it is asked.
+#[test]
+fn a_layer_on_fft_trains_through_fft() {
+    use conv_core::{ConvError, ConvProblem, Fft, Geometry, Layout};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Counted {
+        forward: AtomicUsize,
+        input_gradient: AtomicUsize,
+        kernel_gradient: AtomicUsize,
+    }
+    struct CountingFft(std::sync::Arc<Counted>);
+    impl ConvBackend<f64> for CountingFft {
+        fn name(&self) -> &str {
+            "counting-fft"
+        }
+        fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
+            ConvBackend::<f64>::supports(&Fft::default(), g)
+        }
+        fn execute(&self, problem: &ConvProblem<'_, f64>, output: &mut [f64]) -> Result<(), ConvError> {
+            self.0.forward.fetch_add(1, Ordering::Relaxed);
+            Fft::default().execute(problem, output)
+        }
+        fn input_gradient(
+            &self,
+            g: &Geometry,
+            layout: Layout,
+            kernel: &[f64],
+            grad_output: &[f64],
+            grad_input: &mut [f64],
+        ) -> Result<(), ConvError> {
+            self.0.input_gradient.fetch_add(1, Ordering::Relaxed);
+            Fft::default().input_gradient(g, layout, kernel, grad_output, grad_input)
+        }
+        fn kernel_gradient(
+            &self,
+            g: &Geometry,
+            layout: Layout,
+            input: &[f64],
+            grad_output: &[f64],
+            grad_kernel: &mut [f64],
+        ) -> Result<(), ConvError> {
+            self.0.kernel_gradient.fetch_add(1, Ordering::Relaxed);
+            Fft::default().kernel_gradient(g, layout, input, grad_output, grad_kernel)
+        }
+    }
+
+    let counts = std::sync::Arc::new(Counted::default());
+    let mut model = Sequential::<f64>::new(&[6, 6, 2], 3);
+    model.add(Conv2D::new(3, (3, 3)).activation(Activation::Tanh)).unwrap();
+    model
+        .add(Conv2D::new(2, (2, 2)).padding(Padding::Same).with_backend(CountingFft(counts.clone())))
+        .unwrap();
+    model.add(Flatten::new()).unwrap();
+    model.add(Dense::new(1)).unwrap();
+    model.compile(Sgd::new(0.01), Loss::MeanSquaredError).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x = random(&[4, 6, 6, 2], &mut rng);
+    let y = random(&[4, 1], &mut rng);
+    model.fit(&x, &y, &FitConfig::new(2).batch_size(4).verbose(false)).unwrap();
+    // Two epochs of one batch: each a forward pass and both gradients of the second layer.
+    assert_eq!(counts.forward.load(Ordering::Relaxed), 2, "forward passes");
+    assert_eq!(counts.input_gradient.load(Ordering::Relaxed), 2, "input gradients");
+    assert_eq!(counts.kernel_gradient.load(Ordering::Relaxed), 2, "kernel gradients");
+}
