@@ -126,10 +126,7 @@ pub(crate) fn fold_padding<T: ConvNum>(
     let add = |target: &mut [T], source: &[T]| target.iter_mut().zip(source).for_each(|(t, &s)| *t = *t + s);
     // Fills read no input: their columns add nothing.
     let sides_read_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
-    for (plane, (out, grad)) in
-        folded.chunks_exact_mut(height * row).zip(padded.chunks_exact(padded_h * padded_row)).enumerate()
-    {
-        debug_assert!(plane < planes);
+    for (out, grad) in folded.chunks_exact_mut(height * row).zip(padded.chunks_exact(padded_h * padded_row)) {
         for (r, grad_row) in grad.chunks_exact(padded_row).enumerate() {
             let Some(source_row) = boundary_source_index(r as isize - top as isize, height, boundary) else {
                 continue;

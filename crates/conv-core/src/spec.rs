@@ -347,6 +347,19 @@ pub struct Resolved {
     pub layout: Layout,
 }
 
+impl Resolved {
+    /// Whether no axis is padded: the backend can read the caller's input as it is.
+    pub(crate) fn pads_nothing(&self) -> bool {
+        self.pads.iter().all(|&pad| pad == (0, 0))
+    }
+
+    /// The caller's spatial lengths (the trivial axes 1): the padded ones less the padding.
+    pub(crate) fn unpadded_dims(&self) -> [usize; SPATIAL_AXES] {
+        let axes = self.geometry.axes();
+        std::array::from_fn(|a| axes[a].input - self.pads[a].0 - self.pads[a].1)
+    }
+}
+
 impl ConvSpec {
     /// Resolves the spec against an input of shape `[N, C, spatial...]` (`[N, spatial..., C]`
     /// with [`Layout::ChannelsLast`]) and a kernel bank of shape `[O, C / groups, spatial...]`,

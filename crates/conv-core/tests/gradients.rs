@@ -11,23 +11,8 @@ use conv_core::{
 };
 use ndarray::Array4;
 
-/// A seeded generator of values in [-1, 1) (SplitMix64).
-struct Values(u64);
-
-impl Values {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-
-    fn array(&mut self, shape: [usize; 4]) -> Array4<f64> {
-        Array4::from_shape_simple_fn(shape, || self.next())
-    }
-}
+mod common;
+use common::Values;
 
 fn dot(a: &Array4<f64>, b: &Array4<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());

@@ -6,24 +6,9 @@ use conv_core::{
     conv2d_with,
 };
 use ndarray::{Array3, Array4};
-/// A seeded generator of values in [-1, 1) (SplitMix64).
-struct Values(u64);
 
-impl Values {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-}
-
-fn random4(shape: (usize, usize, usize, usize), rng: &mut Values) -> Array4<f64> {
-    Array4::from_shape_fn(shape, |_| rng.next())
-}
-
+mod common;
+use common::Values;
 fn specs() -> Vec<ConvSpec> {
     vec![
         ConvSpec::correlation(),
@@ -42,10 +27,10 @@ fn specs() -> Vec<ConvSpec> {
 #[test]
 fn channels_last_conv2d_is_channels_first_with_the_axes_moved() {
     let mut rng = Values(7);
-    let input = random4((2, 4, 7, 6), &mut rng);
+    let input = rng.array([2, 4, 7, 6]);
     let nhwc = input.view().permuted_axes([0, 2, 3, 1]).as_standard_layout().into_owned();
     for spec in specs() {
-        let weights = random4((4, 4 / spec.groups, 3, 2), &mut rng);
+        let weights = rng.array([4, 4 / spec.groups, 3, 2]);
         let expected = conv2d_with(&input, &weights, &spec, &Direct).unwrap();
         let last = spec.clone().layout(Layout::ChannelsLast);
         for backend in builtin_backends::<f64>() {
@@ -65,8 +50,8 @@ fn channels_last_conv2d_is_channels_first_with_the_axes_moved() {
 #[test]
 fn channels_last_strided_views_and_prepared_layers_agree() {
     let mut rng = Values(8);
-    let input = random4((3, 3, 9, 5), &mut rng);
-    let weights = random4((6, 3, 3, 3), &mut rng);
+    let input = rng.array([3, 3, 9, 5]);
+    let weights = rng.array([6, 3, 3, 3]);
     let spec = ConvSpec::correlation().padding(Padding::SameUpper);
     let expected = conv2d_with(&input, &weights, &spec, &Direct).unwrap().permuted_axes([0, 2, 3, 1]);
     // A non-contiguous channels-last view of the same images.

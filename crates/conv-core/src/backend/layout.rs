@@ -3,6 +3,7 @@
 
 use super::{ConvBackend, ConvPlan, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
+use crate::geometry::Geometry;
 use crate::num::ConvNum;
 
 /// Solves `problem` (input `[N, H, W, C]`) into `output` (`[N, OH, OW, O]`) through `backend`'s
@@ -11,24 +12,17 @@ use crate::num::ConvNum;
 /// [`ConvBackend::execute_channels_last`] does unless a backend overrides it.
 ///
 /// # Errors
-/// Whatever the backend's `execute` returns, and [`ConvError::BufferLength`] if `output` does
-/// not hold `N * OH * OW * O` values.
+/// Whatever the backend's `execute` returns, [`ConvError::BufferLength`] if `output` does not
+/// hold `N * OH * OW * O` values, [`ConvError::OutOfMemory`] for the transposed copies.
 pub fn solve_through_channels_first<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     backend: &B,
     problem: &ConvProblem<'_, T>,
     output: &mut [T],
 ) -> Result<(), ConvError> {
     let g = *problem.geometry();
-    check_buffer_len("output", g.output_len(), output.len())?;
-    let [rows, cols] = g.axes();
-    let mut input = vec![T::zero(); problem.input().len()];
-    let pixels_in = rows.input * cols.input;
-    transpose_items(problem.input(), &mut input, pixels_in, g.in_channels());
-    let channels_first = ConvProblem::new(g, &input, problem.kernel())?;
-    let mut result = vec![T::zero(); output.len()];
-    backend.execute(&channels_first, &mut result)?;
-    transpose_items(&result, output, g.out_channels(), rows.output * cols.output);
-    Ok(())
+    through_channels_first(&g, problem.input(), output, |input, result| {
+        backend.execute(&ConvProblem::new(g, input, problem.kernel())?, result)
+    })
 }
 
 /// [`ConvPlan::execute_channels_last`] by default: `input` (`[N, H, W, C]`) transposed to channels
@@ -39,14 +33,24 @@ pub(crate) fn plan_through_channels_first<T: ConvNum, P: ConvPlan<T> + ?Sized>(
     input: &[T],
     output: &mut [T],
 ) -> Result<(), ConvError> {
-    let g = *plan.geometry();
+    through_channels_first(plan.geometry(), input, output, |input, result| plan.execute(input, result))
+}
+
+/// The transposes both defaults share: `input` (`[N, H, W, C]` of `g`) to channels first, `solve`
+/// on it into a channels-first result, that result into `output` (`[N, OH, OW, O]`).
+fn through_channels_first<T: ConvNum>(
+    g: &Geometry,
+    input: &[T],
+    output: &mut [T],
+    solve: impl FnOnce(&[T], &mut [T]) -> Result<(), ConvError>,
+) -> Result<(), ConvError> {
     check_buffer_len("input", g.input_len(), input.len())?;
     check_buffer_len("output", g.output_len(), output.len())?;
     let [rows, cols] = g.axes();
     let mut channels_first = crate::buffers::filled(input.len(), T::zero(), "input")?;
     transpose_items(input, &mut channels_first, rows.input * cols.input, g.in_channels());
     let mut result = crate::buffers::filled(output.len(), T::zero(), "output")?;
-    plan.execute(&channels_first, &mut result)?;
+    solve(&channels_first, &mut result)?;
     transpose_items(&result, output, g.out_channels(), rows.output * cols.output);
     Ok(())
 }

@@ -4,7 +4,9 @@
 
 use ndarray::{Array4, ArrayBase, Data, Ix4};
 
-use super::{check_finite, orient_kernel, pad_input_into, planes_and_pixel, resolve, row_major};
+use super::{
+    array4, check_finite, orient_kernel, output_shape4, pad_input_into, planes_and_pixel, resolve, row_major,
+};
 use crate::backend::{ConvBackend, with_thread_buffers};
 use crate::boundary::{flip_planes, fold_padding};
 use crate::error::{ConvError, Operand};
@@ -56,18 +58,13 @@ where
     let g = resolved.geometry;
     let mut padded = crate::buffers::filled(g.input_len(), T::zero(), "input gradient")?;
     backend.input_gradient(&g, resolved.layout, &oriented, &grad, &mut padded)?;
-    let unpadded = if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
+    let unpadded = if resolved.pads_nothing() {
         padded
     } else {
         let (planes, pixel) = planes_and_pixel(&resolved);
-        let dims = std::array::from_fn(|a| g.axes()[a].input - resolved.pads[a].0 - resolved.pads[a].1);
-        fold_padding(&padded, planes, dims, pixel, resolved.pads, resolved.boundary)?
+        fold_padding(&padded, planes, resolved.unpadded_dims(), pixel, resolved.pads, resolved.boundary)?
     };
-    Array4::from_shape_vec(input_shape, unpadded).map_err(|_| ConvError::BufferLength {
-        what: "input gradient",
-        expected: input_shape.iter().product(),
-        got: 0,
-    })
+    array4(input_shape, unpadded, "input gradient")
 }
 
 /// The gradient with respect to a [`conv2d`](crate::conv2d)'s weights (of shape
@@ -110,7 +107,7 @@ where
     }
     let g = resolved.geometry;
     let mut kernel_grad = crate::buffers::filled(g.kernel_len(), T::zero(), "kernel gradient")?;
-    if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
+    if resolved.pads_nothing() {
         backend.kernel_gradient(&g, resolved.layout, &values, &grad, &mut kernel_grad)?;
     } else {
         with_thread_buffers(|(padded, _)| {
@@ -122,20 +119,16 @@ where
         // The gradient of the flipped kernel the backend saw, flipped back.
         flip_planes(&mut kernel_grad, g.kernel_plane());
     }
-    Array4::from_shape_vec(weights_shape, kernel_grad).map_err(|_| ConvError::BufferLength {
-        what: "kernel gradient",
-        expected: weights_shape.iter().product(),
-        got: 0,
-    })
+    array4(weights_shape, kernel_grad, "kernel gradient")
 }
 
 /// Refuses an output gradient whose shape is not the layer's output shape.
 fn check_output_gradient(shape: &[usize], resolved: &Resolved) -> Result<(), ConvError> {
-    let expected = resolved.layout.from_channels_first(&resolved.geometry.output_shape());
+    let expected = output_shape4(resolved);
     if shape != expected {
         return Err(ConvError::ShapeMismatch {
             operand: Operand::OutputGradient,
-            expected,
+            expected: expected.to_vec(),
             got: shape.to_vec(),
             context: "the layer's output",
         });

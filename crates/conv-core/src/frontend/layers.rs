@@ -3,7 +3,7 @@
 
 use ndarray::{Array3, Array4, ArrayBase, Data, Ix3, Ix4};
 
-use super::{check_finite, orient_kernel, pad_input_into, row_major, solve};
+use super::{array4, check_finite, orient_kernel, output_shape4, pad_input_into, row_major, solve};
 use crate::backend::{ConvBackend, Scratch};
 use crate::error::{ConvError, Operand};
 use crate::num::ConvNum;
@@ -77,21 +77,7 @@ where
 
 /// The `[N, O, OH, OW]` output of a resolved request (`[N, OH, OW, O]` channels last) as an array.
 fn into_array4<T>(output: Vec<T>, resolved: &Resolved) -> Result<Array4<T>, ConvError> {
-    let shape = output_shape(resolved);
-    Array4::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
-        what: "output",
-        expected: shape.iter().product(),
-        got: 0,
-    })
-}
-
-/// The output shape of a resolved 2-D layer request, in its layout.
-fn output_shape(resolved: &Resolved) -> [usize; 4] {
-    let [n, o, oh, ow] = resolved.geometry.output_shape();
-    match resolved.layout {
-        Layout::ChannelsFirst => [n, o, oh, ow],
-        Layout::ChannelsLast => [n, oh, ow, o],
-    }
+    array4(output_shape4(resolved), output, "output")
 }
 
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
@@ -213,7 +199,7 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
 
     /// The output shape `[N, O, OH, OW]` (`[N, OH, OW, O]` with a channels-last spec).
     pub fn output_shape(&self) -> [usize; 4] {
-        output_shape(&self.resolved)
+        output_shape4(&self.resolved)
     }
 
     /// Runs the layer on one input of the prepared shape.

@@ -23,7 +23,7 @@ use crate::backend::with_thread_buffers;
 use crate::backend::{ConvBackend, ConvProblem};
 use crate::boundary::{extend_padded_positions, flip_planes, pad_planes_into};
 use crate::error::{ConvError, Operand};
-use crate::geometry::{AxisGeometry, EdgeSplit, SPATIAL_AXES};
+use crate::geometry::{AxisGeometry, EdgeSplit};
 use crate::num::ConvNum;
 use crate::spec::{Boundary, ConvSpec, Kind, Layout, OperandRule, Resolved};
 
@@ -88,7 +88,7 @@ fn solve_resolved<T: ConvNum>(
         Layout::ChannelsFirst => backend.execute(problem, output),
         Layout::ChannelsLast => backend.execute_channels_last(problem, output),
     };
-    if resolved.pads.iter().all(|&pad| pad == (0, 0)) {
+    if resolved.pads_nothing() {
         // Nothing to pad: the backend reads the caller's array itself.
         let unpadded = input.get(..geometry.input_len()).unwrap_or(input);
         execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
@@ -197,12 +197,8 @@ fn pad_input_into<T: ConvNum>(
     resolved: &Resolved,
     padded: &mut Vec<T>,
 ) -> Result<(), ConvError> {
-    let geometry = resolved.geometry;
-    // The caller's lengths: the padded ones less the padding (the resolution built them so).
-    let unpadded: [usize; SPATIAL_AXES] =
-        std::array::from_fn(|a| geometry.axes()[a].input - resolved.pads[a].0 - resolved.pads[a].1);
     let (planes, pixel) = planes_and_pixel(resolved);
-    pad_planes_into(input, planes, unpadded, pixel, resolved.pads, resolved.boundary, padded)
+    pad_planes_into(input, planes, resolved.unpadded_dims(), pixel, resolved.pads, resolved.boundary, padded)
 }
 
 /// Planes of the padded input and values per position: `(N * C, 1)` channels first, `(N, C)`
@@ -213,6 +209,26 @@ fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
         Layout::ChannelsFirst => (g.batch() * g.in_channels(), 1),
         Layout::ChannelsLast => (g.batch(), g.in_channels()),
     }
+}
+
+/// The output shape of a resolved 2-D layer request, in its layout.
+fn output_shape4(resolved: &Resolved) -> [usize; 4] {
+    let [n, o, oh, ow] = resolved.geometry.output_shape();
+    match resolved.layout {
+        Layout::ChannelsFirst => [n, o, oh, ow],
+        Layout::ChannelsLast => [n, oh, ow, o],
+    }
+}
+
+/// `values` as an array of `shape` (`what` names it in the error, which the callers' own
+/// length arithmetic rules out).
+fn array4<T>(shape: [usize; 4], values: Vec<T>, what: &'static str) -> Result<ndarray::Array4<T>, ConvError> {
+    let got = values.len();
+    ndarray::Array4::from_shape_vec(shape, values).map_err(|_| ConvError::BufferLength {
+        what,
+        expected: shape.iter().product(),
+        got,
+    })
 }
 
 /// The kernel in correlation orientation: flipped for a convolution.
