@@ -11,9 +11,8 @@ use convkit_gemm::{MatMut, MatRef, matmul};
 /// GFLOP/s of the layer's GEMM (`2 * positions * taps * filters` flops per call), the median of
 /// calls repeated for about `budget`; `None` if the shapes do not make a GEMM.
 pub fn layer_gemm_gflops(g: &Geometry, budget: Duration) -> Option<f64> {
-    let [rows, cols] = g.axes();
-    let positions = g.batch() * rows.output * cols.output;
-    let taps = g.in_per_group() * rows.kernel * cols.kernel;
+    let positions = g.batch() * g.output_plane();
+    let taps = g.in_per_group() * g.kernel_plane();
     let filters = g.out_channels();
     if positions == 0 || taps == 0 || filters == 0 || g.groups() != 1 {
         return None;

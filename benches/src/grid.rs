@@ -107,7 +107,7 @@ fn layer_channels_last<T: ConvNum>(batch: usize, c: usize, size: usize, o: usize
     let w: Vec<T> = values(o * c * 9, 6).into_iter().map(T::from_f64_lossy).collect();
     Box::new(move |b| {
         let axis = |index| AxisGeometry::new(index, size, 3, 1, 1);
-        let g = Geometry::new(batch, c, o, 1, [axis(0)?, axis(1)?])?;
+        let g = Geometry::planar(batch, c, o, 1, [axis(1)?, axis(2)?])?;
         let mut output = vec![T::zero(); g.output_len()];
         b.execute_channels_last(&ConvProblem::new(g, &x, &w)?, &mut output)
     })

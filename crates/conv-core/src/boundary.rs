@@ -45,11 +45,13 @@ pub fn boundary_source_index(i: isize, n: usize, boundary: Boundary) -> Option<u
     usize::try_from(source).ok()
 }
 
-/// Copies `planes` contiguous planes of shape `dims` into `padded` (its allocation is reused)
-/// as planes of shape `dims + before + after`, filling the border by `boundary`. Each position
-/// holds `pixel` consecutive values: 1 for channels-first planes, `C` for a channels-last image
-/// (`[H, W, C]` is a plane of `H x W` positions of `C` values). Large inputs are copied by the
-/// worker threads, a band of padded rows each.
+/// Copies `planes` contiguous planes (volumes) of shape `dims` (`[D, H, W]`) into `padded` (its
+/// allocation is reused) as planes of shape `dims + before + after`, filling the border by
+/// `boundary` axis by axis (as `numpy.pad` does: a padded row reads the source slice and row its
+/// depth and height positions map to). Each position holds `pixel` consecutive values: 1 for
+/// channels-first planes, `C` for a channels-last image (`[D, H, W, C]` is a plane of
+/// `D x H x W` positions of `C` values). Large inputs are copied by the worker threads, a band
+/// of padded rows each.
 pub(crate) fn pad_planes_into<T: ConvNum>(
     input: &[T],
     planes: usize,
@@ -59,10 +61,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     boundary: Boundary,
     padded: &mut Vec<T>,
 ) -> Result<(), crate::error::ConvError> {
-    let [height, width] = dims;
-    let [(top, bottom), (left, right)] = pads;
-    let (padded_h, padded_w) = (height + top + bottom, width + left + right);
-    let len = planes * padded_h * padded_w * pixel;
+    let [depth, height, width] = dims;
+    let [(front, back), (top, bottom), (left, right)] = pads;
+    let (padded_d, padded_h, padded_w) = (depth + front + back, height + top + bottom, width + left + right);
+    let len = planes * padded_d * padded_h * padded_w * pixel;
     // Every value is overwritten below: a kept buffer of the right length is not cleared first.
     if padded.len() != len {
         padded.clear();
@@ -80,11 +82,10 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     let (left_source, right_source) = (table(-(left as i128), left), table(width as i128, right));
     let fill_rows = |rows: &mut [T], first_row: usize| {
         for (i, out) in rows.chunks_exact_mut(padded_w * pixel).enumerate() {
-            let (plane, r) = ((first_row + i) / padded_h, (first_row + i) % padded_h);
-            match boundary_source_index(r as isize - top as isize, height, boundary) {
+            match source_row(first_row + i, [depth, height], [padded_d, padded_h], [front, top], boundary) {
                 None => out.fill(fill),
                 Some(source_row) => {
-                    let row = &input[(plane * height + source_row) * width * pixel..][..width * pixel];
+                    let row = &input[source_row * width * pixel..][..width * pixel];
                     let (before, rest) = out.split_at_mut(left * pixel);
                     let (middle, after) = rest.split_at_mut(width * pixel);
                     fill_side(before, left_source.as_deref(), row, pixel, fill);
@@ -118,17 +119,21 @@ pub(crate) fn fold_padding<T: ConvNum>(
     pads: [(usize, usize); SPATIAL_AXES],
     boundary: Boundary,
 ) -> Result<Vec<T>, crate::error::ConvError> {
-    let [height, width] = dims;
-    let [(top, bottom), (left, right)] = pads;
-    let (padded_h, padded_w) = (height + top + bottom, width + left + right);
+    let [depth, height, width] = dims;
+    let [(front, back), (top, bottom), (left, right)] = pads;
+    let (padded_d, padded_h, padded_w) = (depth + front + back, height + top + bottom, width + left + right);
     let (row, padded_row) = (width * pixel, padded_w * pixel);
-    let mut folded = crate::buffers::filled(planes * height * row, T::zero(), "input gradient")?;
+    let mut folded = crate::buffers::filled(planes * depth * height * row, T::zero(), "input gradient")?;
     let add = |target: &mut [T], source: &[T]| target.iter_mut().zip(source).for_each(|(t, &s)| *t = *t + s);
     // Fills read no input: their columns add nothing.
     let sides_read_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
-    for (out, grad) in folded.chunks_exact_mut(height * row).zip(padded.chunks_exact(padded_h * padded_row)) {
+    let volume_rows = padded_d * padded_h;
+    for (out, grad) in
+        folded.chunks_exact_mut(depth * height * row).zip(padded.chunks_exact(volume_rows * padded_row))
+    {
         for (r, grad_row) in grad.chunks_exact(padded_row).enumerate() {
-            let Some(source_row) = boundary_source_index(r as isize - top as isize, height, boundary) else {
+            let Some(source_row) = source_row(r, [depth, height], [padded_d, padded_h], [front, top], boundary)
+            else {
                 continue;
             };
             let out_row = &mut out[source_row * row..][..row];
@@ -145,6 +150,23 @@ pub(crate) fn fold_padding<T: ConvNum>(
         }
     }
     Ok(folded)
+}
+
+/// The input row that padded row `padded_row` (counted over whole planes of `padded` =
+/// `[padded depth, padded height]` rows) reads, counted the same way over planes of `dims`
+/// rows, when the first input slice and row sit at `[front, top]`; `None` when it reads the fill.
+fn source_row(
+    padded_row: usize,
+    [depth, height]: [usize; 2],
+    [padded_d, padded_h]: [usize; 2],
+    [front, top]: [usize; 2],
+    boundary: Boundary,
+) -> Option<usize> {
+    let (plane, within) = (padded_row / (padded_d * padded_h), padded_row % (padded_d * padded_h));
+    let (q, r) = (within / padded_h, within % padded_h);
+    let slice = boundary_source_index(q as isize - front as isize, depth, boundary)?;
+    let row = boundary_source_index(r as isize - top as isize, height, boundary)?;
+    Some((plane * depth + slice) * height + row)
 }
 
 /// The input column each of `count` padding columns reads (`None`: the fill), the first at
@@ -253,7 +275,7 @@ mod tests {
         ] {
             let (before, after) = (3, 4);
             let mut whole = Vec::new();
-            pad_planes_into(&row, 1, [1, row.len()], 1, [(0, 0), (before, after)], boundary, &mut whole)
+            pad_planes_into(&row, 1, [1, 1, row.len()], 1, [(0, 0), (0, 0), (before, after)], boundary, &mut whole)
                 .unwrap();
             for (start, end) in [(0, 5), (2, 9), (6, 12), (0, 12)] {
                 let mut piece = vec![99.0];
@@ -279,7 +301,7 @@ mod tests {
             ] {
                 let (before, after) = (23, 19);
                 let mut padded = Vec::new();
-                pad_planes_into(&row, 1, [1, width], 1, [(0, 0), (before, after)], boundary, &mut padded)
+                pad_planes_into(&row, 1, [1, 1, width], 1, [(0, 0), (0, 0), (before, after)], boundary, &mut padded)
                     .unwrap();
                 assert_eq!(padded.len(), before + width + after);
                 for (c, &value) in padded.iter().enumerate() {
@@ -325,7 +347,7 @@ mod tests {
         );
         for boundary in [Boundary::Constant(-7.0), Boundary::Reflect, Boundary::Circular] {
             let mut padded = vec![1.0; 3];
-            pad_planes_into(&input, planes, [height, width], 1, pads, boundary, &mut padded).unwrap();
+            pad_planes_into(&input, planes, [1, height, width], 1, [(0, 0), pads[0], pads[1]], boundary, &mut padded).unwrap();
             assert_eq!(padded.len(), planes * padded_h * padded_w);
             for (index, &value) in padded.iter().enumerate() {
                 let (plane, r, c) =

@@ -50,7 +50,7 @@ where
 
 impl Auto {
     /// What this planner would choose for a signal call (`convolve`, `correlate`) on operands
-    /// of these shapes (1-D or 2-D, the caller's shapes, no batch or channel axes) in `mode`,
+    /// of these shapes (1-D to 3-D, the caller's shapes, no batch or channel axes) in `mode`,
     /// and every candidate's prediction. [`choose_conv_method`] asks the shared planner with
     /// two arrays.
     ///

@@ -91,7 +91,7 @@ pub enum ConvError {
         shape: Vec<usize>,
         /// The call, as the user wrote it (`convolve`, ...).
         call: &'static str,
-        /// The ranks it takes, in words (`1-D or 2-D arrays`).
+        /// The ranks it takes, in words (`1-D, 2-D or 3-D arrays`).
         supported: &'static str,
     },
     /// An operand has the right number of axes but not the shape an earlier plan was made for.

@@ -5,10 +5,10 @@ use crate::error::ConvError;
 
 /// Number of spatial axes of the canonical problem.
 ///
-/// The canonical problem is two-dimensional (NCHW input, OIHW kernel); a 1-D problem is the
-/// special case of height 1. Adding 3-D means raising this to 3 and adding the depth loop to
-/// each backend: every size computation here is already per axis.
-pub const SPATIAL_AXES: usize = 2;
+/// The canonical problem is three-dimensional (NCDHW input, OIDHW kernel); a 2-D problem is the
+/// special case of depth 1 and a 1-D problem that of depth and height 1 (the *trivial* axes,
+/// [`AxisGeometry::TRIVIAL`]). Every size computation here is per axis.
+pub const SPATIAL_AXES: usize = 3;
 
 /// One spatial axis of the canonical problem: a *valid* cross-correlation on an already padded
 /// input.
@@ -129,11 +129,11 @@ pub fn effective_kernel(kernel: usize, dilation: usize) -> Result<usize, ConvErr
 }
 
 /// The canonical problem every backend solves: a grouped, strided, dilated *valid*
-/// cross-correlation of an already padded NCHW input with an OIHW kernel bank.
+/// cross-correlation of an already padded NCDHW input with an OIDHW kernel bank.
 ///
-/// `output[n, o, y, x] = sum over c in group(o), i, j of
-///  input[n, g(o)*Cg + c, y*sh + i*dh, x*sw + j*dw] * kernel[o, c, i, j]`
-/// with `Cg = in_channels / groups`.
+/// `output[n, o, z, y, x] = sum over c in group(o), h, i, j of
+///  input[n, g(o)*Cg + c, z*sd + h*dd, y*sh + i*dh, x*sw + j*dw] * kernel[o, c, h, i, j]`
+/// with `Cg = in_channels / groups`. 2-D and 1-D problems have a trivial depth (and height) axis.
 ///
 /// The fields are private: a `Geometry` comes from [`Geometry::new`] (or
 /// [`ConvSpec::resolve`](crate::ConvSpec::resolve), or a sub-problem of one:
@@ -165,13 +165,14 @@ impl Geometry {
     /// # Examples
     /// ```
     /// use conv_core::{AxisGeometry, ConvError, Geometry};
-    /// let rows = AxisGeometry::new(0, 5, 3, 1, 1)?;
-    /// let cols = AxisGeometry::new(1, 7, 3, 2, 1)?;
-    /// let g = Geometry::new(2, 4, 8, 2, [rows, cols])?;
-    /// assert_eq!((g.in_per_group(), g.output_shape()), (2, [2, 8, 3, 3]));
+    /// let depth = AxisGeometry::TRIVIAL; // a 2-D problem
+    /// let rows = AxisGeometry::new(1, 5, 3, 1, 1)?;
+    /// let cols = AxisGeometry::new(2, 7, 3, 2, 1)?;
+    /// let g = Geometry::new(2, 4, 8, 2, [depth, rows, cols])?;
+    /// assert_eq!((g.in_per_group(), g.output_shape()), (2, [2, 8, 1, 3, 3]));
     /// // An axis built by hand with an output length the formula does not give is refused.
     /// let wrong = AxisGeometry { output: 4, ..cols };
-    /// assert!(matches!(Geometry::new(2, 4, 8, 2, [rows, wrong]), Err(ConvError::BufferLength { .. })));
+    /// assert!(matches!(Geometry::new(2, 4, 8, 2, [depth, rows, wrong]), Err(ConvError::BufferLength { .. })));
     /// # Ok::<(), ConvError>(())
     /// ```
     pub fn new(
@@ -209,6 +210,30 @@ impl Geometry {
             checked_product(sizes([batch, out_channels], |a| a.output), "output")?,
         ];
         Ok(Geometry { batch, in_channels, out_channels, groups, axes, lens })
+    }
+
+    /// A planar (2-D, or 1-D with height 1) problem: [`Geometry::new`] with a trivial depth axis.
+    ///
+    /// # Errors
+    /// As [`Geometry::new`].
+    ///
+    /// # Examples
+    /// ```
+    /// use conv_core::{AxisGeometry, Geometry};
+    /// let [rows, cols] = [AxisGeometry::new(1, 5, 3, 1, 1)?, AxisGeometry::new(2, 7, 3, 1, 1)?];
+    /// let g = Geometry::planar(1, 1, 1, 1, [rows, cols])?;
+    /// assert!(g.is_planar());
+    /// assert_eq!(g.output_shape(), [1, 1, 1, 3, 5]);
+    /// # Ok::<(), conv_core::ConvError>(())
+    /// ```
+    pub fn planar(
+        batch: usize,
+        in_channels: usize,
+        out_channels: usize,
+        groups: usize,
+        [rows, cols]: [AxisGeometry; 2],
+    ) -> Result<Self, ConvError> {
+        Geometry::new(batch, in_channels, out_channels, groups, [AxisGeometry::TRIVIAL, rows, cols])
     }
 
     /// The same problem for `batch` items (a piece of the batch, or one item).
@@ -254,10 +279,21 @@ impl Geometry {
         self.groups
     }
 
-    /// Height and width, in that order (a copy: `let [rows, cols] = g.axes();` binds values the
-    /// compiler keeps in registers through a backend's inner loops).
+    /// Depth, height and width, in that order (a copy: `let [depth, rows, cols] = g.axes();`
+    /// binds values the compiler keeps in registers through a backend's inner loops).
     pub fn axes(&self) -> [AxisGeometry; SPATIAL_AXES] {
         self.axes
+    }
+
+    /// Height and width: the axes of one depth slice (what a planar algorithm works on).
+    pub fn plane_axes(&self) -> [AxisGeometry; 2] {
+        [self.axes[1], self.axes[2]]
+    }
+
+    /// Whether the depth axis is trivial (input, kernel and output of length 1): a 2-D or 1-D
+    /// problem, which the planar algorithms solve as they are.
+    pub fn is_planar(&self) -> bool {
+        self.axes[0] == AxisGeometry::TRIVIAL
     }
 
     /// Input channels seen by each kernel (`Cg`).
@@ -270,17 +306,17 @@ impl Geometry {
         self.out_channels / self.groups.max(1)
     }
 
-    /// Elements of one padded input plane (`H * W`).
+    /// Elements of one padded input plane (`D * H * W`: a whole volume in 3-D).
     pub fn input_plane(&self) -> usize {
         self.saturating_plane(|a| a.input)
     }
 
-    /// Elements of one kernel plane (`KH * KW`).
+    /// Elements of one kernel plane (`KD * KH * KW`).
     pub fn kernel_plane(&self) -> usize {
         self.saturating_plane(|a| a.kernel)
     }
 
-    /// Elements of one output plane (`OH * OW`).
+    /// Elements of one output plane (`OD * OH * OW`).
     pub fn output_plane(&self) -> usize {
         self.saturating_plane(|a| a.output)
     }
@@ -313,9 +349,10 @@ impl Geometry {
             .fold(1u128, |acc, &n| acc.saturating_mul(n as u128))
     }
 
-    /// The output shape `[N, O, OH, OW]`.
+    /// The output shape `[N, O, OD, OH, OW]`.
     pub fn output_shape(&self) -> [usize; 2 + SPATIAL_AXES] {
-        [self.batch, self.out_channels, self.axes[0].output, self.axes[1].output]
+        let [depth, rows, cols] = self.axes;
+        [self.batch, self.out_channels, depth.output, rows.output, cols.output]
     }
 }
 

@@ -340,7 +340,7 @@ pub struct Resolved {
     pub pads: [(usize, usize); SPATIAL_AXES],
     /// What fills the padding.
     pub boundary: Boundary,
-    /// Number of spatial axes of the caller's arrays (1 or 2).
+    /// Number of spatial axes of the caller's arrays (1 to 3).
     pub spatial_rank: usize,
     /// Where the caller's input and output keep their channel axis (always channels first for
     /// the scipy-style calls, which have none).
@@ -375,8 +375,9 @@ impl ConvSpec {
     /// use conv_core::{ConvSpec, Mode};
     /// // scipy's 3x3 * 2x2 example in Full mode: 4x4 output.
     /// let resolved = ConvSpec::convolution().mode(Mode::Full).resolve(&[1, 1, 3, 3], &[1, 1, 2, 2])?;
-    /// assert_eq!(resolved.geometry.output_shape(), [1, 1, 4, 4]);
-    /// assert_eq!(resolved.pads, [(1, 1), (1, 1)]);
+    /// // The canonical problem is 3-D: a 2-D request has a trivial depth axis first.
+    /// assert_eq!(resolved.geometry.output_shape(), [1, 1, 1, 4, 4]);
+    /// assert_eq!(resolved.pads, [(0, 0), (1, 1), (1, 1)]);
     /// # Ok::<(), conv_core::ConvError>(())
     /// ```
     pub fn resolve(&self, input: &[usize], kernel: &[usize]) -> Result<Resolved, ConvError> {

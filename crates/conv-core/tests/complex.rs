@@ -90,9 +90,9 @@ fn complex_errors_are_the_real_ones() {
         convolve_complex_with(&empty, &one, Mode::Full, &conv_core::Direct),
         Err(ConvError::Empty { .. })
     ));
-    let cube = ArrayD::<Complex64>::ones(vec![2, 2, 2]);
+    let hypercube = ArrayD::<Complex64>::ones(vec![2, 2, 2, 2]);
     assert!(matches!(
-        correlate_complex_with(&cube, &cube, Mode::Full, &conv_core::Direct),
+        correlate_complex_with(&hypercube, &hypercube, Mode::Full, &conv_core::Direct),
         Err(ConvError::UnsupportedRank { .. })
     ));
     let (a, b) = (ArrayD::<Complex64>::ones(vec![2, 5]), ArrayD::<Complex64>::ones(vec![3, 3]));

@@ -155,30 +155,40 @@ fn auto_in_measure_mode_conforms() {
 }
 
 /// The defining sum, written as plainly as possible, in Direct's documented order (input channel,
-/// kernel row, kernel column, from zero, no fused multiply-add).
+/// kernel slice, kernel row, kernel column, from zero, no fused multiply-add).
 fn defining_sum<T: conv_core::ConvNum>(g: &conv_core::Geometry, input: &[T], kernel: &[T]) -> Vec<T> {
-    let [rows, cols] = g.axes();
+    let [depth, rows, cols] = g.axes();
     let (cg, og) = (g.in_channels() / g.groups(), g.out_channels() / g.groups());
     let mut output = Vec::with_capacity(g.output_len());
     for n in 0..g.batch() {
         for o in 0..g.out_channels() {
-            for y in 0..rows.output {
-                for x in 0..cols.output {
-                    let mut sum = T::zero();
-                    for c in 0..cg {
-                        let channel = (o / og) * cg + c;
-                        for i in 0..rows.kernel {
-                            for j in 0..cols.kernel {
-                                let row = y * rows.stride + i * rows.dilation;
-                                let col = x * cols.stride + j * cols.dilation;
-                                let value = input
-                                    [((n * g.in_channels() + channel) * rows.input + row) * cols.input + col];
-                                sum =
-                                    sum + kernel[((o * cg + c) * rows.kernel + i) * cols.kernel + j] * value;
+            for z in 0..depth.output {
+                for y in 0..rows.output {
+                    for x in 0..cols.output {
+                        let mut sum = T::zero();
+                        for c in 0..cg {
+                            let channel = (o / og) * cg + c;
+                            for h in 0..depth.kernel {
+                                for i in 0..rows.kernel {
+                                    for j in 0..cols.kernel {
+                                        let slice = z * depth.stride + h * depth.dilation;
+                                        let row = y * rows.stride + i * rows.dilation;
+                                        let col = x * cols.stride + j * cols.dilation;
+                                        let at = (((n * g.in_channels() + channel) * depth.input + slice)
+                                            * rows.input
+                                            + row)
+                                            * cols.input
+                                            + col;
+                                        let tap = (((o * cg + c) * depth.kernel + h) * rows.kernel + i)
+                                            * cols.kernel
+                                            + j;
+                                        sum = sum + kernel[tap] * input[at];
+                                    }
+                                }
                             }
                         }
+                        output.push(sum);
                     }
-                    output.push(sum);
                 }
             }
         }
@@ -188,9 +198,15 @@ fn defining_sum<T: conv_core::ConvNum>(g: &conv_core::Geometry, input: &[T], ker
 
 fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
     use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Geometry};
-    // (batch, in, out, groups, rows (input, kernel, stride, dilation), cols (same)): rows longer
-    // and shorter than a register tile, strides, dilations, groups, and problems large enough to
-    // be split over threads mid-row.
+    // (batch, in, out, groups, depth, rows, cols; each axis (input, kernel, stride, dilation)):
+    // rows longer and shorter than a register tile, strides, dilations, groups, problems large
+    // enough to be split over threads mid-row, and volumes (strided and dilated in depth).
+    let trivial = (1, 1, 1, 1);
+    let volumes = [
+        (2, 3, 4, 1, (9, 3, 1, 1), (10, 3, 1, 1), (11, 3, 1, 1)),
+        (1, 4, 2, 2, (13, 2, 2, 3), (7, 3, 1, 2), (40, 5, 2, 1)),
+        (1, 1, 1, 1, (64, 5, 1, 1), (64, 5, 1, 1), (64, 5, 1, 1)),
+    ];
     let shapes = [
         (1, 1, 1, 1, (1, 1, 1, 1), (1_000_003, 3, 1, 1)),
         (1, 1, 1, 1, (1, 1, 1, 1), (70_001, 255, 1, 1)),
@@ -205,10 +221,11 @@ fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
         (1, 1, 1, 1, (1, 1, 1, 1), (1_000, 16, 1, 3)),
         (1, 1, 1, 1, (1, 1, 1, 1), (500, 17, 1, 1)),
     ];
-    for (batch, inc, outc, groups, r, c) in shapes {
+    let shapes = shapes.into_iter().map(|(n, c, o, g, r, w)| (n, c, o, g, trivial, r, w)).chain(volumes);
+    for (batch, inc, outc, groups, d, r, c) in shapes {
         let axis =
-            |a: usize, (len, k, s, d): (usize, usize, usize, usize)| AxisGeometry::new(a, len, k, s, d);
-        let g = Geometry::new(batch, inc, outc, groups, [axis(0, r).unwrap(), axis(1, c).unwrap()]).unwrap();
+            |a: usize, (len, k, s, d): (usize, usize, usize, usize)| AxisGeometry::new(a, len, k, s, d).unwrap();
+        let g = Geometry::new(batch, inc, outc, groups, [axis(0, d), axis(1, r), axis(2, c)]).unwrap();
         let input: Vec<T> = (0..g.input_len())
             .map(|i| T::from_f64_lossy(((i * 7919) % 1013) as f64 / 1013.0 - 0.5))
             .collect();
@@ -265,8 +282,8 @@ fn backends_split_over_threads_agree_with_direct() {
         Box::new(Im2col::default()),
     ];
     for (batch, inc, outc, groups, (h, kh, sh), (w, kw, sw)) in shapes {
-        let axes = [AxisGeometry::new(0, h, kh, sh, 1).unwrap(), AxisGeometry::new(1, w, kw, sw, 1).unwrap()];
-        let g = Geometry::new(batch, inc, outc, groups, axes).unwrap();
+        let axes = [AxisGeometry::new(1, h, kh, sh, 1).unwrap(), AxisGeometry::new(2, w, kw, sw, 1).unwrap()];
+        let g = Geometry::planar(batch, inc, outc, groups, axes).unwrap();
         let input: Vec<f64> = (0..g.input_len()).map(|i| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5).collect();
         let kernel: Vec<f64> =
             (0..g.kernel_len()).map(|i| ((i * 104_729) % 97) as f64 / 97.0 - 0.3).collect();

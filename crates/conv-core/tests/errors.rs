@@ -82,9 +82,13 @@ fn scipy_valid_rules() {
 
 #[test]
 fn rank_errors() {
-    let three_d = ArrayD::<f64>::zeros(IxDyn(&[2, 2, 2]));
-    let err = convolve(&three_d, &three_d, Mode::Full).unwrap_err();
-    assert!(matches!(err, ConvError::UnsupportedRank { ref shape, .. } if shape == &[2, 2, 2]));
+    let four_d = ArrayD::<f64>::zeros(IxDyn(&[2, 2, 2, 2]));
+    let err = convolve(&four_d, &four_d, Mode::Full).unwrap_err();
+    assert!(matches!(err, ConvError::UnsupportedRank { ref shape, .. } if shape == &[2, 2, 2, 2]));
+    // A volume against an image: the ranks differ.
+    let cube = ArrayD::<f64>::zeros(IxDyn(&[2, 2, 2]));
+    let err = convolve(&cube, &ArrayD::<f64>::zeros(IxDyn(&[2, 2])), Mode::Full).unwrap_err();
+    assert!(matches!(err, ConvError::RankMismatch { .. }));
 }
 
 #[test]
@@ -182,13 +186,13 @@ fn non_finite_values_propagate_or_are_refused() {
 #[test]
 fn wrong_buffer_lengths_for_direct_backend_calls() {
     let axes = [AxisGeometry::TRIVIAL, AxisGeometry::new(0, 4, 2, 1, 1).expect("fits")];
-    let g = Geometry::new(1, 1, 1, 1, axes).expect("valid");
+    let g = Geometry::planar(1, 1, 1, 1, axes).expect("valid");
     let err = conv_core::ConvProblem::new(g, &[0.0f64; 3], &[0.0; 2]).unwrap_err();
     assert_eq!(err, ConvError::BufferLength { what: "input", expected: 4, got: 3 });
     // A 1x4 signal with a 1x2 kernel (3 outputs), and a 4x4 image with a 3x3 kernel (4 outputs)
     // for the backends that take only 3x3 kernels (Winograd): every backend is asked once.
     let square = AxisGeometry::new(0, 4, 3, 1, 1).expect("fits");
-    let image = Geometry::new(1, 1, 1, 1, [square, square]).expect("valid");
+    let image = Geometry::planar(1, 1, 1, 1, [square, square]).expect("valid");
     let (signal_input, image_input) = ([0.0f64; 4], [0.0f64; 16]);
     let problems = [
         (conv_core::ConvProblem::new(g, &signal_input, &[0.0; 2]).expect("lengths match"), 3),
@@ -225,21 +229,21 @@ fn errors_explain_themselves() {
 #[test]
 fn inconsistent_hand_built_geometry_is_refused() {
     let row = AxisGeometry::new(1, 4, 2, 1, 1).unwrap();
-    let sound = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, row]).unwrap();
+    let sound = Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, row]).unwrap();
     let wrong_output = AxisGeometry { output: 10, ..row };
     let kernel_too_long = AxisGeometry { kernel: 9, ..row };
     let zero_stride = AxisGeometry { stride: 0, ..row };
     assert!(matches!(
-        sound.with_axis(1, wrong_output),
+        sound.with_axis(2, wrong_output),
         Err(ConvError::BufferLength { what: "output axis", .. })
     ));
-    assert!(matches!(sound.with_axis(1, kernel_too_long), Err(ConvError::KernelLargerThanInput { .. })));
-    assert!(matches!(sound.with_axis(1, zero_stride), Err(ConvError::ZeroStride { axis: 1 })));
-    assert!(matches!(sound.with_axis(2, row), Err(ConvError::ParameterLength { .. })));
+    assert!(matches!(sound.with_axis(2, kernel_too_long), Err(ConvError::KernelLargerThanInput { .. })));
+    assert!(matches!(sound.with_axis(2, zero_stride), Err(ConvError::ZeroStride { axis: 2 })));
+    assert!(matches!(sound.with_axis(3, row), Err(ConvError::ParameterLength { .. })));
     assert!(matches!(sound.with_batch(0), Err(ConvError::Empty { .. })));
-    assert!(matches!(Geometry::new(1, 1, 1, 0, [AxisGeometry::TRIVIAL, row]), Err(ConvError::Groups { .. })));
+    assert!(matches!(Geometry::planar(1, 1, 1, 0, [AxisGeometry::TRIVIAL, row]), Err(ConvError::Groups { .. })));
     assert!(matches!(
-        Geometry::new(usize::MAX, usize::MAX, 1, 1, [AxisGeometry::TRIVIAL, row]),
+        Geometry::planar(usize::MAX, usize::MAX, 1, 1, [AxisGeometry::TRIVIAL, row]),
         Err(ConvError::Overflow { .. })
     ));
 }

@@ -190,7 +190,7 @@ proptest! {
             AxisGeometry::new(index, input, kernel, stride, dilation)
         };
         let (Ok(rows), Ok(cols)) = (axis(0), axis(1)) else { return Ok(()) };
-        let checked = Geometry::new(batch, in_channels, out_channels, groups, [rows, cols]);
+        let checked = Geometry::planar(batch, in_channels, out_channels, groups, [rows, cols]);
         if let Ok(geometry) = checked {
             let product = |sizes: [usize; 4]| sizes.iter().try_fold(1usize, |p, &n| p.checked_mul(n));
             prop_assert_eq!(Some(geometry.input_len()), product([batch, in_channels, rows.input, cols.input]));

@@ -107,16 +107,16 @@ fn boundary_source_index_answers_any_position_and_length() {
 fn hand_built_geometries_too_large_to_index_are_refused() {
     use conv_core::{Auto, AxisGeometry, ConvBackend, ConvError, Geometry, builtin_backends};
     let small = AxisGeometry::new(0, 4, 2, 1, 1).expect("a valid axis");
-    let base = Geometry::new(1, 1, 1, 1, [small, AxisGeometry::new(1, 4, 2, 1, 1).expect("a valid axis")])
+    let base = Geometry::planar(1, 1, 1, 1, [small, AxisGeometry::new(1, 4, 2, 1, 1).expect("a valid axis")])
         .expect("a valid geometry");
     let huge_axis =
         |index| AxisGeometry::new(index, usize::MAX, 1, 1, 1).expect("an axis of usize::MAX samples");
     let overflow = |result: Result<Geometry, ConvError>| matches!(result, Err(ConvError::Overflow { .. }));
-    assert!(overflow(Geometry::new(1, 1, 1, 1, [huge_axis(0), huge_axis(1)])));
+    assert!(overflow(Geometry::planar(1, 1, 1, 1, [huge_axis(0), huge_axis(1)])));
     assert!(overflow(base.with_axis(1, huge_axis(1))));
     assert!(overflow(base.with_batch(usize::MAX)));
-    assert!(overflow(Geometry::new(1, usize::MAX, usize::MAX, 1, [small, small])));
-    let largest = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, huge_axis(1)]).expect("fits in usize");
+    assert!(overflow(Geometry::planar(1, usize::MAX, usize::MAX, 1, [small, small])));
+    let largest = Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, huge_axis(1)]).expect("fits in usize");
     for backend in builtin_backends::<f64>() {
         let _ = backend.supports(&largest); // answers, whatever it answers
         let _ = backend.cost_features(&largest);
@@ -154,7 +154,7 @@ fn valid_geometries_whose_sizes_only_just_fit_are_answered() {
     let one = AxisGeometry::new(0, 1, 1, 1, 1).expect("a valid axis");
     for (batch, in_channels, out_channels) in [(1, 1, 1 << 63), (1, 3, (1 << 62) + 2), (1 << 62, 1, 3)] {
         let geometry =
-            Geometry::new(batch, in_channels, out_channels, 1, [one, one]).expect("buffers fit a usize");
+            Geometry::planar(batch, in_channels, out_channels, 1, [one, one]).expect("buffers fit a usize");
         for backend in builtin_backends::<f32>() {
             let _ = backend.supports(&geometry);
         }
@@ -177,7 +177,7 @@ fn planner_helpers_and_raised_caps_refuse_without_aborting() {
     assert!(fit(&[(vec![1.0], 1e-3), (vec![2.0], 2e-3)]).is_some());
 
     let wide = AxisGeometry::new(1, 1 << 33, 1, 1, 1).expect("a valid axis");
-    let geometry = Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, wide]).expect("a valid geometry");
+    let geometry = Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, wide]).expect("a valid geometry");
     refused_quickly("time_backend", || time_backend::<f64>(&Direct, &geometry, Duration::from_millis(1)));
 
     // Under `vm.overcommit_memory = 1` the kernel promises any allocation and the refusal cannot

@@ -34,12 +34,15 @@ fn operands_of_different_ranks_are_named_as_given() {
 
 #[test]
 fn a_rank_the_call_does_not_take_names_the_call() {
-    let cube = ArrayD::<f64>::ones(IxDyn(&[4, 4, 4]));
-    let err = convolve(&cube, &cube, Mode::Same).unwrap_err();
-    assert_eq!(err.to_string(), "the input has 3 axes (shape [4, 4, 4]); convolve takes 1-D or 2-D arrays");
+    let hypercube = ArrayD::<f64>::ones(IxDyn(&[4, 4, 4, 4]));
+    let err = convolve(&hypercube, &hypercube, Mode::Same).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the input has 4 axes (shape [4, 4, 4, 4]); convolve takes 1-D, 2-D or 3-D arrays"
+    );
     let scalar = ArrayD::<f64>::ones(IxDyn(&[]));
     let err = correlate(&ArrayD::<f64>::ones(IxDyn(&[3])), &scalar, Mode::Full).unwrap_err();
-    assert_eq!(err.to_string(), "the kernel has 0 axes (shape []); correlate takes 1-D or 2-D arrays");
+    assert_eq!(err.to_string(), "the kernel has 0 axes (shape []); correlate takes 1-D, 2-D or 3-D arrays");
 }
 
 #[test]
@@ -99,9 +102,9 @@ fn a_per_axis_list_of_the_wrong_length_says_what_fits() {
 fn choose_conv_method_reports_the_same_errors_in_the_same_words() {
     let err = choose_conv_method(&Array1::<f64>::zeros(0), &array![1.0], Mode::Same).unwrap_err();
     assert_eq!(err.to_string(), "the input is empty (shape [0])");
-    let cube = ArrayD::<f64>::ones(IxDyn(&[2, 2, 2]));
-    let err = choose_conv_method(&cube, &cube, Mode::Full).unwrap_err();
-    assert!(err.to_string().contains("choose_conv_method takes 1-D or 2-D arrays"), "{err}");
+    let hypercube = ArrayD::<f64>::ones(IxDyn(&[2, 2, 2, 2]));
+    let err = choose_conv_method(&hypercube, &hypercube, Mode::Full).unwrap_err();
+    assert!(err.to_string().contains("choose_conv_method takes 1-D, 2-D or 3-D arrays"), "{err}");
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl<T: ConvNum> ConvBackend<T> for Pointwise {
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         // The geometry was checked when it was built: only this backend's own limit is left.
-        for (axis, name) in g.axes().iter().zip(["height", "width"]) {
+        for (axis, name) in g.axes().iter().zip(["depth", "height", "width"]) {
             if axis.kernel != 1 {
                 return Err(ConvError::Unsupported {
                     backend: "pointwise".into(),
@@ -58,7 +58,7 @@ impl<T: ConvNum> ConvBackend<T> for Pointwise {
         let g = problem.geometry();
         <Self as ConvBackend<T>>::supports(self, g)?;
         check_buffer_len("output", g.output_len(), output.len())?;
-        let [rows, cols] = g.axes();
+        let [depth, rows, cols] = g.axes();
         let (cg, og) = (g.in_per_group(), g.out_per_group());
         let in_planes: Vec<&[T]> = problem.input().chunks_exact(g.input_plane()).collect();
         // The kernel bank is `out_channels * cg` single weights.
@@ -69,8 +69,10 @@ impl<T: ConvNum> ConvBackend<T> for Pointwise {
             out.fill(T::zero());
             for c in 0..cg {
                 let (w, input) = (weights[o * cg + c], in_planes[first_channel + c]);
-                for (y, out_row) in out.chunks_exact_mut(cols.output).enumerate() {
-                    let in_row = &input[y * rows.stride * cols.input..];
+                // Output row `r` is slice `z`, row `y` (a planar problem has one slice).
+                for (r, out_row) in out.chunks_exact_mut(cols.output).enumerate() {
+                    let (z, y) = (r / rows.output, r % rows.output);
+                    let in_row = &input[(z * depth.stride * rows.input + y * rows.stride) * cols.input..];
                     for (x, value) in out_row.iter_mut().enumerate() {
                         *value = *value + w * in_row[x * cols.stride];
                     }

@@ -208,7 +208,7 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
                 }
                 other => CnnError::conv("Conv2D")(other),
             })?;
-        let [_, _, oh, ow] = resolved.geometry.output_shape();
+        let [_, _, _, oh, ow] = resolved.geometry.output_shape();
         self.shape = Some(BuiltShape { input: [height, width, channels] });
         let taps = kh.saturating_mul(kw);
         let kernel = glorot_uniform(

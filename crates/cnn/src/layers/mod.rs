@@ -124,8 +124,8 @@ pub fn window_axis(
         .max_buffer_bytes(usize::MAX)
         .resolve(&[1, 1, input], &[1, 1, window])
         .map_err(CnnError::conv(what))?;
-    let (before, after) = resolved.pads[1];
-    Ok((resolved.geometry.axes()[1].output, before, after))
+    let (before, after) = resolved.pads[2];
+    Ok((resolved.geometry.axes()[2].output, before, after))
 }
 
 /// One layer of a [`Sequential`](crate::Sequential) model.

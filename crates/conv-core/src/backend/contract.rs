@@ -177,7 +177,7 @@ pub trait ConvBackend<T: ConvNum>: Send + Sync {
     /// use conv_core::{AxisGeometry, ConvBackend, ConvProblem, Direct, Geometry};
     /// // One 2x2 image with two channels (pixels (1, 10), (2, 20), (3, 30), (4, 40)), two 1x1
     /// // filters: the first sums the channels, the second takes the second one.
-    /// let g = Geometry::new(1, 2, 2, 1, [AxisGeometry::new(0, 2, 1, 1, 1)?, AxisGeometry::new(1, 2, 1, 1, 1)?])?;
+    /// let g = Geometry::planar(1, 2, 2, 1, [AxisGeometry::new(1, 2, 1, 1, 1)?, AxisGeometry::new(2, 2, 1, 1, 1)?])?;
     /// let input = [1.0, 10.0, 2.0, 20.0, 3.0, 30.0, 4.0, 40.0];
     /// let kernel = [1.0, 1.0, 0.0, 1.0];
     /// let mut output = [0.0; 8];

@@ -6,11 +6,11 @@ use crate::geometry::Geometry;
 use crate::num::ConvNum;
 use crate::parallel;
 
-/// Evaluates the defining sum directly: `O(N * O * OH * OW * Cg * KH * KW)` multiply-adds.
+/// Evaluates the defining sum directly: `O(N * O * OD * OH * OW * Cg * KD * KH * KW)` multiply-adds.
 ///
 /// This is the reference oracle every other backend is tested against. Each output is the
-/// defining sum, accumulated from zero in the order input channel, kernel row, kernel column —
-/// nothing else. For speed the outputs of a row are computed in tiles of 64 or 128 that stay in
+/// defining sum, accumulated from zero in the order input channel, kernel slice (depth), kernel
+/// row, kernel column — nothing else. For speed the outputs of a row are computed in tiles of 64 or 128 that stay in
 /// vector registers while every tap is added (a register-blocked kernel, compiled for AVX2 or
 /// AVX-512 when the CPU has them, chosen at run time), or, with at most 16 taps at stride 1,
 /// in one pass with the weights held in registers; large problems are split over the cores.
@@ -20,7 +20,7 @@ use crate::parallel;
 ///
 /// # Numerics
 /// Each output is a plain sum of products in the element type, in the order channel, kernel
-/// row, kernel column (no fused multiply-add). NaN and infinity propagate as IEEE arithmetic
+/// slice, kernel row, kernel column (no fused multiply-add). NaN and infinity propagate as IEEE arithmetic
 /// says: a NaN input sample makes NaN exactly the outputs whose window covers it (and a NaN
 /// kernel tap makes every output of that kernel NaN).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl<T: ConvNum> ConvBackend<T> for Direct {
         let counts = crate::cost::Counts::of(g);
         let threads = Direct::threads(g) as f64;
         let macs = counts.multiply_adds;
-        Ok(vec![macs / threads, macs / g.axes()[1].output as f64 / threads, counts.values])
+        Ok(vec![macs / threads, macs / g.axes()[2].output as f64 / threads, counts.values])
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
@@ -96,17 +96,18 @@ fn compute_outputs_tiled<T: ConvNum, const TILE: usize>(
     first: usize,
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes();
+    let cols = g.axes()[2];
     let plane_len = g.output_plane();
-    let mut taps = Vec::with_capacity(g.in_per_group() * rows.kernel * cols.kernel);
+    let mut taps = Vec::with_capacity(g.in_per_group() * g.kernel_plane());
     let mut done = 0;
     while done < outputs.len() {
         let index = first + done;
         let (plane, within) = (index / plane_len, index % plane_len);
-        let (y, x0) = (within / cols.output, within % cols.output);
+        // The output row (z, y) of the plane, flattened: `z * OH + y`.
+        let (row, x0) = (within / cols.output, within % cols.output);
         let len = (cols.output - x0).min(outputs.len() - done);
         taps.clear();
-        collect_taps(problem, plane, y, &mut taps);
+        collect_taps(problem, plane, row, &mut taps);
         let segment = &mut outputs[done..done + len];
         if cols.stride == 1 && stream_few_taps(&taps, x0, segment) {
             done += len;
@@ -135,17 +136,18 @@ fn compute_outputs_tiled<T: ConvNum, const TILE: usize>(
     }
 }
 
-/// The terms that feed output row `y` of output plane `plane`, in summation order (input
-/// channel, kernel row, kernel column): each tap's weight and the input row it scales, already
-/// shifted by the tap's column offset.
+/// The terms that feed output row `row` (`z * OH + y`: slice `z`, row `y`) of output plane
+/// `plane`, in summation order (input channel, kernel slice, kernel row, kernel column): each
+/// tap's weight and the input row it scales, already shifted by the tap's column offset.
 fn collect_taps<'p, T: ConvNum>(
     problem: &ConvProblem<'p, T>,
     plane: usize,
-    y: usize,
+    row: usize,
     taps: &mut Vec<(T, &'p [T])>,
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes();
+    let [depth, rows, cols] = g.axes();
+    let (z, y) = (row / rows.output, row % rows.output);
     let (n, o) = (plane / g.out_channels(), plane % g.out_channels());
     let group = o / g.out_per_group();
     for c in 0..g.in_per_group() {
@@ -155,11 +157,15 @@ fn collect_taps<'p, T: ConvNum>(
         else {
             return;
         };
-        for ky in 0..rows.kernel {
-            let row_start = (y * rows.stride + ky * rows.dilation) * cols.input;
-            let input_row = &input[row_start..row_start + cols.input];
-            for kx in 0..cols.kernel {
-                taps.push((kernel[ky * cols.kernel + kx], &input_row[kx * cols.dilation..]));
+        for kz in 0..depth.kernel {
+            let slice = z * depth.stride + kz * depth.dilation;
+            for ky in 0..rows.kernel {
+                let row_start = (slice * rows.input + y * rows.stride + ky * rows.dilation) * cols.input;
+                let input_row = &input[row_start..row_start + cols.input];
+                let weights = &kernel[(kz * rows.kernel + ky) * cols.kernel..][..cols.kernel];
+                for (kx, &weight) in weights.iter().enumerate() {
+                    taps.push((weight, &input_row[kx * cols.dilation..]));
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The FFT backend: the convolution theorem with rustfft.
 
-use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace, spectral_features};
+use super::spectral::{Blocking, check_workspace, spectral_features, spectral_plan, spectral_threads};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -9,7 +9,7 @@ use crate::num::ConvNum;
 /// Multiplies spectra: `x * k = IFFT(FFT(x) . FFT(k))`.
 ///
 /// Each padded input plane and each (flipped, dilated) kernel plane is zero-padded to an
-/// `LH x LW` grid, where `L` is a size rustfft transforms quickly that holds the padded input
+/// `LH x LW` grid (`LD x LH x LW` for a volume), where `L` is a size rustfft transforms quickly that holds the padded input
 /// ([`transform_len`]). Since a valid correlation only reads outputs whose window
 /// lies inside the input, the wrap-around of the circular convolution never reaches them, so
 /// `L >= input` suffices. Rows go through a real-to-complex transform (realfft, half the work of
@@ -22,11 +22,12 @@ use crate::num::ConvNum;
 /// threads when one image is large enough, and whole images when a batch is. A one-shot call
 /// on one image transforms the kernel's columns alongside the input's, a few at a time, instead
 /// of storing the kernel's whole spectrum first; a [plan](ConvBackend::plan) keeps that
-/// spectrum for all its calls.
+/// spectrum for all its calls. A volume (a depth axis longer than one) goes through the 3-D
+/// real transform: rows, then the height and depth passes, each shared out over the threads.
 ///
 /// Cost: `O((N*C + O*Cg + N*O) * L log L)` transforms plus `O(N*O*Cg*L)` products, independent
 /// of the kernel size: this backend wins for large kernels. Workspace: `max(C, O) + O*Cg`
-/// spectra of `LH * (LW/2 + 1)` complex values, refused over the cap ([`Fft::DEFAULT_CAP_BYTES`]
+/// spectra of `LD * LH * (LW/2 + 1)` complex values, refused over the cap ([`Fft::DEFAULT_CAP_BYTES`]
 /// unless set with [`Fft::with_cap_bytes`]).
 ///
 /// # Numerics
@@ -137,7 +138,7 @@ impl Fft {
     }
 
     /// One tile: the whole stride-1 output, on a grid holding the whole padded input.
-    fn blocking(g: &Geometry) -> [Blocking; 2] {
+    fn blocking(g: &Geometry) -> [Blocking; 3] {
         g.axes().map(|axis| Blocking {
             grid: transform_len(axis.input),
             tile: axis.input - axis.effective_kernel() + 1,
@@ -146,11 +147,11 @@ impl Fft {
 
     /// How many threads a call on this geometry keeps busy.
     pub(crate) fn threads(g: &Geometry) -> usize {
-        call_threads(g, Self::blocking(g))
+        spectral_threads(g, Self::blocking(g))
     }
 
-    /// The transform grid `[LH, LW]` for a geometry.
-    pub fn grid(g: &Geometry) -> [usize; 2] {
+    /// The transform grid `[LD, LH, LW]` for a geometry (`LD = 1` for a planar problem).
+    pub fn grid(g: &Geometry) -> [usize; 3] {
         // Not read from `blocking`: this runs in `supports`, before the problem is known to fit.
         g.axes().map(|axis| transform_len(axis.input))
     }
@@ -175,13 +176,12 @@ impl<T: ConvNum> ConvBackend<T> for Fft {
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
         <Self as ConvBackend<T>>::supports(self, g)?;
-        SpectralPlan::for_one_call("fft", g, problem.kernel(), Self::blocking(g))?
-            .execute(problem.input(), output)
+        spectral_plan("fft", g, problem.kernel(), Self::blocking(g), true)?.execute(problem.input(), output)
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
-        Ok(Box::new(SpectralPlan::new("fft", g, kernel, Self::blocking(g))?))
+        spectral_plan("fft", g, kernel, Self::blocking(g), false)
     }
 }
 

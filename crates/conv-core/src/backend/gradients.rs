@@ -11,7 +11,7 @@
 //! - the **kernel gradient** of group `g` is the input correlated with the output gradient used
 //!   as the kernel: a problem whose batch is the group's `C / groups` input channels, whose
 //!   channels are the `N` batch items, with stride `d` and dilation `s` (the roles of the two
-//!   swap), giving the `KH x KW` taps of every (input channel, filter) pair.
+//!   swap), giving the `KD x KH x KW` taps of every (input channel, filter) pair.
 
 use super::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
@@ -71,13 +71,19 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     check_buffer_len("kernel", g.kernel_len(), kernel.len())?;
     check_buffer_len("output gradient", g.output_len(), grad_output.len())?;
     check_buffer_len("input gradient", g.input_len(), grad_input.len())?;
-    let [rows, cols] = g.axes();
-    let spread_cols = problem.axes()[1];
+    let [depth, rows, cols] = g.axes();
+    let [_, spread_rows, spread_cols] = problem.axes();
     let (o_count, out_positions) = (g.out_channels(), g.output_plane());
     let spread_positions = problem.input_plane();
     let mut spread = crate::buffers::filled(problem.input_len(), T::zero(), "spread output gradient")?;
-    let (first_row, first_col) = (rows.effective_kernel() - 1, cols.effective_kernel() - 1);
-    // Output gradient sample (oy, ox) goes to spread position (first_row + oy * sh, first_col + ox * sw).
+    // Output gradient sample (oz, oy, ox) goes to spread position
+    // (first_z + oz * sd, first_y + oy * sh, first_x + ox * sw); output row r is (oz, oy).
+    let first = g.axes().map(|axis| axis.effective_kernel() - 1);
+    let spread_row_start = |r: usize| {
+        let (oz, oy) = (r / rows.output, r % rows.output);
+        let (z, y) = (first[0] + oz * depth.stride, first[1] + oy * rows.stride);
+        (z * spread_rows.input + y) * spread_cols.input + first[2]
+    };
     match layout {
         Layout::ChannelsLast => {
             // Each output position's O values are contiguous on both sides.
@@ -85,11 +91,11 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
                 .chunks_exact(out_positions * o_count)
                 .zip(spread.chunks_exact_mut(spread_positions * o_count))
             {
-                for (oy, row) in image.chunks_exact(cols.output * o_count).enumerate() {
-                    let y = first_row + oy * rows.stride;
+                for (r, row) in image.chunks_exact(cols.output * o_count).enumerate() {
+                    let start = spread_row_start(r);
                     for (ox, pixel) in row.chunks_exact(o_count).enumerate() {
-                        let x = first_col + ox * cols.stride;
-                        target[(y * spread_cols.input + x) * o_count..][..o_count].copy_from_slice(pixel);
+                        let x = start + ox * cols.stride;
+                        target[x * o_count..][..o_count].copy_from_slice(pixel);
                     }
                 }
             }
@@ -98,8 +104,8 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
             for (plane, target) in
                 grad_output.chunks_exact(out_positions).zip(spread.chunks_exact_mut(spread_positions))
             {
-                for (oy, row) in plane.chunks_exact(cols.output).enumerate() {
-                    let start = (first_row + oy * rows.stride) * spread_cols.input + first_col;
+                for (r, row) in plane.chunks_exact(cols.output).enumerate() {
+                    let start = spread_row_start(r);
                     target[start..].iter_mut().step_by(cols.stride).zip(row).for_each(|(t, &v)| *t = v);
                 }
             }
@@ -126,7 +132,7 @@ pub fn input_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
 
 /// The geometry of the kernel-gradient problem of one group of `g` (see the module
 /// documentation): batch `C / groups`, `N` channels, `O / groups` filters of the output
-/// gradient's size, stride `d`, dilation `s`, output `KH x KW`.
+/// gradient's size, stride `d`, dilation `s`, output `KD x KH x KW`.
 ///
 /// # Errors
 /// What [`Geometry::new`] refuses in the new problem.
@@ -160,23 +166,28 @@ pub fn kernel_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
     check_buffer_len("input", g.input_len(), input.len())?;
     check_buffer_len("output gradient", g.output_len(), grad_output.len())?;
     check_buffer_len("kernel gradient", g.kernel_len(), grad_kernel.len())?;
-    let [used_rows, used_cols] = problem.axes();
+    let [used_depth, used_rows, used_cols] = problem.axes();
+    let [_, rows, cols] = g.axes();
     let (c_group, o_group, taps) = (g.in_per_group(), g.out_per_group(), g.kernel_plane());
     let out_positions = g.output_plane();
     let mut images = crate::buffers::filled(problem.input_len(), T::zero(), "rearranged input")?;
     let mut gradients = crate::buffers::filled(problem.kernel_len(), T::zero(), "rearranged gradient")?;
     let mut taps_out = crate::buffers::filled(problem.output_len(), T::zero(), "kernel gradient")?;
     for q in 0..g.groups() {
-        // images[c, n, y, x] = input[n, q*Cg + c, y, x] over the samples some window reads.
+        // images[c, n, z, y, x] = input[n, q*Cg + c, z, y, x] over the samples some window reads.
+        let mut target = images.iter_mut();
         for c in 0..c_group {
             for n in 0..g.batch() {
-                for y in 0..used_rows.input {
-                    for x in 0..used_cols.input {
-                        let position = y * g.axes()[1].input + x;
-                        let from =
-                            offset(layout, g.in_channels(), g.input_plane(), n, q * c_group + c, position);
-                        images[((c * g.batch() + n) * used_rows.input + y) * used_cols.input + x] =
-                            input[from];
+                for z in 0..used_depth.input {
+                    for y in 0..used_rows.input {
+                        for x in 0..used_cols.input {
+                            let position = (z * rows.input + y) * cols.input + x;
+                            let from =
+                                offset(layout, g.in_channels(), g.input_plane(), n, q * c_group + c, position);
+                            if let Some(value) = target.next() {
+                                *value = input[from];
+                            }
+                        }
                     }
                 }
             }

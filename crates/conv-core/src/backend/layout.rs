@@ -46,12 +46,11 @@ fn through_channels_first<T: ConvNum>(
 ) -> Result<(), ConvError> {
     check_buffer_len("input", g.input_len(), input.len())?;
     check_buffer_len("output", g.output_len(), output.len())?;
-    let [rows, cols] = g.axes();
     let mut channels_first = crate::buffers::filled(input.len(), T::zero(), "input")?;
-    transpose_items(input, &mut channels_first, rows.input * cols.input, g.in_channels());
+    transpose_items(input, &mut channels_first, g.input_plane(), g.in_channels());
     let mut result = crate::buffers::filled(output.len(), T::zero(), "output")?;
     solve(&channels_first, &mut result)?;
-    transpose_items(&result, output, g.out_channels(), rows.output * cols.output);
+    transpose_items(&result, output, g.out_channels(), g.output_plane());
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 mod builtin;
 mod contract;
+mod depth;
 mod direct;
 mod fft;
 mod gradients;

@@ -1,6 +1,6 @@
 //! The blocked FFT backend: overlap-save, for long signals and large images with small kernels.
 
-use super::spectral::{Blocking, SpectralPlan, call_threads, check_workspace, spectral_features};
+use super::spectral::{Blocking, check_workspace, spectral_features, spectral_plan, spectral_threads};
 use super::{ConvBackend, ConvPlan, ConvProblem};
 use crate::error::ConvError;
 use crate::geometry::Geometry;
@@ -56,18 +56,17 @@ impl OverlapSave {
         OverlapSave { grid: Some(grid), ..Self::default() }
     }
 
-    /// The transform grid `[LH, LW]` used for a geometry.
-    pub fn grid(&self, g: &Geometry) -> [usize; 2] {
-        let [rows, cols] = self.blocking(g);
-        [rows.grid, cols.grid]
+    /// The transform grid `[LD, LH, LW]` used for a geometry.
+    pub fn grid(&self, g: &Geometry) -> [usize; 3] {
+        self.blocking(g).map(|axis| axis.grid)
     }
 
     /// How many threads a call on this geometry keeps busy.
     pub(crate) fn threads(&self, g: &Geometry) -> usize {
-        call_threads(g, self.blocking(g))
+        spectral_threads(g, self.blocking(g))
     }
 
-    fn blocking(&self, g: &Geometry) -> [Blocking; 2] {
+    fn blocking(&self, g: &Geometry) -> [Blocking; 3] {
         g.axes().map(|axis| {
             let span = axis.effective_kernel();
             let whole = transform_len(axis.input);
@@ -118,6 +117,6 @@ impl<T: ConvNum> ConvBackend<T> for OverlapSave {
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
         <Self as ConvBackend<T>>::supports(self, g)?;
-        Ok(Box::new(SpectralPlan::new("overlap-save", g, kernel, self.blocking(g))?))
+        spectral_plan("overlap-save", g, kernel, self.blocking(g), false)
     }
 }

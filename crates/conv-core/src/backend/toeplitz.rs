@@ -10,15 +10,16 @@ use crate::num::ConvNum;
 
 /// Builds the convolution matrix and multiplies it with the flattened inputs.
 ///
-/// For one group, the matrix `T` has one row per output sample `(o, y, x)` and one column per
-/// input sample `(c, r, s)`; row `(o, y, x)` holds kernel tap `k[o, c, i, j]` in column
-/// `(c, y*sh + i*dh, x*sw + j*dw)` and zeros elsewhere. In 1-D this is the banded Toeplitz matrix
-/// of polynomial multiplication; in 2-D it is doubly block Toeplitz (a Toeplitz matrix of
-/// Toeplitz blocks). A whole batch is then one GEMM: `Y = X T^T`, with `X` holding one flattened
+/// For one group, the matrix `T` has one row per output sample `(o, z, y, x)` and one column per
+/// input sample `(c, q, r, s)`; row `(o, z, y, x)` holds kernel tap `k[o, c, h, i, j]` in column
+/// `(c, z*sd + h*dd, y*sh + i*dh, x*sw + j*dw)` and zeros elsewhere. In 1-D this is the banded
+/// Toeplitz matrix of polynomial multiplication; in 2-D it is doubly block Toeplitz (a Toeplitz
+/// matrix of Toeplitz blocks); in 3-D triply (multi-level block Toeplitz: blocks per kernel
+/// slice, each doubly block Toeplitz). A whole batch is then one GEMM: `Y = X T^T`, with `X` holding one flattened
 /// input per row. The product goes through ndarray's `general_mat_mul` (the `matrixmultiply`
 /// crate, threaded).
 ///
-/// The matrix has `Og*OH*OW x Cg*H*W` entries, almost all zero, so this backend is for teaching
+/// The matrix has `Og*OD*OH*OW x Cg*D*H*W` entries, almost all zero, so this backend is for teaching
 /// and for small problems. It refuses, with [`ConvError::TooLarge`], a matrix over its cap
 /// ([`Toeplitz::DEFAULT_CAP_BYTES`] unless set with [`Toeplitz::with_cap_bytes`]).
 ///
@@ -53,25 +54,27 @@ impl Toeplitz {
         Ok((rows, cols))
     }
 
-    /// Writes the convolution matrix of `group` into `matrix` (which must be all zeros).
+    /// Writes the convolution matrix of `group` into `matrix` (which must be all zeros): row
+    /// `(oc, z, y, x)` gets tap `(c, h, i, j)` in column `(c, z*sd + h*dd, y*sh + i*dh, x*sw + j*dw)`.
     fn fill_matrix<T: ConvNum>(g: &Geometry, kernel: &[T], group: usize, matrix: &mut Array2<T>) {
         let kernel_plane = g.kernel_plane();
-        let [rows, cols] = g.axes();
+        let [depth, rows, cols] = g.axes();
+        let outputs = (0..depth.output)
+            .flat_map(|z| (0..rows.output).flat_map(move |y| (0..cols.output).map(move |x| (z, y, x))));
+        let taps = (0..depth.kernel)
+            .flat_map(|h| (0..rows.kernel).flat_map(move |i| (0..cols.kernel).map(move |j| (h, i, j))));
         for oc in 0..g.out_per_group() {
             let o = group * g.out_per_group() + oc;
             for c in 0..g.in_per_group() {
                 let kernel = &kernel[(o * g.in_per_group() + c) * kernel_plane..][..kernel_plane];
-                for y in 0..rows.output {
-                    for x in 0..cols.output {
-                        let row = (oc * rows.output + y) * cols.output + x;
-                        for i in 0..rows.kernel {
-                            let r = y * rows.stride + i * rows.dilation;
-                            for j in 0..cols.kernel {
-                                let s = x * cols.stride + j * cols.dilation;
-                                let col = (c * rows.input + r) * cols.input + s;
-                                matrix[[row, col]] = kernel[i * cols.kernel + j];
-                            }
-                        }
+                for (position, (z, y, x)) in outputs.clone().enumerate() {
+                    let row = oc * g.output_plane() + position;
+                    for (&tap, (h, i, j)) in kernel.iter().zip(taps.clone()) {
+                        let q = z * depth.stride + h * depth.dilation;
+                        let r = y * rows.stride + i * rows.dilation;
+                        let s = x * cols.stride + j * cols.dilation;
+                        let col = ((c * depth.input + q) * rows.input + r) * cols.input + s;
+                        matrix[[row, col]] = tap;
                     }
                 }
             }

@@ -90,7 +90,10 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         let refuse = |reason: String| Err(ConvError::Unsupported { backend: "winograd".into(), reason });
-        for (axis, name) in g.axes().iter().zip(["height", "width"]) {
+        if !g.is_planar() {
+            return refuse(format!("a volume (depth {}): F(2x2, 3x3) tiles planes", g.axes()[0].input));
+        }
+        for (axis, name) in g.plane_axes().iter().zip(["height", "width"]) {
             if axis.kernel != 3 {
                 return refuse(format!("kernel {name} is {}, F(2x2, 3x3) needs 3", axis.kernel));
             }
@@ -126,7 +129,7 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
         let g = *problem.geometry();
         <Self as ConvBackend<T>>::supports(self, &g)?;
         check_buffer_len("output", g.output_len(), output.len())?;
-        let [rows, cols] = g.axes();
+        let [rows, cols] = g.plane_axes();
         let (cg, og) = (g.in_per_group(), g.out_per_group());
         // The kernel bank is `out_channels * cg` planes of 3x3, one after another.
         let kernels: Vec<Tile<T>> = problem.kernel().chunks_exact(9).map(transform_kernel).collect();

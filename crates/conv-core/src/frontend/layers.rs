@@ -130,8 +130,8 @@ where
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
     let g = resolved.geometry;
     let shape = match resolved.layout {
-        Layout::ChannelsFirst => (g.batch(), g.out_channels(), g.axes()[1].output),
-        Layout::ChannelsLast => (g.batch(), g.axes()[1].output, g.out_channels()),
+        Layout::ChannelsFirst => (g.batch(), g.out_channels(), g.axes()[2].output),
+        Layout::ChannelsLast => (g.batch(), g.axes()[2].output, g.out_channels()),
     };
     Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
         what: "output",

@@ -117,15 +117,16 @@ const EDGE_SPLIT_INTERIOR_PER_SPAN: usize = 16;
 /// kernel: `N * O = 1`, height 1, stride 1), when splitting pays; `None` otherwise.
 fn worth_splitting_at_edges(resolved: &Resolved) -> Option<EdgeSplit> {
     let g = &resolved.geometry;
-    let [rows, cols] = g.axes();
+    let [depth, rows, cols] = g.axes();
     if g.batch() * g.out_channels() != 1
+        || depth.input != 1
         || rows.input != 1
-        || resolved.pads[0] != (0, 0)
+        || resolved.pads[..2] != [(0, 0); 2]
         || resolved.layout != Layout::ChannelsFirst
     {
         return None;
     }
-    let split = cols.edge_split(resolved.pads[1])?;
+    let split = cols.edge_split(resolved.pads[2])?;
     let long_enough = split.interior >= EDGE_SPLIT_MIN_INTERIOR
         && split.span.saturating_mul(EDGE_SPLIT_INTERIOR_PER_SPAN) <= split.interior;
     long_enough.then_some(split)
@@ -145,13 +146,13 @@ fn solve_by_edges<T: ConvNum>(
     output: &mut [T],
 ) -> Result<(), ConvError> {
     let geometry = resolved.geometry;
-    let (before, after) = resolved.pads[1];
-    let width = geometry.axes()[1].input - before - after;
+    let (before, after) = resolved.pads[2];
+    let width = geometry.axes()[2].input - before - after;
     let planes = geometry.in_channels(); // one signal: N = 1
     let (leading_out, rest) = output.split_at_mut(split.leading);
     let (interior_out, trailing_out) = rest.split_at_mut(split.interior);
-    let cols = geometry.axes()[1];
-    let interior = geometry.with_axis(1, AxisGeometry { input: width, output: split.interior, ..cols })?;
+    let cols = geometry.axes()[2];
+    let interior = geometry.with_axis(2, AxisGeometry { input: width, output: split.interior, ..cols })?;
     backend.execute(&ConvProblem::new(interior, &input[..planes * width], kernel)?, interior_out)?;
     with_thread_buffers(|(piece, _)| {
         for (reads, edge_out) in
@@ -165,7 +166,7 @@ fn solve_by_edges<T: ConvNum>(
                 extend_padded_positions(row, before, reads.clone(), resolved.boundary, piece)?;
             }
             let edge =
-                geometry.with_axis(1, AxisGeometry { input: reads.len(), output: edge_out.len(), ..cols })?;
+                geometry.with_axis(2, AxisGeometry { input: reads.len(), output: edge_out.len(), ..cols })?;
             backend.execute(&ConvProblem::new(edge, piece, kernel)?, edge_out)?;
         }
         Ok(())
@@ -213,7 +214,7 @@ fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
 
 /// The output shape of a resolved 2-D layer request, in its layout.
 fn output_shape4(resolved: &Resolved) -> [usize; 4] {
-    let [n, o, oh, ow] = resolved.geometry.output_shape();
+    let [n, o, _, oh, ow] = resolved.geometry.output_shape();
     match resolved.layout {
         Layout::ChannelsFirst => [n, o, oh, ow],
         Layout::ChannelsLast => [n, oh, ow, o],

@@ -24,7 +24,7 @@ pub(crate) fn check_signal_ranks(
                 operand,
                 shape: shape.to_vec(),
                 call,
-                supported: "1-D or 2-D arrays",
+                supported: "1-D, 2-D or 3-D arrays",
             });
         }
     }
@@ -123,7 +123,7 @@ pub(crate) fn signal_pairs<T: ConvNum>(
 ///
 /// # Errors
 /// [`ConvError::Empty`] for an empty operand, [`ConvError::UnsupportedRank`] for arrays that
-/// are not 1-D or 2-D, [`ConvError::RankMismatch`] for operands of different ranks (possible
+/// are not 1-D to 3-D, [`ConvError::RankMismatch`] for operands of different ranks (possible
 /// with dynamic-rank arrays), [`ConvError::ValidModeShapes`] when in `Valid` mode neither operand covers the other,
 /// [`ConvError::TooLarge`] / [`ConvError::Overflow`] for sizes over the default buffer cap.
 ///

@@ -35,8 +35,7 @@ pub(super) fn check_gradients<T: ConvNum>(
         max_abs(grad_output),
         max_abs(kernel),
     );
-    let [rows, cols] = g.axes();
-    let (pixels_in, pixels_out) = (rows.input * cols.input, rows.output * cols.output);
+    let (pixels_in, pixels_out) = (g.input_plane(), g.output_plane());
     for (layout, stored) in
         [(Layout::ChannelsFirst, "channels first"), (Layout::ChannelsLast, "channels last")]
     {

@@ -103,13 +103,17 @@ impl fmt::Debug for Case {
     }
 }
 
-/// Spatial sizes: small, with 1 and primes.
-fn spatial_size() -> impl Strategy<Value = usize> {
-    prop::sample::select(vec![1usize, 2, 3, 4, 5, 6, 7, 8, 11, 13])
+/// Spatial sizes: small, with 1 and primes (smaller for volumes, whose sizes multiply thrice).
+fn spatial_size(rank: usize) -> impl Strategy<Value = usize> {
+    if rank < 3 {
+        prop::sample::select(vec![1usize, 2, 3, 4, 5, 6, 7, 8, 11, 13])
+    } else {
+        prop::sample::select(vec![1usize, 2, 3, 4, 5, 7])
+    }
 }
 
-fn kernel_size() -> impl Strategy<Value = usize> {
-    prop::sample::select(vec![1usize, 2, 3, 4, 5])
+fn kernel_size(rank: usize) -> impl Strategy<Value = usize> {
+    if rank < 3 { prop::sample::select(vec![1usize, 2, 3, 4, 5]) } else { prop::sample::select(vec![1usize, 2, 3]) }
 }
 
 fn small_step() -> impl Strategy<Value = usize> {
@@ -142,12 +146,12 @@ where
     ]
 }
 
-/// Convolution requests over every option: rank 1 or 2, both call styles, batch, channels,
+/// Convolution requests over every option: rank 1, 2 or 3, both call styles, batch, channels,
 /// groups (depthwise included), stride, dilation, every padding and boundary rule, both kinds.
 /// Some draws are invalid on purpose (a dilated kernel larger than the padded input, scipy's
 /// mixed `Valid` shapes) so that error paths are compared too.
 pub fn problem_shapes() -> impl Strategy<Value = ProblemShape> {
-    (1usize..=2, prop_oneof![Just(CallStyle::Layer), Just(CallStyle::Signal)]).prop_flat_map(
+    (1usize..=3, prop_oneof![Just(CallStyle::Layer), Just(CallStyle::Signal)]).prop_flat_map(
         |(rank, style)| {
             let channels = match style {
                 CallStyle::Layer => (1usize..=2, 1usize..=3, 1usize..=2, 1usize..=2).boxed(),
@@ -155,8 +159,8 @@ pub fn problem_shapes() -> impl Strategy<Value = ProblemShape> {
             };
             (
                 channels,
-                prop::collection::vec(spatial_size(), rank),
-                prop::collection::vec(kernel_size(), rank),
+                prop::collection::vec(spatial_size(rank), rank),
+                prop::collection::vec(kernel_size(rank), rank),
                 prop::collection::vec(small_step(), rank),
                 prop::collection::vec(small_step(), rank),
                 paddings(rank, || 0usize..=3),
@@ -267,13 +271,13 @@ pub fn compare<T: ConvNum>(geometry: &Geometry, got: &[T], want: &[T], tol: f64)
         let within = (g64 - w64).abs() <= tol; // false when either is NaN
         if !same_special && !within {
             let mut rest = flat;
-            let mut index = [0; 4];
-            for axis in (0..4).rev() {
+            let mut index = [0; 5];
+            for axis in (0..5).rev() {
                 index[axis] = rest % shape[axis];
                 rest /= shape[axis];
             }
             return Err(mismatch(format!(
-                "output [n, o, y, x] = {index:?} (of {shape:?}): got {g64:e}, Direct gives {w64:e}, \
+                "output [n, o, z, y, x] = {index:?} (of {shape:?}): got {g64:e}, Direct gives {w64:e}, \
                  difference {:e} > tolerance {tol:e}",
                 (g64 - w64).abs()
             )));
@@ -344,8 +348,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         compare(&geometry, &planned, &want, tol)
             .map_err(|m| mismatch(format!("`{name}` plan, {attempt}: {m}")))?;
         // The same problem with the input and output stored channels last.
-        let [rows, cols] = geometry.axes();
-        let pixels_in = rows.input * cols.input;
+        let pixels_in = geometry.input_plane();
         let mut input_last = vec![T::zero(); padded.len()];
         crate::backend::transpose_items(padded, &mut input_last, geometry.in_channels(), pixels_in);
         let problem_last =
@@ -354,7 +357,7 @@ pub fn check_case<T: ConvNum>(backend: &dyn ConvBackend<T>, case: &Case) -> Resu
         backend
             .execute_channels_last(&problem_last, &mut last)
             .map_err(|e| mismatch(format!("`{name}` channels last failed ({attempt}): {e}")))?;
-        let pixels_out = rows.output * cols.output;
+        let pixels_out = geometry.output_plane();
         let mut back = vec![T::zero(); out_len];
         crate::backend::transpose_items(&last, &mut back, pixels_out, geometry.out_channels());
         compare(&geometry, &back, &want, tol)

@@ -24,7 +24,7 @@ fn fill_patches<T: ConvNum>(
     (row_len, first_column): (usize, usize),
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let band = y_range.len() * cols.output;
     let mut tap_rows =
         patches.chunks_exact_mut(row_len).map(|row| &mut row[first_column..first_column + band]);
@@ -59,7 +59,7 @@ impl PatchOrder {
     /// Position rows when they copy longer runs: the kernel's rows are longer than the
     /// output's and its taps are adjacent (no dilation along the row).
     pub(super) fn for_geometry(g: &Geometry) -> PatchOrder {
-        let cols = g.axes()[1];
+        let cols = g.plane_axes()[1];
         if cols.dilation == 1 && cols.kernel > cols.output {
             PatchOrder::PositionRows
         } else {
@@ -93,7 +93,7 @@ fn fill_patches_by_position<T: ConvNum>(
     first_row: usize,
 ) {
     let g = problem.geometry();
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let taps = g.in_per_group() * g.kernel_plane();
     let positions = y_range.len() * cols.output;
     let rows_of_patches = patches.chunks_exact_mut(taps.max(1)).skip(first_row).take(positions);
@@ -166,7 +166,7 @@ impl Layout {
         let taps = g.in_per_group() * g.kernel_plane();
         // When a whole output plane fits, several batch items share one wider product, which
         // the GEMM runs much closer to its peak than one small product per image.
-        let items_per_product = if band_rows == g.axes()[0].output {
+        let items_per_product = if band_rows == g.plane_axes()[0].output {
             let item_bytes = (taps * g.output_plane() * size_of::<T>()).max(1);
             (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / item_bytes).clamp(1, g.batch().max(1))
         } else {
@@ -175,8 +175,8 @@ impl Layout {
         let shifted = items_per_product == 1 && shifted_views_pay(g, g.in_per_group());
         // A band of the shifted product holds `Og x band_rows*W` values: about the target.
         let band_rows = if shifted {
-            let row_bytes = (g.out_per_group() * g.axes()[1].input * size_of::<T>()).max(1);
-            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.axes()[0].output.max(1))
+            let row_bytes = (g.out_per_group() * g.plane_axes()[1].input * size_of::<T>()).max(1);
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.plane_axes()[0].output.max(1))
         } else {
             band_rows
         };
@@ -218,7 +218,7 @@ impl Layout {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
         if self.shifted {
-            let band_len = self.band_rows * g.axes()[1].input;
+            let band_len = self.band_rows * g.plane_axes()[1].input;
             let (weights, product) = buffers;
             if product.len() < g.out_per_group() * band_len {
                 product.resize(g.out_per_group() * band_len, T::zero());
@@ -227,7 +227,7 @@ impl Layout {
             self.run_shifted(problem, output, weights, product);
             return;
         }
-        let patch_len = taps * self.band_rows * g.axes()[1].output * self.items_per_product;
+        let patch_len = taps * self.band_rows * g.plane_axes()[1].output * self.items_per_product;
         if buffers.0.len() < patch_len {
             buffers.0.resize(patch_len, T::zero());
         }
@@ -254,7 +254,7 @@ impl Layout {
         product: &mut [T],
     ) {
         let g = *problem.geometry();
-        let [rows, cols] = g.axes();
+        let [rows, cols] = g.plane_axes();
         let (og, cg) = (g.out_per_group(), g.in_per_group());
         let (in_plane, out_plane, width) = (g.input_plane(), g.output_plane(), cols.input);
         for n in 0..g.batch() {
@@ -296,7 +296,7 @@ impl Layout {
     fn run_banded<T: ConvNum>(&self, problem: &ConvProblem<'_, T>, output: &mut [T], patches: &mut [T]) {
         let g = *problem.geometry();
         let taps = g.in_per_group() * g.kernel_plane();
-        let (out_rows, out_cols) = (g.axes()[0].output, g.axes()[1].output);
+        let (out_rows, out_cols) = (g.plane_axes()[0].output, g.plane_axes()[1].output);
         let out_plane = g.output_plane();
         for n in 0..g.batch() {
             for group in 0..g.groups() {
@@ -344,7 +344,7 @@ impl Layout {
                 let width = items * plane;
                 let patches = &mut patches[..taps * width];
                 for k in 0..items {
-                    let (n, all_rows) = (first_item + k, 0..g.axes()[0].output);
+                    let (n, all_rows) = (first_item + k, 0..g.plane_axes()[0].output);
                     match self.order {
                         PatchOrder::TapRows => {
                             fill_patches(problem, n, group, all_rows, patches, (width, k * plane))

@@ -21,7 +21,7 @@ const BAND_TARGET_BYTES: usize = 1 << 20;
 /// `(i, j, c)` order (`KH * KW * C` values; with unit column dilation, `KH` copies of
 /// `KW * C` contiguous input values).
 fn fill_patch_rows<T: ConvNum>(g: &Geometry, input: &[T], first: usize, count: usize, patches: &mut [T]) {
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let c = g.in_channels();
     let (run, taps) = (cols.kernel * c, g.kernel_plane() * c);
     let (out_plane, width) = (rows.output * cols.output, cols.input);
@@ -131,7 +131,7 @@ fn solve_shifted<T: ConvNum>(
     first_image: usize,
     product: &mut Vec<T>,
 ) -> Result<(), convkit_gemm::GemmError> {
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let (c, o_count, width) = (g.in_channels(), g.out_channels(), cols.input);
     let row_bytes = (width * o_count * size_of::<T>()).max(1);
     let band_rows = (BAND_TARGET_BYTES / row_bytes).clamp(1, rows.output);
@@ -204,7 +204,7 @@ fn solve_by_patches<T: ConvNum>(
 /// ```
 /// use conv_core::{AxisGeometry, Geometry, channels_last::kernel_gradient};
 /// // One 1x3 image with 2 channels, a 1x2 kernel, one filter: outputs y[x] = sum k . window.
-/// let g = Geometry::new(1, 2, 1, 1, [AxisGeometry::new(0, 1, 1, 1, 1)?, AxisGeometry::new(1, 3, 2, 1, 1)?])?;
+/// let g = Geometry::planar(1, 2, 1, 1, [AxisGeometry::new(0, 1, 1, 1, 1)?, AxisGeometry::new(1, 3, 2, 1, 1)?])?;
 /// let input = [1.0, 10.0, 2.0, 20.0, 3.0, 30.0]; // pixels (1, 10), (2, 20), (3, 30)
 /// let grad = [1.0, 0.5]; // dL/dy for the two outputs
 /// // dK[0, j, c, 0] = input[j, c] * 1 + input[j + 1, c] * 0.5
@@ -272,7 +272,7 @@ mod tests {
         let axis = |index, [input, kernel, stride, dilation]: [usize; 4]| {
             AxisGeometry::new(index, input, kernel, stride, dilation).unwrap()
         };
-        Geometry::new(batch, c, o, 1, [axis(0, rows), axis(1, cols)]).unwrap()
+        Geometry::planar(batch, c, o, 1, [axis(0, rows), axis(1, cols)]).unwrap()
     }
 
     fn values(len: usize, seed: u64) -> Vec<f64> {
@@ -314,7 +314,7 @@ mod tests {
             let kernel = values(g.kernel_len(), seed as u64 + 50);
             let mut want = vec![0.0; g.output_len()];
             Direct.execute(&ConvProblem::new(g, &input, &kernel).unwrap(), &mut want).unwrap();
-            let [oh, ow] = [g.axes()[0].output, g.axes()[1].output];
+            let [oh, ow] = [g.plane_axes()[0].output, g.plane_axes()[1].output];
             let want = to_channels_last(&want, [n, o, oh, ow]);
             let input_last = to_channels_last(&input, [n, c, rows[0], cols[0]]);
             let problem = ConvProblem::new(g, &input_last, &kernel).unwrap();
@@ -338,7 +338,7 @@ mod tests {
         for (seed, &(n, c, o, rows, cols)) in GEOMETRIES.iter().enumerate() {
             let g = geometry(n, c, o, rows, cols);
             let [h, w] = [rows[0], cols[0]];
-            let [oh, ow] = [g.axes()[0].output, g.axes()[1].output];
+            let [oh, ow] = [g.plane_axes()[0].output, g.plane_axes()[1].output];
             let input = values(g.input_len(), seed as u64);
             let grad = values(g.output_len(), seed as u64 + 9);
             let got = kernel_gradient(&g, &input, &grad).unwrap();
@@ -365,7 +365,7 @@ mod tests {
 
     #[test]
     fn grouped_problems_and_wrong_lengths_are_refused() {
-        let grouped = Geometry::new(
+        let grouped = Geometry::planar(
             1,
             4,
             4,

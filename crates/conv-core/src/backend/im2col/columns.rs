@@ -22,11 +22,11 @@ pub(super) fn column_tile<T>(
     let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
     let column_bytes = checked_product([taps, size_of::<T>()], "patch matrix")?;
     check_bytes(column_bytes, 1, cap, "patch matrix (one output position)")?;
-    let row_bytes = checked_product([column_bytes, g.axes()[1].output], "patch matrix")?;
+    let row_bytes = checked_product([column_bytes, g.plane_axes()[1].output], "patch matrix")?;
     if row_bytes <= cap {
         return Ok(None);
     }
-    Ok(Some((row_target.min(cap) / column_bytes.max(1)).clamp(1, g.axes()[1].output)))
+    Ok(Some((row_target.min(cap) / column_bytes.max(1)).clamp(1, g.plane_axes()[1].output)))
 }
 
 /// Solves `problem` in tiles of `tile` output columns with `solve_tile` (which gets each tile as
@@ -41,7 +41,7 @@ pub(super) fn solve_in_column_tiles<T: ConvNum>(
     mut solve_tile: impl FnMut(&ConvProblem<'_, T>, &mut [T]) -> Result<(), ConvError>,
 ) -> Result<(), ConvError> {
     let g = *problem.geometry();
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let input_rows = g.batch() * g.in_channels() * rows.input;
     let output_rows = g.batch() * g.out_channels() * rows.output;
     let (mut tile_input, mut tile_output) = (Vec::new(), Vec::new());
@@ -52,7 +52,7 @@ pub(super) fn solve_in_column_tiles<T: ConvNum>(
         let start = first * cols.stride;
         let span = (width - 1) * cols.stride + cols.effective_kernel();
         let axis = AxisGeometry::new(1, span, cols.kernel, cols.stride, cols.dilation)?;
-        let part = g.with_axis(1, axis)?;
+        let part = g.with_axis(2, axis)?;
         tile_input.clear();
         for row in problem.input().chunks_exact(cols.input).take(input_rows) {
             tile_input.extend_from_slice(&row[start..start + span]);

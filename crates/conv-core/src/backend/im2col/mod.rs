@@ -10,6 +10,7 @@ mod tests;
 
 pub use channels_last::kernel_gradient;
 
+use super::depth::{lowered_geometry, slices_per_call, solve_by_depth_lowering};
 use super::layout::solve_through_channels_first;
 use super::plan::{KernelPlan, Scratch, ThreadBuffers, with_thread_scratch};
 use super::{ConvBackend, ConvPlan, ConvProblem, check_buffer_len};
@@ -36,6 +37,10 @@ const PRODUCT_TARGET_BYTES: usize = 2 << 20;
 /// output planes of several items sit side by side in one wider product. It is the transpose
 /// view of the Toeplitz product: the same sums, with the kernel as the small dense matrix and
 /// the input repeated instead.
+///
+/// A volume is lowered along its depth first (`backend/depth.rs`): output slice `z` is the
+/// planar problem whose channels are the `(channel, kernel slice)` pairs, so its patch matrix
+/// has one row per tap `(c, h, i, j)`: the volume-to-columns matrix.
 ///
 /// When the kernel's rows are longer than the output's (the weight gradient of a CNN layer is
 /// such a problem: a 30x30 "kernel" giving a 3x3 output), the patch matrix is stored the other
@@ -86,12 +91,12 @@ impl Im2col {
     /// least one.
     fn rows_per_band<T>(&self, g: &Geometry) -> Result<usize, ConvError> {
         let taps = checked_product([g.in_per_group(), g.kernel_plane()], "patch matrix")?;
-        let row_bytes = checked_product([taps, g.axes()[1].output, size_of::<T>()], "patch matrix")?;
+        let row_bytes = checked_product([taps, g.plane_axes()[1].output, size_of::<T>()], "patch matrix")?;
         check_bytes(row_bytes, 1, self.cap_bytes, "patch matrix (one output row)")?;
         // Bands of about the product target (never over the cap): the patch matrix is still in
         // cache when the GEMM packs it, and memory stays small.
         let band_bytes = PRODUCT_TARGET_BYTES.min(self.cap_bytes);
-        Ok((band_bytes / row_bytes.max(1)).clamp(1, g.axes()[0].output.max(1)))
+        Ok((band_bytes / row_bytes.max(1)).clamp(1, g.plane_axes()[0].output.max(1)))
     }
 
     /// Output columns per tile when one output row of patches is over this backend's cap
@@ -116,7 +121,12 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 
     fn supports(&self, g: &Geometry) -> Result<(), ConvError> {
         // Whole rows when they fit the cap, tiles of output columns when not: either way
-        // supported, unless one output position is over the cap.
+        // supported, unless one output position is over the cap. A volume is lowered along
+        // its depth (`backend/depth.rs`): the lowered problem of one output slice decides.
+        if !g.is_planar() {
+            slices_per_call::<T>(g, self.cap_bytes)?;
+            return self.column_tile::<T>(&lowered_geometry(g, 1)?).map(drop);
+        }
         self.column_tile::<T>(g).map(drop)
     }
 
@@ -135,6 +145,10 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
+        if !g.is_planar() {
+            <Self as ConvBackend<T>>::supports(self, g)?;
+            return solve_by_depth_lowering(self, problem, output, self.cap_bytes);
+        }
         if let Some(tile) = self.column_tile::<T>(g)? {
             check_buffer_len("output", g.output_len(), output.len())?;
             return solve_in_column_tiles(problem, output, tile, |part, out| self.execute(part, out));
@@ -145,7 +159,7 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     }
 
     fn plan<'a>(&'a self, g: &Geometry, kernel: &[T]) -> Result<Box<dyn ConvPlan<T> + 'a>, ConvError> {
-        if self.column_tile::<T>(g)?.is_some() {
+        if !g.is_planar() || self.column_tile::<T>(g)?.is_some() {
             return Ok(Box::new(KernelPlan::new(self, g, kernel)?)); // tiled on every call
         }
         let layout = Layout::new::<T>(self, g)?;
@@ -157,7 +171,7 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
     /// runs, the output written in place); grouped ones through channels first.
     fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
         let g = problem.geometry();
-        let tiled = self.column_tile::<T>(g)?.is_some();
+        let tiled = !g.is_planar() || self.column_tile::<T>(g)?.is_some();
         if g.groups() == 1 && !tiled {
             channels_last::execute(problem, output)
         } else {
@@ -177,7 +191,7 @@ impl<T: ConvNum> ConvBackend<T> for Im2col {
         grad_output: &[T],
         grad_kernel: &mut [T],
     ) -> Result<(), ConvError> {
-        if layout != crate::Layout::ChannelsLast || g.groups() != 1 {
+        if layout != crate::Layout::ChannelsLast || g.groups() != 1 || !g.is_planar() {
             return super::kernel_gradient_by_correlation(self, g, layout, input, grad_output, grad_kernel);
         }
         check_buffer_len("kernel gradient", g.kernel_len(), grad_kernel.len())?;
@@ -208,7 +222,7 @@ const SHIFTED_MAX_WASTE_DENOMINATOR: usize = 8;
 /// per product (`channels_per_product`), little waste. The channels-first path also needs one
 /// batch item per product.
 fn shifted_views_pay(g: &Geometry, channels_per_product: usize) -> bool {
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     rows.stride == 1
         && cols.stride == 1
         && channels_per_product >= SHIFTED_MIN_CHANNELS

@@ -23,14 +23,14 @@ fn position_rows_give_the_direct_sums() {
             let (input, kernel, stride, dilation) = axes[a];
             AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
         });
-        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+        let g = Geometry::planar(batch, channels, outputs, groups, axes).unwrap();
         let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
         let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 1)).collect();
         let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, 2)).collect();
         let problem = ConvProblem::new(g, &input, &kernel).unwrap();
         let mut expected = vec![0.0; g.output_len()];
         Direct.execute(&problem, &mut expected).unwrap();
-        let one_row = (g.in_per_group() * g.kernel_plane() * g.axes()[1].output * 8).max(1);
+        let one_row = (g.in_per_group() * g.kernel_plane() * g.plane_axes()[1].output * 8).max(1);
         for backend in [Im2col::default(), Im2col::with_cap_bytes(one_row)] {
             let mut got = vec![f64::NAN; expected.len()];
             backend.execute(&problem, &mut got).unwrap();
@@ -40,7 +40,7 @@ fn position_rows_give_the_direct_sums() {
         }
     }
     let wide =
-        Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 40, 31, 1, 1).unwrap()]);
+        Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 40, 31, 1, 1).unwrap()]);
     assert_eq!(PatchOrder::for_geometry(&wide.unwrap()), PatchOrder::PositionRows);
 }
 
@@ -60,7 +60,7 @@ fn shifted_views_give_the_direct_sums() {
             let (input, kernel, dilation) = axes[a];
             AxisGeometry::new(a, input, kernel, 1, dilation).unwrap()
         });
-        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
+        let g = Geometry::planar(batch, channels, outputs, groups, axes).unwrap();
         let backend = Im2col::with_cap_bytes(cap);
         let layout = Layout::new::<f64>(&backend, &g).unwrap();
         if cap == Im2col::DEFAULT_CAP_BYTES {
@@ -69,7 +69,7 @@ fn shifted_views_give_the_direct_sums() {
         }
         assert!(layout.shifted, "{g:?}");
         if outputs == 8 {
-            assert!(layout.band_rows < g.axes()[0].output, "the first case runs in several bands");
+            assert!(layout.band_rows < g.plane_axes()[0].output, "the first case runs in several bands");
         }
         let value = |i: usize, seed: usize| ((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0;
         let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 3)).collect();
@@ -120,8 +120,8 @@ fn rows_over_the_cap_are_solved_in_column_tiles() {
             let (input, kernel, stride, dilation) = axes[a];
             AxisGeometry::new(a, input, kernel, stride, dilation).unwrap()
         });
-        let g = Geometry::new(batch, channels, outputs, groups, axes).unwrap();
-        let one_row = g.in_per_group() * g.kernel_plane() * g.axes()[1].output * 8;
+        let g = Geometry::planar(batch, channels, outputs, groups, axes).unwrap();
+        let one_row = g.in_per_group() * g.kernel_plane() * g.plane_axes()[1].output * 8;
         assert!(one_row > backend.cap_bytes, "{g:?} would not be tiled");
         let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, 1)).collect();
         let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, 2)).collect();
@@ -143,7 +143,7 @@ fn rows_over_the_cap_are_solved_in_column_tiles() {
     }
     // One output position's patches (2,001 taps of 8 bytes) over a 1 KiB cap: refused.
     let g =
-        Geometry::new(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 4000, 2001, 1, 1).unwrap()])
+        Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 4000, 2001, 1, 1).unwrap()])
             .unwrap();
     assert!(matches!(
         ConvBackend::<f64>::supports(&Im2col::with_cap_bytes(1024), &g),

@@ -4,27 +4,27 @@
 use crate::cost::{Counts, count};
 use crate::geometry::Geometry;
 
-/// Features of `tiles` tiles on `grid` `[LH, LW]` of a geometry with `counts` (which the caller
-/// took with [`Counts::of`], validating the geometry), shared by `threads`:
-/// - transform work, `(tiles * N (C + O) + O Cg) * L log2 L` with `L = LH LW`;
-/// - spectrum products, `tiles * N O Cg * LH (LW / 2 + 1)`;
-/// - row transforms, `tiles * N (C + O) * LH`;
+/// Features of `tiles` tiles on `grid` `[LD, LH, LW]` of a geometry with `counts` (which the
+/// caller took with [`Counts::of`], validating the geometry), shared by `threads`:
+/// - transform work, `(tiles * N (C + O) + O Cg) * L log2 L` with `L = LD LH LW`;
+/// - spectrum products, `tiles * N O Cg * LD LH (LW / 2 + 1)`;
+/// - row transforms, `tiles * N (C + O) * LD LH`;
 /// - and the values moved.
 pub(crate) fn spectral_features(
     g: &Geometry,
     counts: &Counts,
-    grid: [usize; 2],
+    [ld, lh, lw]: [usize; 3],
     tiles: f64,
     threads: usize,
 ) -> Vec<f64> {
-    let points = count(grid[0]) * count(grid[1]);
+    let points = count(ld) * count(lh) * count(lw);
     let transform = points * points.log2().max(1.0);
-    let half = count(grid[0]) * count(grid[1] / 2 + 1);
+    let half = count(ld) * count(lh) * count(lw / 2 + 1);
     let threads = threads as f64;
     vec![
         (tiles * counts.planes + counts.kernels) * transform / threads,
         tiles * count(g.batch()) * counts.kernels * half / threads,
-        tiles * counts.planes * count(grid[0]) / threads,
+        tiles * counts.planes * count(ld) * count(lh) / threads,
         counts.values,
     ]
 }

@@ -20,7 +20,7 @@ pub(super) fn kernel_row_spectra<T: ConvNum>(
     row_spectra: &mut Vec<Complex<T>>,
     workers: &mut [WorkerBuffers<T>],
 ) {
-    let [rows, cols] = g.axes();
+    let [rows, cols] = g.plane_axes();
     let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
     let planes = g.out_channels() * g.in_per_group();
     let scale = T::one() / T::from_f64_lossy((plans.grid[0] * plans.grid[1]) as f64);
@@ -54,7 +54,7 @@ pub(super) fn kernel_spectra<T: ConvNum>(
     threads: usize,
 ) -> Vec<Complex<T>> {
     let planes = g.out_channels() * g.in_per_group();
-    let span_rows = g.axes()[0].effective_kernel();
+    let span_rows = g.plane_axes()[0].effective_kernel();
     let SpectralScratch { row_spectra, workers, spare_kernel_spectra, .. } = scratch;
     let workers = worker_buffers(workers, threads);
     if plans.grid[0] == 1 {

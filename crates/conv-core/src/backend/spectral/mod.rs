@@ -14,10 +14,12 @@ mod plan;
 mod tests;
 mod threads;
 mod transforms;
+mod volume;
 
 pub(crate) use cost::spectral_features;
 pub(crate) use plan::SpectralPlan;
 pub(crate) use threads::call_threads;
+pub(crate) use volume::VolumePlan;
 
 use realfft::RealFftPlanner;
 use rustfft::FftPlanner;
@@ -26,6 +28,33 @@ use rustfft::num_complex::Complex;
 use crate::error::ConvError;
 use crate::geometry::{Geometry, check_bytes, checked_product};
 use crate::num::ConvNum;
+
+/// The plan of a transform backend for `g` tiled by `blocking` (one entry per axis): the staged
+/// 2-D plan for a planar problem (`one_call`: one that will run once, see
+/// [`SpectralPlan::for_one_call`]), the volume plan otherwise.
+///
+/// # Errors
+/// [`ConvError::BufferLength`] for a kernel of the wrong length; allocation failures.
+pub(crate) fn spectral_plan<'a, T: ConvNum>(
+    name: &'static str,
+    g: &Geometry,
+    kernel: &[T],
+    blocking: [Blocking; 3],
+    one_call: bool,
+) -> Result<Box<dyn crate::backend::ConvPlan<T> + 'a>, ConvError> {
+    let [_, rows, cols] = blocking;
+    Ok(match (g.is_planar(), one_call) {
+        (true, true) => Box::new(SpectralPlan::for_one_call(name, g, kernel, [rows, cols])?),
+        (true, false) => Box::new(SpectralPlan::new(name, g, kernel, [rows, cols])?),
+        (false, _) => Box::new(VolumePlan::new(name, g, kernel, blocking)?),
+    })
+}
+
+/// How many threads a call of a transform backend tiled by `blocking` keeps busy.
+pub(crate) fn spectral_threads(g: &Geometry, blocking: [Blocking; 3]) -> usize {
+    let [_, rows, cols] = blocking;
+    if g.is_planar() { call_threads(g, [rows, cols]) } else { volume::threads(blocking) }
+}
 
 /// Transform-grid size and output-tile size along one axis: each tile of `tile` stride-1 outputs
 /// reads `grid` input samples (`tile + span - 1`, or fewer at the end).
@@ -37,10 +66,10 @@ pub(crate) struct Blocking {
 
 /// Refuses with [`ConvError::TooLarge`] when the spectra of one call (every kernel plane, and
 /// every input channel of a batch item or every output plane, whichever are more: they share a
-/// buffer) on a `grid` exceed `cap_bytes`.
+/// buffer; one more for a volume's products) on a `grid` `[LD, LH, LW]` exceed `cap_bytes`.
 pub(crate) fn check_workspace<T: ConvNum>(
     g: &Geometry,
-    [lh, lw]: [usize; 2],
+    [ld, lh, lw]: [usize; 3],
     cap_bytes: usize,
     what: &'static str,
 ) -> Result<(), ConvError> {
@@ -51,8 +80,9 @@ pub(crate) fn check_workspace<T: ConvNum>(
         .in_channels()
         .max(g.out_channels())
         .checked_add(kernel_spectra)
+        .and_then(|spectra| spectra.checked_add(1))
         .ok_or(ConvError::Overflow { what })?;
-    let values = checked_product([spectra, lh, lw / 2 + 1], what)?;
+    let values = checked_product([spectra, ld, lh, lw / 2 + 1], what)?;
     check_bytes(values, size_of::<Complex<T>>(), cap_bytes, what)
 }
 

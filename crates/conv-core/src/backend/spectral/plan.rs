@@ -79,7 +79,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         blocking: [Blocking; 2],
     ) -> Result<Self, ConvError> {
         let one_tile =
-            g.axes().iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
+            g.plane_axes().iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
         let columns = blocking[0].grid > 1;
         Self::make(name, g, kernel, blocking, g.batch() == 1 && one_tile && columns)
     }
@@ -141,7 +141,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
         let g = &self.geometry;
         check_buffer_len("input", g.input_len(), input.len())?;
         check_buffer_len("output", g.output_len(), output.len())?;
-        let cols = g.axes()[1];
+        let cols = g.plane_axes()[1];
         let everything = [0..usize::MAX, 0..usize::MAX];
         let (split_axis, threads) = tile_split(g, self.blocking);
         if threads <= 1 {
@@ -169,7 +169,7 @@ impl<T: ConvNum> ConvPlan<T> for SpectralPlan<T> {
             let first = worker * tiles.len() / threads;
             let end = (worker + 1) * tiles.len() / threads;
             let unit_range = tiles[first]..tiles.get(end).copied().unwrap_or(usize::MAX);
-            let axis = g.axes()[split_axis];
+            let axis = g.plane_axes()[split_axis];
             // Outputs of the band: the stride-1 positions of its tiles that are on the stride grid.
             let unit_end = unit_range.end.min(axis.input - axis.effective_kernel() + 1);
             let band = unit_range.start.div_ceil(axis.stride)..unit_end.div_ceil(axis.stride);
@@ -210,7 +210,7 @@ impl<T: ConvNum> SpectralPlan<T> {
         threads: usize,
     ) {
         let g = &self.geometry;
-        let [rows, cols] = g.axes();
+        let [rows, cols] = g.plane_axes();
         let [block_rows, block_cols] = self.blocking;
         // Stride-1 output extent: the tiles cover it; strided outputs are sampled from it.
         let span_rows = rows.effective_kernel();
@@ -244,7 +244,7 @@ impl<T: ConvNum> SpectralPlan<T> {
     ) {
         let g = &self.geometry;
         let plans = &self.plans;
-        let [rows, cols] = g.axes();
+        let [rows, cols] = g.plane_axes();
         let [block_rows, block_cols] = self.blocking;
         let [lh, _] = plans.grid;
         let hw = plans.half_width();
@@ -338,7 +338,7 @@ impl<T: ConvNum> SpectralPlan<T> {
     ) {
         let g = &self.geometry;
         let plans = &self.plans;
-        let [rows, cols] = g.axes();
+        let [rows, cols] = g.plane_axes();
         let [block_rows, block_cols] = self.blocking;
         let (span_rows, span_cols) = (rows.effective_kernel(), cols.effective_kernel());
         let (unit_rows, unit_cols) = (rows.input - span_rows + 1, cols.input - span_cols + 1);

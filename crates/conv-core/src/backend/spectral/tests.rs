@@ -14,7 +14,7 @@ fn geometry((batch, c, o, groups, rows, cols): Case) -> Geometry {
     let axis = |index, [input, kernel, stride, dilation]: [usize; 4]| {
         AxisGeometry::new(index, input, kernel, stride, dilation).unwrap()
     };
-    Geometry::new(batch, c, o, groups, [axis(0, rows), axis(1, cols)]).unwrap()
+    Geometry::planar(batch, c, o, groups, [axis(1, rows), axis(2, cols)]).unwrap()
 }
 
 fn values(len: usize, seed: u64) -> Vec<f64> {
@@ -64,7 +64,8 @@ fn transforms_shared_out_over_threads_match_direct() {
         (1, 3, 2, 1, [160, 4, 1, 3], [170, 6, 2, 1]),
     ] {
         let g = geometry(case);
-        let plans = Plans::<f64>::new(Fft::grid(&g));
+        let [_, lh, lw] = Fft::grid(&g);
+        let plans = Plans::<f64>::new([lh, lw]);
         assert_eq!(transform_threads(&g, plans.grid), parallel::max_threads(), "{case:?}");
         assert_eq!(tile_split(&g, [Blocking { grid: 1, tile: usize::MAX }; 2]).1, 1);
         // A one-shot call (the kernel's columns transformed inside the call) and a plan.

@@ -46,7 +46,7 @@ pub(crate) fn call_threads(g: &Geometry, blocking: [Blocking; 2]) -> usize {
 
 /// The stride-1 start of every tile along `axis`.
 pub(super) fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) -> Vec<usize> {
-    let a = g.axes()[axis];
+    let a = g.plane_axes()[axis];
     (0..a.input - a.effective_kernel() + 1).step_by(blocking[axis].tile.max(1)).collect()
 }
 
@@ -56,14 +56,14 @@ pub(super) fn tile_starts(g: &Geometry, blocking: [Blocking; 2], axis: usize) ->
 /// each; 1 for a 2-D output with a single row of tiles, whose bands would not be contiguous).
 pub(crate) fn tile_split(g: &Geometry, blocking: [Blocking; 2]) -> (usize, usize) {
     let tile_count = |axis: usize| {
-        let a = g.axes()[axis];
+        let a = g.plane_axes()[axis];
         (a.input - a.effective_kernel() + 1).div_ceil(blocking[axis].tile.max(1))
     };
     let row_tiles = tile_count(0);
     if row_tiles > 1 {
         return (0, split_threads(g, row_tiles));
     }
-    if g.axes()[0].output > 1 {
+    if g.plane_axes()[0].output > 1 {
         return (1, 1);
     }
     (1, split_threads(g, tile_count(1)))
