@@ -94,6 +94,33 @@ def peers_for(problem, budget):
             fx = tf.constant(np.transpose(x, (0, 2, 3, 1)))
             fw = tf.constant(np.transpose(w, (2, 3, 1, 0)))
             calls["tf.nn.conv2d"] = lambda: tf.nn.conv2d(fx, fw, strides=1, padding="VALID").numpy()
+    elif kind == "3d":
+        dtype = np.float32 if problem.get("dtype") == "f32" else np.float64
+        n, k, mode = problem["n"], problem["k"], problem["mode"]
+        x = rng.uniform(-1, 1, (n, n, n)).astype(dtype)
+        h = rng.uniform(-1, 1, (k, k, k)).astype(dtype)
+        calls = {
+            "scipy.signal.convolve": lambda: signal.convolve(x, h, mode, method="auto"),
+            "scipy.signal.fftconvolve": lambda: signal.fftconvolve(x, h, mode),
+            "scipy.signal.oaconvolve": lambda: signal.oaconvolve(x, h, mode),
+        }
+        if mode == "same":
+            calls["scipy.ndimage.convolve"] = lambda: ndimage.convolve(x, h, mode="constant")
+        if n ** 3 * k ** 3 > 2e9:  # ndimage is direct: minutes
+            calls.pop("scipy.ndimage.convolve", None)
+    elif kind == "layer3d":
+        n, c, size, o = problem["batch"], problem["channels"], problem["size"], problem["filters"]
+        x = rng.uniform(-1, 1, (n, c, size, size, size)).astype(np.float32)
+        w = rng.uniform(-1, 1, (o, c, 3, 3, 3)).astype(np.float32)
+        calls = {}
+        if torch is not None:
+            tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+
+            def torch_conv3d():
+                with torch.no_grad():
+                    return torch.nn.functional.conv3d(tx, tw)
+
+            calls["torch.conv3d"] = torch_conv3d
     else:
         raise ValueError(f"unknown problem kind {kind!r}")
     for name, call in calls.items():
@@ -122,6 +149,15 @@ def grid(quick):
             label = f"{batch}x{channels}x{size}x{size} -> {filters}"
             problems.append({"group": f"CNN layers, valid 3x3 (f32, {layout})", "label": label, "kind": "layer",
                              "batch": batch, "channels": channels, "size": size, "filters": filters})
+    volume, kernels = (32, [3, 7]) if quick else (128, [3, 7, 15])
+    for dtype in ["f64", "f32"]:
+        for k in kernels:
+            for mode in ["valid", "same"]:
+                problems.append({"group": f"3-D single volume ({dtype})", "label": f"{volume}^3 * {k}^3 {mode.capitalize()}",
+                                 "kind": "3d", "n": volume, "k": k, "mode": mode, "dtype": dtype})
+    batch, channels, size, filters = (2, 8, 8, 8) if quick else (8, 32, 16, 32)
+    problems.append({"group": "conv3d layers, valid 3x3x3 (f32, NCDHW)", "label": f"{batch}x{channels}x{size}^3 -> {filters}",
+                     "kind": "layer3d", "batch": batch, "channels": channels, "size": size, "filters": filters})
     return problems
 
 

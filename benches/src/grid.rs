@@ -2,9 +2,9 @@
 
 use conv_core::{
     AxisGeometry, ConvBackend, ConvError, ConvNum, ConvProblem, ConvSpec, Geometry, Mode, conv2d_with,
-    convolve_with,
+    conv3d_with, convolve_with,
 };
-use ndarray::{Array1, Array2, Array4};
+use ndarray::{Array1, Array2, Array3, Array4, Array5};
 use serde_json::{Value, json};
 
 use crate::ndarray_conv_peer::{self, RustPeer};
@@ -32,6 +32,9 @@ pub enum Family {
     /// Batched multi-channel CNN layers.
     #[value(name = "cnn")]
     Cnn,
+    /// 3-D: one volume, valid and same; and a conv3d layer.
+    #[value(name = "3d")]
+    ThreeD,
 }
 
 /// Element type of a workload.
@@ -97,6 +100,22 @@ fn layer<T: ConvNum>(batch: usize, c: usize, size: usize, o: usize) -> Run<T> {
     let w =
         Array4::from_shape_vec((o, c, 3, 3), values(o * c * 9, 6)).expect("shape").mapv(T::from_f64_lossy);
     Box::new(move |b| conv2d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))
+}
+
+fn volume_3d<T: ConvNum>(n: usize, k: usize, mode: Mode) -> Run<T> {
+    let x = Array3::from_shape_vec((n, n, n), values(n * n * n, 7)).expect("cube").mapv(T::from_f64_lossy);
+    let h = Array3::from_shape_vec((k, k, k), values(k * k * k, 8)).expect("cube").mapv(T::from_f64_lossy);
+    Box::new(move |b| convolve_with(&x, &h, mode, b).map(drop))
+}
+
+fn layer_3d<T: ConvNum>(batch: usize, c: usize, size: usize, o: usize) -> Run<T> {
+    let x = Array5::from_shape_vec((batch, c, size, size, size), values(batch * c * size.pow(3), 9))
+        .expect("shape")
+        .mapv(T::from_f64_lossy);
+    let w = Array5::from_shape_vec((o, c, 3, 3, 3), values(o * c * 27, 10))
+        .expect("shape")
+        .mapv(T::from_f64_lossy);
+    Box::new(move |b| conv3d_with(&x, &w, &ConvSpec::correlation(), b).map(drop))
 }
 
 /// The same layer with the input stored `[batch, size, size, c]` and the output
@@ -179,6 +198,37 @@ pub fn grid(quick: bool, families: &[Family], dtypes: &[Dtype]) -> Vec<Workload>
                 }
             }
         }
+    }
+    if families.contains(&Family::ThreeD) {
+        let (volume, kernels): (usize, &[usize]) = if quick { (32, &[3, 7]) } else { (128, &[3, 7, 15]) };
+        for &dtype in dtypes {
+            let name = dtype_name(dtype);
+            for &k in kernels {
+                for mode in [Mode::Valid, Mode::Same] {
+                    let n = volume;
+                    grid.push(Workload {
+                        group: format!("3-D single volume ({name})"),
+                        label: format!("{n}^3 * {k}^3 {mode:?}"),
+                        geometry: geometry(&ConvSpec::convolution().mode(mode), &[1, 1, n, n, n], &[1, 1, k, k, k]),
+                        run: runner(dtype, || volume_3d(n, k, mode), || volume_3d(n, k, mode)),
+                        peer_problem: json!({"kind": "3d", "n": n, "k": k, "mode": format!("{mode:?}").to_lowercase(), "dtype": name}),
+                        lengths: None,
+                        rust_peer: None,
+                    });
+                }
+            }
+        }
+        // A conv3d layer, in f32 as deep-learning frameworks run it.
+        let (batch, c, size, o) = if quick { (2, 8, 8, 8) } else { (8, 32, 16, 32) };
+        grid.push(Workload {
+            group: "conv3d layers, valid 3x3x3 (f32, NCDHW)".to_string(),
+            label: format!("{batch}x{c}x{size}^3 -> {o}"),
+            geometry: geometry(&ConvSpec::correlation(), &[batch, c, size, size, size], &[o, c, 3, 3, 3]),
+            run: Runner::F32(layer_3d(batch, c, size, o)),
+            peer_problem: json!({"kind": "layer3d", "batch": batch, "channels": c, "size": size, "filters": o, "dtype": "f32"}),
+            lengths: None,
+            rust_peer: None,
+        });
     }
     // The CNN layers run in f32, as deep-learning frameworks do.
     if families.contains(&Family::Cnn) {

@@ -40,9 +40,9 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Which workloads.
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["1d", "2d", "cnn"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["1d", "2d", "cnn", "3d"])]
     workloads: Vec<Family>,
-    /// Element types for the 1-D and 2-D workloads (the CNN layers always run in f32).
+    /// Element types for the 1-D, 2-D and 3-D workloads (the CNN layers always run in f32).
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["f64"])]
     dtypes: Vec<Dtype>,
     /// Only these backends (comma-separated names); default: all registered.

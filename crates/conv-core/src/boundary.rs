@@ -132,7 +132,8 @@ pub(crate) fn fold_padding<T: ConvNum>(
         folded.chunks_exact_mut(depth * height * row).zip(padded.chunks_exact(volume_rows * padded_row))
     {
         for (r, grad_row) in grad.chunks_exact(padded_row).enumerate() {
-            let Some(source_row) = source_row(r, [depth, height], [padded_d, padded_h], [front, top], boundary)
+            let Some(source_row) =
+                source_row(r, [depth, height], [padded_d, padded_h], [front, top], boundary)
             else {
                 continue;
             };
@@ -275,8 +276,16 @@ mod tests {
         ] {
             let (before, after) = (3, 4);
             let mut whole = Vec::new();
-            pad_planes_into(&row, 1, [1, 1, row.len()], 1, [(0, 0), (0, 0), (before, after)], boundary, &mut whole)
-                .unwrap();
+            pad_planes_into(
+                &row,
+                1,
+                [1, 1, row.len()],
+                1,
+                [(0, 0), (0, 0), (before, after)],
+                boundary,
+                &mut whole,
+            )
+            .unwrap();
             for (start, end) in [(0, 5), (2, 9), (6, 12), (0, 12)] {
                 let mut piece = vec![99.0];
                 extend_padded_positions(&row, before, start..end, boundary, &mut piece).unwrap();
@@ -301,8 +310,16 @@ mod tests {
             ] {
                 let (before, after) = (23, 19);
                 let mut padded = Vec::new();
-                pad_planes_into(&row, 1, [1, 1, width], 1, [(0, 0), (0, 0), (before, after)], boundary, &mut padded)
-                    .unwrap();
+                pad_planes_into(
+                    &row,
+                    1,
+                    [1, 1, width],
+                    1,
+                    [(0, 0), (0, 0), (before, after)],
+                    boundary,
+                    &mut padded,
+                )
+                .unwrap();
                 assert_eq!(padded.len(), before + width + after);
                 for (c, &value) in padded.iter().enumerate() {
                     let want = boundary_source_index(c as isize - before as isize, width, boundary)
@@ -347,7 +364,16 @@ mod tests {
         );
         for boundary in [Boundary::Constant(-7.0), Boundary::Reflect, Boundary::Circular] {
             let mut padded = vec![1.0; 3];
-            pad_planes_into(&input, planes, [1, height, width], 1, [(0, 0), pads[0], pads[1]], boundary, &mut padded).unwrap();
+            pad_planes_into(
+                &input,
+                planes,
+                [1, height, width],
+                1,
+                [(0, 0), pads[0], pads[1]],
+                boundary,
+                &mut padded,
+            )
+            .unwrap();
             assert_eq!(padded.len(), planes * padded_h * padded_w);
             for (index, &value) in padded.iter().enumerate() {
                 let (plane, r, c) =

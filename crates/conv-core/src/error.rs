@@ -94,6 +94,33 @@ pub enum ConvError {
         /// The ranks it takes, in words (`1-D, 2-D or 3-D arrays`).
         supported: &'static str,
     },
+    /// The axes given to a call that filters along chosen axes ([`convolve_along`](crate::convolve_along))
+    /// are not one to three distinct axes of the arrays.
+    #[error("axes {axes:?} of arrays with {}: {reason}", axes_phrase(*rank))]
+    Axes {
+        /// The axes given.
+        axes: Vec<usize>,
+        /// The arrays' number of axes.
+        rank: usize,
+        /// What is wrong with them.
+        reason: &'static str,
+    },
+    /// The kernel of a call that filters along chosen axes is longer than 1 on an axis it does
+    /// not filter (scipy would broadcast it against the input; here one kernel serves every
+    /// signal of the batch).
+    #[error(
+        "the kernel has {size} values along axis {axis}, which is not filtered; it must have 1 there (input shape {input:?}, kernel shape {kernel:?})"
+    )]
+    KernelNotBroadcast {
+        /// The axis.
+        axis: usize,
+        /// The kernel's size along it.
+        size: usize,
+        /// The input's shape.
+        input: Vec<usize>,
+        /// The kernel's shape.
+        kernel: Vec<usize>,
+    },
     /// An operand has the right number of axes but not the shape an earlier plan was made for.
     #[error("the {operand} has shape {got:?} but {context} was planned for shape {expected:?}")]
     ShapeMismatch {

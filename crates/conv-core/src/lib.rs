@@ -1,6 +1,6 @@
 //! # conv-core
 //!
-//! One convolution problem — 1-D and 2-D, single signals or batched multi-channel tensors,
+//! One convolution problem — 1-D, 2-D and 3-D, single signals or batched multi-channel tensors,
 //! stride, dilation, groups, padding per side, boundary rules, `Full`/`Same`/`Valid`,
 //! convolution or correlation — solved by six interchangeable backends behind one object-safe
 //! trait, [`ConvBackend`]. The calls that take no backend use [`Auto`], as scipy's
@@ -25,7 +25,8 @@
 //! ## The calls
 //! | scipy / deep learning | here |
 //! |---|---|
-//! | `scipy.signal.convolve(a, v, mode)` (1-D, 2-D) | [`convolve`], [`convolve_with`] |
+//! | `scipy.signal.convolve(a, v, mode)` (1-D, 2-D, 3-D) | [`convolve`], [`convolve_with`] |
+//! | `scipy.signal.fftconvolve(a, v, mode, axes=...)` | [`convolve_along`], [`correlate_along`] (and `_with`) |
 //! | `scipy.signal.correlate(a, v, mode)` | [`correlate`], [`correlate_with`] |
 //! | `scipy.signal.convolve2d(a, k, mode, boundary, fillvalue)` | [`convolve2d`], [`convolve2d_with`] |
 //! | `scipy.signal.correlate2d(...)` | [`correlate2d`], [`correlate2d_with`] |
@@ -35,6 +36,7 @@
 //! | `scipy.linalg.convolution_matrix(a, n, mode)` | [`convolution_matrix`] |
 //! | `torch.nn.functional.conv2d(x, w, stride, padding, dilation, groups)` | [`conv2d`], [`conv2d_with`], [`PreparedConv2d`] |
 //! | `torch.nn.functional.conv1d(...)` | [`conv1d`], [`conv1d_with`] |
+//! | `torch.nn.functional.conv3d(...)` | [`conv3d`], [`conv3d_with`] |
 //! | `torch.nn.grad.conv2d_input`, `torch.nn.grad.conv2d_weight` | [`conv2d_input_gradient`], [`conv2d_kernel_gradient`] |
 //! | Keras's `data_format="channels_last"` | [`ConvSpec::layout`]`(`[`Layout::ChannelsLast`]`)` |
 //! | any of the above with stride, dilation, explicit padding | [`filter_with`] with a [`ConvSpec`] |
@@ -111,7 +113,8 @@ pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};
 pub use error::{ConvError, Operand};
 pub use frontend::{
     PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_input_gradient, conv2d_kernel_gradient, conv2d_with,
-    convolve, convolve_with, convolve2d, convolve2d_with, correlate, correlate_with, correlate2d,
+    conv3d, conv3d_with, convolve, convolve_along, convolve_along_with, convolve_with, convolve2d,
+    convolve2d_with, correlate, correlate_along, correlate_along_with, correlate_with, correlate2d,
     correlate2d_with, filter_with,
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};

@@ -223,8 +223,9 @@ fn direct_matches_defining_sum<T: conv_core::ConvNum>() {
     ];
     let shapes = shapes.into_iter().map(|(n, c, o, g, r, w)| (n, c, o, g, trivial, r, w)).chain(volumes);
     for (batch, inc, outc, groups, d, r, c) in shapes {
-        let axis =
-            |a: usize, (len, k, s, d): (usize, usize, usize, usize)| AxisGeometry::new(a, len, k, s, d).unwrap();
+        let axis = |a: usize, (len, k, s, d): (usize, usize, usize, usize)| {
+            AxisGeometry::new(a, len, k, s, d).unwrap()
+        };
         let g = Geometry::new(batch, inc, outc, groups, [axis(0, d), axis(1, r), axis(2, c)]).unwrap();
         let input: Vec<T> = (0..g.input_len())
             .map(|i| T::from_f64_lossy(((i * 7919) % 1013) as f64 / 1013.0 - 0.5))

@@ -241,7 +241,10 @@ fn inconsistent_hand_built_geometry_is_refused() {
     assert!(matches!(sound.with_axis(2, zero_stride), Err(ConvError::ZeroStride { axis: 2 })));
     assert!(matches!(sound.with_axis(3, row), Err(ConvError::ParameterLength { .. })));
     assert!(matches!(sound.with_batch(0), Err(ConvError::Empty { .. })));
-    assert!(matches!(Geometry::planar(1, 1, 1, 0, [AxisGeometry::TRIVIAL, row]), Err(ConvError::Groups { .. })));
+    assert!(matches!(
+        Geometry::planar(1, 1, 1, 0, [AxisGeometry::TRIVIAL, row]),
+        Err(ConvError::Groups { .. })
+    ));
     assert!(matches!(
         Geometry::planar(usize::MAX, usize::MAX, 1, 1, [AxisGeometry::TRIVIAL, row]),
         Err(ConvError::Overflow { .. })

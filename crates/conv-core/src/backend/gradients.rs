@@ -182,8 +182,14 @@ pub fn kernel_gradient_by_correlation<T: ConvNum, B: ConvBackend<T> + ?Sized>(
                     for y in 0..used_rows.input {
                         for x in 0..used_cols.input {
                             let position = (z * rows.input + y) * cols.input + x;
-                            let from =
-                                offset(layout, g.in_channels(), g.input_plane(), n, q * c_group + c, position);
+                            let from = offset(
+                                layout,
+                                g.in_channels(),
+                                g.input_plane(),
+                                n,
+                                q * c_group + c,
+                                position,
+                            );
                             if let Some(value) = target.next() {
                                 *value = input[from];
                             }

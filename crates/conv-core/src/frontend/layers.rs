@@ -1,7 +1,7 @@
-//! The batched layer calls: `conv1d`, `conv2d` (PyTorch's semantics, NCHW / OIHW) and
-//! `PreparedConv2d`, which plans once for many inputs of one shape.
+//! The batched layer calls: `conv1d`, `conv2d`, `conv3d` (PyTorch's semantics, NCHW / OIHW,
+//! NCDHW / OIDHW) and `PreparedConv2d`, which plans once for many inputs of one shape.
 
-use ndarray::{Array3, Array4, ArrayBase, Data, Ix3, Ix4};
+use ndarray::{Array3, Array4, Array5, ArrayBase, Data, Ix3, Ix4, Ix5};
 
 use super::{array4, check_finite, orient_kernel, output_shape4, pad_input_into, row_major, solve};
 use crate::backend::{ConvBackend, Scratch};
@@ -78,6 +78,72 @@ where
 /// The `[N, O, OH, OW]` output of a resolved request (`[N, OH, OW, O]` channels last) as an array.
 fn into_array4<T>(output: Vec<T>, resolved: &Resolved) -> Result<Array4<T>, ConvError> {
     array4(output_shape4(resolved), output, "output")
+}
+
+/// Batched, multi-channel 3-D convolution layer (PyTorch's `conv3d`): input `[N, C, D, H, W]`,
+/// weights `[O, C / groups, KD, KH, KW]`, output `[N, O, OD, OH, OW]`, by the backend [`Auto`]
+/// chooses (`conv3d_with(.., &Direct)` for the defining sum). Stride, dilation and padding take
+/// one value for every axis or one per axis (`[depth, height, width]`); explicit padding is a
+/// `(before, after)` pair per axis, so asymmetric padding needs no separate pad call. With
+/// [`ConvSpec::layout`]`(Layout::ChannelsLast)` the input is `[N, D, H, W, C]` and the output
+/// `[N, OD, OH, OW, O]` (PyTorch's `channels_last_3d`, Keras's `Conv3D`).
+///
+/// # Errors
+/// As [`conv2d`].
+///
+/// # Examples
+/// ```
+/// use conv_core::{conv3d, ConvSpec, Padding};
+/// use ndarray::Array5;
+/// let volume = Array5::<f64>::ones((2, 4, 16, 16, 16));
+/// let weights = Array5::<f64>::ones((8, 4, 3, 3, 3));
+/// let spec = ConvSpec::correlation().padding(Padding::Explicit(vec![(1, 1), (1, 1), (0, 2)])).stride([2, 1, 1]);
+/// let out = conv3d(&volume, &weights, &spec)?;
+/// assert_eq!(out.shape(), &[2, 8, 8, 16, 16]);
+/// assert_eq!(out[[0, 0, 3, 5, 5]], 4.0 * 27.0); // an interior voxel: every tap reads a one
+/// # Ok::<(), conv_core::ConvError>(())
+/// ```
+pub fn conv3d<T, S1, S2>(
+    input: &ArrayBase<S1, Ix5>,
+    weights: &ArrayBase<S2, Ix5>,
+    spec: &ConvSpec,
+) -> Result<Array5<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    conv3d_with(input, weights, spec, Auto::shared())
+}
+
+/// [`conv3d`] computed by a chosen backend.
+///
+/// # Errors
+/// As [`conv3d`], plus whatever the backend refuses.
+pub fn conv3d_with<T, S1, S2>(
+    input: &ArrayBase<S1, Ix5>,
+    weights: &ArrayBase<S2, Ix5>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array5<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    let (output, resolved) =
+        solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
+    let [n, o, od, oh, ow] = resolved.geometry.output_shape();
+    let shape = match resolved.layout {
+        Layout::ChannelsFirst => [n, o, od, oh, ow],
+        Layout::ChannelsLast => [n, od, oh, ow, o],
+    };
+    let got = output.len();
+    Array5::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
+        what: "output",
+        expected: shape.iter().product(),
+        got,
+    })
 }
 
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,

@@ -3,14 +3,16 @@
 //! calls on one signal or image, `layers.rs` the batched layer calls; this file the solving
 //! they share.
 
+mod along;
 mod gradients;
 mod layers;
 mod signals;
 #[cfg(test)]
 mod tests;
 
+pub use along::{convolve_along, convolve_along_with, correlate_along, correlate_along_with};
 pub use gradients::{conv2d_input_gradient, conv2d_kernel_gradient};
-pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with};
+pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with, conv3d, conv3d_with};
 pub(crate) use signals::{canonical_shape, check_signal_ranks, in_caller_shapes, signal_pairs};
 pub use signals::{
     convolve, convolve_with, convolve2d, convolve2d_with, correlate, correlate_with, correlate2d,

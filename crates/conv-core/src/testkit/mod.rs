@@ -113,7 +113,11 @@ fn spatial_size(rank: usize) -> impl Strategy<Value = usize> {
 }
 
 fn kernel_size(rank: usize) -> impl Strategy<Value = usize> {
-    if rank < 3 { prop::sample::select(vec![1usize, 2, 3, 4, 5]) } else { prop::sample::select(vec![1usize, 2, 3]) }
+    if rank < 3 {
+        prop::sample::select(vec![1usize, 2, 3, 4, 5])
+    } else {
+        prop::sample::select(vec![1usize, 2, 3])
+    }
 }
 
 fn small_step() -> impl Strategy<Value = usize> {

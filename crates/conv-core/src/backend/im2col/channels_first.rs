@@ -176,7 +176,8 @@ impl Layout {
         // A band of the shifted product holds `Og x band_rows*W` values: about the target.
         let band_rows = if shifted {
             let row_bytes = (g.out_per_group() * g.plane_axes()[1].input * size_of::<T>()).max(1);
-            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes).clamp(1, g.plane_axes()[0].output.max(1))
+            (PRODUCT_TARGET_BYTES.min(backend.cap_bytes) / row_bytes)
+                .clamp(1, g.plane_axes()[0].output.max(1))
         } else {
             band_rows
         };

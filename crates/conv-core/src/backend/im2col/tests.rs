@@ -142,9 +142,14 @@ fn rows_over_the_cap_are_solved_in_column_tiles() {
         assert_eq!(planned, got);
     }
     // One output position's patches (2,001 taps of 8 bytes) over a 1 KiB cap: refused.
-    let g =
-        Geometry::planar(1, 1, 1, 1, [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 4000, 2001, 1, 1).unwrap()])
-            .unwrap();
+    let g = Geometry::planar(
+        1,
+        1,
+        1,
+        1,
+        [AxisGeometry::TRIVIAL, AxisGeometry::new(1, 4000, 2001, 1, 1).unwrap()],
+    )
+    .unwrap();
     assert!(matches!(
         ConvBackend::<f64>::supports(&Im2col::with_cap_bytes(1024), &g),
         Err(ConvError::TooLarge { .. })

@@ -78,8 +78,11 @@ impl<T: ConvNum> SpectralPlan<T> {
         kernel: &[T],
         blocking: [Blocking; 2],
     ) -> Result<Self, ConvError> {
-        let one_tile =
-            g.plane_axes().iter().zip(&blocking).all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
+        let one_tile = g
+            .plane_axes()
+            .iter()
+            .zip(&blocking)
+            .all(|(axis, b)| b.tile > axis.input - axis.effective_kernel());
         let columns = blocking[0].grid > 1;
         Self::make(name, g, kernel, blocking, g.batch() == 1 && one_tile && columns)
     }

@@ -109,30 +109,31 @@ impl<T: ConvNum> Transforms<T> {
         let (half, lh) = (self.half(), self.grid[1]);
         let scratch_len = self.scratch_len();
         let mut states: Vec<PassBuffers<T>> = (0..threads).map(|_| PassBuffers::default()).collect();
-        let Ok(()) = parallel::split_items(spectrum, self.slice_len(), &mut states, |slices, first, buffers| {
-            let PassBuffers { real, columns, scratch } = buffers;
-            let real = sized(real, self.grid[2], T::zero());
-            let scratch = sized(scratch, scratch_len, Complex::default());
-            for (i, slice) in slices.chunks_exact_mut(self.slice_len()).enumerate() {
-                for (r, spectrum_row) in slice.chunks_exact_mut(half).enumerate() {
-                    match row_of(first + i, r) {
-                        None => spectrum_row.fill(Complex::default()),
-                        Some(source) => {
-                            real[..source.len()].copy_from_slice(source);
-                            real[source.len()..].fill(T::zero());
-                            let _ = self.row_forward.process_with_scratch(real, spectrum_row, scratch);
+        let Ok(()) =
+            parallel::split_items(spectrum, self.slice_len(), &mut states, |slices, first, buffers| {
+                let PassBuffers { real, columns, scratch } = buffers;
+                let real = sized(real, self.grid[2], T::zero());
+                let scratch = sized(scratch, scratch_len, Complex::default());
+                for (i, slice) in slices.chunks_exact_mut(self.slice_len()).enumerate() {
+                    for (r, spectrum_row) in slice.chunks_exact_mut(half).enumerate() {
+                        match row_of(first + i, r) {
+                            None => spectrum_row.fill(Complex::default()),
+                            Some(source) => {
+                                real[..source.len()].copy_from_slice(source);
+                                real[source.len()..].fill(T::zero());
+                                let _ = self.row_forward.process_with_scratch(real, spectrum_row, scratch);
+                            }
                         }
                     }
+                    if lh > 1 {
+                        let columns = sized(columns, self.slice_len(), Complex::default());
+                        transpose(slice, columns, lh, half);
+                        self.height[0].process_with_scratch(columns, scratch);
+                        transpose(columns, slice, half, lh);
+                    }
                 }
-                if lh > 1 {
-                    let columns = sized(columns, self.slice_len(), Complex::default());
-                    transpose(slice, columns, lh, half);
-                    self.height[0].process_with_scratch(columns, scratch);
-                    transpose(columns, slice, half, lh);
-                }
-            }
-            Ok::<(), Infallible>(())
-        });
+                Ok::<(), Infallible>(())
+            });
         self.depth_pass(spectrum, 0, threads);
     }
 
@@ -197,7 +198,8 @@ impl<T: ConvNum> Transforms<T> {
         let (half, lh, lw) = (self.half(), self.grid[1], self.grid[2]);
         let slice_len = self.slice_len();
         // Pair each wanted slice's spectrum with its output.
-        let mut slices: Vec<Option<&mut [Complex<T>]>> = spectrum.chunks_exact_mut(slice_len).map(Some).collect();
+        let mut slices: Vec<Option<&mut [Complex<T>]>> =
+            spectrum.chunks_exact_mut(slice_len).map(Some).collect();
         let mut jobs: Vec<(&mut [Complex<T>], usize, &mut [T])> = Vec::with_capacity(wanted.len());
         for (q, out) in wanted {
             if let Some(slice) = slices.get_mut(q).and_then(Option::take) {
@@ -287,14 +289,18 @@ impl<T: ConvNum> VolumePlan<T> {
         let scale = T::one() / T::from_f64_lossy(grid_points as f64);
         let spectrum_len = transforms.spectrum_len();
         let planes = g.out_channels() * g.in_per_group();
-        let mut spectra = crate::buffers::filled(planes * spectrum_len, Complex::default(), "kernel spectra")?;
+        let mut spectra =
+            crate::buffers::filled(planes * spectrum_len, Complex::default(), "kernel spectra")?;
         let mut placed = vec![T::zero(); spans.iter().product()];
         let [depth, rows, cols] = g.axes();
         let threads = transforms.threads();
-        for (spectrum, taps) in spectra.chunks_exact_mut(spectrum_len).zip(kernel.chunks_exact(g.kernel_plane())) {
+        for (spectrum, taps) in
+            spectra.chunks_exact_mut(spectrum_len).zip(kernel.chunks_exact(g.kernel_plane()))
+        {
             // Tap (h, i, j) at (span - 1 - h * dilation) per axis: flipped and dilated.
             for (t, &tap) in taps.iter().enumerate() {
-                let (h, i, j) = (t / (rows.kernel * cols.kernel), t / cols.kernel % rows.kernel, t % cols.kernel);
+                let (h, i, j) =
+                    (t / (rows.kernel * cols.kernel), t / cols.kernel % rows.kernel, t % cols.kernel);
                 let q = spans[0] - 1 - h * depth.dilation;
                 let r = spans[1] - 1 - i * rows.dilation;
                 let s = spans[2] - 1 - j * cols.dilation;
@@ -390,7 +396,8 @@ impl<T: ConvNum> ConvPlan<T> for VolumePlan<T> {
         check_buffer_len("input", g.input_len(), input.len())?;
         check_buffer_len("output", g.output_len(), output.len())?;
         let spectrum_len = self.transforms.spectrum_len();
-        let mut spectra = crate::buffers::filled((g.in_channels() + 1) * spectrum_len, Complex::default(), "spectra")?;
+        let mut spectra =
+            crate::buffers::filled((g.in_channels() + 1) * spectrum_len, Complex::default(), "spectra")?;
         let axes = g.axes();
         let starts: [Vec<usize>; 3] = std::array::from_fn(|a| {
             let unit = axes[a].input - axes[a].effective_kernel() + 1;
