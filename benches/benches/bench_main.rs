@@ -8,5 +8,6 @@ mod workloads;
 criterion::criterion_main!(
     workloads::signal_1d::benches,
     workloads::image_2d::benches,
-    workloads::layers::benches
+    workloads::layers::benches,
+    workloads::volume_3d::benches
 );

@@ -3,6 +3,7 @@
 pub mod image_2d;
 pub mod layers;
 pub mod signal_1d;
+pub mod volume_3d;
 
 use std::sync::Arc;
 

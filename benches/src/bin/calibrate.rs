@@ -41,6 +41,15 @@ fn grid() -> Vec<Geometry> {
             add(&ConvSpec::convolution().mode(Mode::Same), &[1, 1, n, n], &[1, 1, k, k]);
         }
     }
+    // Volumes: the 3-D transform and the depth-lowered im2col have their own costs per feature.
+    for n in [24, 48, 96] {
+        for k in [3, 7, 15] {
+            if k < n {
+                add(&ConvSpec::convolution().mode(Mode::Same), &[1, 1, n, n, n], &[1, 1, k, k, k]);
+            }
+        }
+    }
+    add(&ConvSpec::correlation(), &[4, 16, 12, 12, 12], &[16, 16, 3, 3, 3]);
     for (batch, size, channels, filters) in
         [(8, 8, 1, 10), (64, 8, 1, 10), (8, 32, 3, 32), (32, 15, 32, 64), (32, 6, 64, 64), (8, 28, 16, 32)]
     {
