@@ -212,10 +212,10 @@ impl<T: ConvNum> Transforms<T> {
     /// The inverse transform of `spectrum` (overwritten), for the grid slices listed in
     /// `wanted`: `emit(slice_index, values_of_row(r), out)` is called per wanted slice with its
     /// real rows (unnormalised), to write the slice's outputs into `out`.
-    fn inverse<'o>(
+    fn inverse(
         &self,
         spectrum: &mut [Complex<T>],
-        wanted: Vec<(usize, &'o mut [T])>,
+        wanted: Vec<(usize, &mut [T])>,
         rows: &[usize],
         emit: impl Fn(usize, &[T], &mut [T]) + Sync,
         threads: usize,
@@ -226,10 +226,10 @@ impl<T: ConvNum> Transforms<T> {
         // Pair each wanted slice's spectrum with its output.
         let mut slices: Vec<Option<&mut [Complex<T>]>> =
             spectrum.chunks_exact_mut(slice_len).map(Some).collect();
-        let mut jobs: Vec<(&mut [Complex<T>], usize, &mut [T])> = Vec::with_capacity(wanted.len());
+        let mut jobs: Vec<(&mut [Complex<T>], &mut [T])> = Vec::with_capacity(wanted.len());
         for (q, out) in wanted {
             if let Some(slice) = slices.get_mut(q).and_then(Option::take) {
-                jobs.push((slice, q, out));
+                jobs.push((slice, out));
             }
         }
         let scratch_len = self.scratch_len();
@@ -237,7 +237,7 @@ impl<T: ConvNum> Transforms<T> {
             let mut columns = vec![Complex::default(); slice_len];
             let mut scratch = vec![Complex::default(); scratch_len];
             let mut real = vec![T::zero(); lw];
-            for (slice, _, out) in piece.iter_mut() {
+            for (slice, out) in piece.iter_mut() {
                 if lh > 1 {
                     transpose(slice, &mut columns, lh, half);
                     self.height[1].process_with_scratch(&mut columns, &mut scratch);
