@@ -20,6 +20,9 @@ enum Bug {
     StaleCache,
     /// Accumulates into a scratch buffer it keeps between calls and never clears.
     StaleScratch,
+    /// Flips the kernel along its depth axis only (a volume's flip that forgot one axis): right
+    /// on every planar problem, wrong on volumes, so only the kit's rank-3 draws can catch it.
+    FlipsDepthOnly,
 }
 
 struct Broken {
@@ -78,6 +81,18 @@ impl ConvBackend<f64> for Broken {
                 output.copy_from_slice(&full[..n]);
                 Ok(())
             }
+            Bug::FlipsDepthOnly => {
+                let [depth, rows, cols] = g.axes();
+                let slice = rows.kernel * cols.kernel;
+                let mut flipped = problem.kernel().to_vec();
+                for plane in flipped.chunks_exact_mut(g.kernel_plane()) {
+                    let original = plane.to_vec();
+                    for (h, target) in plane.chunks_exact_mut(slice).enumerate() {
+                        target.copy_from_slice(&original[(depth.kernel - 1 - h) * slice..][..slice]);
+                    }
+                }
+                Direct.execute(&ConvProblem::new(g, problem.input(), &flipped)?, output)
+            }
             Bug::StaleCache => {
                 let mut cache = self.cache.lock().expect("cache lock");
                 if let Some((geometry, answer)) = cache.as_ref()
@@ -130,6 +145,11 @@ fn catches_dropped_last_output() {
 #[test]
 fn catches_ignored_stride() {
     assert_caught(Bug::IgnoresStride);
+}
+
+#[test]
+fn catches_a_flip_missing_on_the_depth_axis() {
+    assert_caught(Bug::FlipsDepthOnly);
 }
 
 #[test]
