@@ -37,6 +37,7 @@
 //! | `torch.nn.functional.conv2d(x, w, stride, padding, dilation, groups)` | [`conv2d`], [`conv2d_with`], [`PreparedConv2d`] |
 //! | `torch.nn.functional.conv1d(...)` | [`conv1d`], [`conv1d_with`] |
 //! | `torch.nn.functional.conv3d(...)` | [`conv3d`], [`conv3d_with`] |
+//! | `torch.nn.grad.conv3d_input`, `torch.nn.grad.conv3d_weight` | [`conv3d_input_gradient`], [`conv3d_kernel_gradient`] |
 //! | `torch.nn.grad.conv2d_input`, `torch.nn.grad.conv2d_weight` | [`conv2d_input_gradient`], [`conv2d_kernel_gradient`] |
 //! | Keras's `data_format="channels_last"` | [`ConvSpec::layout`]`(`[`Layout::ChannelsLast`]`)` |
 //! | any of the above with stride, dilation, explicit padding | [`filter_with`] with a [`ConvSpec`] |
@@ -113,9 +114,9 @@ pub use deconvolve::{deconvolve, wiener_deconvolve, wiener_deconvolve2d};
 pub use error::{ConvError, Operand};
 pub use frontend::{
     PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_input_gradient, conv2d_kernel_gradient, conv2d_with,
-    conv3d, conv3d_with, convolve, convolve_along, convolve_along_with, convolve_with, convolve2d,
-    convolve2d_with, correlate, correlate_along, correlate_along_with, correlate_with, correlate2d,
-    correlate2d_with, filter_with,
+    conv3d, conv3d_input_gradient, conv3d_kernel_gradient, conv3d_with, convolve, convolve_along,
+    convolve_along_with, convolve_with, convolve2d, convolve2d_with, correlate, correlate_along,
+    correlate_along_with, correlate_with, correlate2d, correlate2d_with, filter_with,
 };
 pub use geometry::{AxisGeometry, Geometry, SPATIAL_AXES};
 #[cfg(feature = "lapack")]

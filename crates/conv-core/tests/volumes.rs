@@ -192,3 +192,52 @@ fn bad_volume_requests_get_typed_errors() {
         Err(ConvError::KernelNotBroadcast { axis: 0, size: 2, .. })
     ));
 }
+
+/// conv3d's gradients on every backend, by the adjoint identities: for the loss
+/// `L = <conv3d(x, w), G>`, `<dL/dx, v> = <conv3d(v, w), G>` and `<dL/dw, u> = <conv3d(x, u), G>`
+/// (the boundary rule reads the input, so both sides see the padding's adjoint too).
+#[test]
+fn conv3d_gradients_satisfy_the_adjoint_identities_on_every_backend() {
+    use conv_core::{Boundary, Direct, conv3d_input_gradient, conv3d_kernel_gradient};
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let spec = ConvSpec::correlation()
+        .stride([1, 2, 1])
+        .dilation([2, 1, 1])
+        .groups(2)
+        .padding(Padding::Explicit(vec![(1, 0), (2, 1), (0, 2)]))
+        .boundary(Boundary::Reflect);
+    let x = Array5::from_shape_simple_fn((2, 4, 6, 7, 5), &mut next);
+    let w = Array5::from_shape_simple_fn((4, 2, 2, 3, 2), &mut next);
+    let y = conv_core::conv3d_with(&x, &w, &spec, &Direct).expect("the layer solves");
+    let g = y.mapv(|_| next());
+    let v = x.mapv(|_| next());
+    let u = w.mapv(|_| next());
+    let dot = |a: &Array5<f64>, b: &Array5<f64>| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+    let want_input = dot(&conv_core::conv3d_with(&v, &w, &spec, &Direct).expect("solves"), &g);
+    let want_kernel = dot(&conv_core::conv3d_with(&x, &u, &spec, &Direct).expect("solves"), &g);
+    for backend in builtin_backends::<f64>() {
+        let b = backend.as_ref();
+        match conv3d_input_gradient(x.dim().into(), &w, &g, &spec, b) {
+            Ok(dx) => assert!((dot(&dx, &v) - want_input).abs() < 1e-9, "{}: input gradient", b.name()),
+            Err(ConvError::Unsupported { .. }) => {}
+            Err(e) => panic!("{}: {e}", b.name()),
+        }
+        match conv3d_kernel_gradient(&x, w.dim().into(), &g, &spec, b) {
+            Ok(dw) => assert!((dot(&dw, &u) - want_kernel).abs() < 1e-9, "{}: kernel gradient", b.name()),
+            Err(ConvError::Unsupported { .. }) => {}
+            Err(e) => panic!("{}: {e}", b.name()),
+        }
+    }
+    // An output gradient of the wrong shape is refused with the expected shape.
+    let wrong = Array5::<f64>::zeros((2, 4, 1, 1, 1));
+    assert!(matches!(
+        conv3d_input_gradient(x.dim().into(), &w, &wrong, &spec, &Direct),
+        Err(ConvError::ShapeMismatch { .. })
+    ));
+}

@@ -1,12 +1,11 @@
 //! The backward pass of the layer calls: the gradients of a loss with respect to a `conv2d`'s
-//! input and weights, given the gradient with respect to its output (PyTorch's
-//! `torch.nn.grad.conv2d_input` and `torch.nn.grad.conv2d_weight`), by any backend.
+//! or `conv3d`'s input and weights, given the gradient with respect to its output (PyTorch's
+//! `torch.nn.grad.conv2d_input`, `conv2d_weight`, `conv3d_input`, `conv3d_weight`), by any
+//! backend.
 
-use ndarray::{Array4, ArrayBase, Data, Ix4};
+use ndarray::{Array, Array4, Array5, ArrayBase, Data, Dimension, Ix4, Ix5};
 
-use super::{
-    array4, check_finite, orient_kernel, output_shape4, pad_input_into, planes_and_pixel, resolve, row_major,
-};
+use super::{check_finite, orient_kernel, pad_input_into, planes_and_pixel, resolve, row_major};
 use crate::backend::{ConvBackend, with_thread_buffers};
 use crate::boundary::{flip_planes, fold_padding};
 use crate::error::{ConvError, Operand};
@@ -47,24 +46,7 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
-    let resolved = resolve::<T>(&input_shape, weights.shape(), spec, OperandRule::Layer)?;
-    check_output_gradient(grad_output.shape(), &resolved)?;
-    let (kernel, grad) = (row_major(weights)?, row_major(grad_output)?);
-    if spec.require_finite {
-        check_finite(Operand::Kernel, &kernel)?;
-        check_finite(Operand::OutputGradient, &grad)?;
-    }
-    let oriented = orient_kernel(&kernel, spec.kind, &resolved)?;
-    let g = resolved.geometry;
-    let mut padded = crate::buffers::filled(g.input_len(), T::zero(), "input gradient")?;
-    backend.input_gradient(&g, resolved.layout, &oriented, &grad, &mut padded)?;
-    let unpadded = if resolved.pads_nothing() {
-        padded
-    } else {
-        let (planes, pixel) = planes_and_pixel(&resolved);
-        fold_padding(&padded, planes, resolved.unpadded_dims(), pixel, resolved.pads, resolved.boundary)?
-    };
-    array4(input_shape, unpadded, "input gradient")
+    input_gradient(input_shape, weights, grad_output, spec, backend)
 }
 
 /// The gradient with respect to a [`conv2d`](crate::conv2d)'s weights (of shape
@@ -98,6 +80,97 @@ where
     S1: Data<Elem = T>,
     S2: Data<Elem = T>,
 {
+    kernel_gradient(input, weights_shape, grad_output, spec, backend)
+}
+
+/// [`conv2d_input_gradient`] for a [`conv3d`](crate::conv3d): PyTorch's
+/// `torch.nn.grad.conv3d_input` (`[N, C, D, H, W]`, or `[N, D, H, W, C]` channels last).
+///
+/// # Errors
+/// As [`conv2d_input_gradient`].
+pub fn conv3d_input_gradient<T, S1, S2>(
+    input_shape: [usize; 5],
+    weights: &ArrayBase<S1, Ix5>,
+    grad_output: &ArrayBase<S2, Ix5>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array5<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    input_gradient(input_shape, weights, grad_output, spec, backend)
+}
+
+/// [`conv2d_kernel_gradient`] for a [`conv3d`](crate::conv3d): PyTorch's
+/// `torch.nn.grad.conv3d_weight` (weights `[O, C / groups, KD, KH, KW]`).
+///
+/// # Errors
+/// As [`conv2d_input_gradient`].
+pub fn conv3d_kernel_gradient<T, S1, S2>(
+    input: &ArrayBase<S1, Ix5>,
+    weights_shape: [usize; 5],
+    grad_output: &ArrayBase<S2, Ix5>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array5<T>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    kernel_gradient(input, weights_shape, grad_output, spec, backend)
+}
+
+/// The input gradient of a layer call of any rank (see [`conv2d_input_gradient`]).
+fn input_gradient<T, S1, S2, D, const R: usize>(
+    input_shape: [usize; R],
+    weights: &ArrayBase<S1, D>,
+    grad_output: &ArrayBase<S2, D>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    let resolved = resolve::<T>(&input_shape, weights.shape(), spec, OperandRule::Layer)?;
+    check_output_gradient(grad_output.shape(), &resolved)?;
+    let (kernel, grad) = (row_major(weights)?, row_major(grad_output)?);
+    if spec.require_finite {
+        check_finite(Operand::Kernel, &kernel)?;
+        check_finite(Operand::OutputGradient, &grad)?;
+    }
+    let oriented = orient_kernel(&kernel, spec.kind, &resolved)?;
+    let g = resolved.geometry;
+    let mut padded = crate::buffers::filled(g.input_len(), T::zero(), "input gradient")?;
+    backend.input_gradient(&g, resolved.layout, &oriented, &grad, &mut padded)?;
+    let unpadded = if resolved.pads_nothing() {
+        padded
+    } else {
+        let (planes, pixel) = planes_and_pixel(&resolved);
+        fold_padding(&padded, planes, resolved.unpadded_dims(), pixel, resolved.pads, resolved.boundary)?
+    };
+    shaped(input_shape, unpadded, "input gradient")
+}
+
+/// The kernel gradient of a layer call of any rank (see [`conv2d_kernel_gradient`]).
+fn kernel_gradient<T, S1, S2, D, const R: usize>(
+    input: &ArrayBase<S1, D>,
+    weights_shape: [usize; R],
+    grad_output: &ArrayBase<S2, D>,
+    spec: &ConvSpec,
+    backend: &dyn ConvBackend<T>,
+) -> Result<Array<T, D>, ConvError>
+where
+    T: ConvNum,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
     let resolved = resolve::<T>(input.shape(), &weights_shape, spec, OperandRule::Layer)?;
     check_output_gradient(grad_output.shape(), &resolved)?;
     let (values, grad) = (row_major(input)?, row_major(grad_output)?);
@@ -119,12 +192,25 @@ where
         // The gradient of the flipped kernel the backend saw, flipped back.
         flip_planes(&mut kernel_grad, g.kernel_plane());
     }
-    array4(weights_shape, kernel_grad, "kernel gradient")
+    shaped(weights_shape, kernel_grad, "kernel gradient")
+}
+
+/// `values` as an array of `shape` in dimension `D` (`what` names it in the error, which the
+/// callers' own length arithmetic rules out).
+fn shaped<T, D: Dimension, const R: usize>(
+    shape: [usize; R],
+    values: Vec<T>,
+    what: &'static str,
+) -> Result<Array<T, D>, ConvError> {
+    let got = values.len();
+    let wrong = || ConvError::BufferLength { what, expected: shape.iter().product(), got };
+    let dim = D::from_dimension(&ndarray::IxDyn(&shape)).ok_or_else(wrong)?;
+    Array::from_shape_vec(dim, values).map_err(|_| wrong())
 }
 
 /// Refuses an output gradient whose shape is not the layer's output shape.
 fn check_output_gradient(shape: &[usize], resolved: &Resolved) -> Result<(), ConvError> {
-    let expected = output_shape4(resolved);
+    let expected = super::layer_output_shape(resolved);
     if shape != expected {
         return Err(ConvError::ShapeMismatch {
             operand: Operand::OutputGradient,

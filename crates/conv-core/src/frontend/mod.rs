@@ -11,7 +11,9 @@ mod signals;
 mod tests;
 
 pub use along::{convolve_along, convolve_along_with, correlate_along, correlate_along_with};
-pub use gradients::{conv2d_input_gradient, conv2d_kernel_gradient};
+pub use gradients::{
+    conv2d_input_gradient, conv2d_kernel_gradient, conv3d_input_gradient, conv3d_kernel_gradient,
+};
 pub use layers::{PreparedConv2d, conv1d, conv1d_with, conv2d, conv2d_with, conv3d, conv3d_with};
 pub(crate) use signals::{canonical_shape, check_signal_ranks, in_caller_shapes, signal_pairs};
 pub use signals::{
@@ -212,6 +214,16 @@ fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
         Layout::ChannelsFirst => (g.batch() * g.in_channels(), 1),
         Layout::ChannelsLast => (g.batch(), g.in_channels()),
     }
+}
+
+/// The output shape of a resolved layer request of any rank, in its layout: `[N, O, spatial...]`
+/// or `[N, spatial..., O]`, the caller's spatial axes only.
+fn layer_output_shape(resolved: &Resolved) -> Vec<usize> {
+    let g = &resolved.geometry;
+    let axes = g.axes();
+    let spatial = axes[crate::geometry::SPATIAL_AXES - resolved.spatial_rank..].iter().map(|a| a.output);
+    let channels_first: Vec<usize> = [g.batch(), g.out_channels()].into_iter().chain(spatial).collect();
+    resolved.layout.from_channels_first(&channels_first)
 }
 
 /// The output shape of a resolved 2-D layer request, in its layout.
