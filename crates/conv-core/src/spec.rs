@@ -353,6 +353,12 @@ impl Resolved {
         self.pads.iter().all(|&pad| pad == (0, 0))
     }
 
+    /// The output lengths of the caller's spatial axes (the last `spatial_rank` canonical axes).
+    pub(crate) fn caller_output_dims(&self) -> Vec<usize> {
+        let axes = self.geometry.axes();
+        axes[SPATIAL_AXES - self.spatial_rank..].iter().map(|axis| axis.output).collect()
+    }
+
     /// The caller's spatial lengths (the trivial axes 1): the padded ones less the padding.
     pub(crate) fn unpadded_dims(&self) -> [usize; SPATIAL_AXES] {
         let axes = self.geometry.axes();

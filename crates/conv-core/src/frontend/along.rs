@@ -4,10 +4,10 @@
 //! The filtered axes (one to three) become the canonical problem's spatial axes and every other
 //! axis of the input becomes its batch: one kernel, many signals, one backend call.
 
-use ndarray::{Array, ArrayBase, Axis, Data, Dimension, IxDyn};
+use ndarray::{Array, ArrayBase, Data, Dimension, IxDyn};
 
 use super::signals::in_caller_shapes;
-use super::{resolve, row_major, solve_resolved};
+use super::{resolve, row_major, shaped, solve_resolved};
 use crate::backend::ConvBackend;
 use crate::error::{ConvError, Operand};
 use crate::geometry::{SPATIAL_AXES, checked_product};
@@ -184,28 +184,14 @@ where
     let output = solve_resolved(&row_major(&moved)?, &row_major(&kernel)?, &resolved, &spec, backend)
         .map_err(in_caller_terms)?;
     // `[others..., filtered outputs...]`, then each axis back where it came from.
-    let offset = SPATIAL_AXES - axes.len();
-    let out_spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes()[axis].output);
-    let out_moved: Vec<usize> = others.iter().map(|&axis| shape1[axis]).chain(out_spatial).collect();
-    let got = output.len();
-    let arranged = Array::from_shape_vec(IxDyn(&out_moved), output).map_err(|_| ConvError::BufferLength {
-        what: "output",
-        expected: out_moved.iter().product(),
-        got,
-    })?;
+    let out_moved: Vec<usize> =
+        others.iter().map(|&axis| shape1[axis]).chain(resolved.caller_output_dims()).collect();
+    let arranged = shaped::<T, IxDyn>(&out_moved, output, "output")?;
     let mut inverse = vec![0; rank];
     for (position, &axis) in order.iter().enumerate() {
         inverse[axis] = position;
     }
     let restored = arranged.permuted_axes(IxDyn(&inverse));
-    let mut dim = in1.raw_dim();
-    for axis in 0..rank {
-        dim[axis] = restored.len_of(Axis(axis));
-    }
     let values = crate::buffers::collect(restored.iter().copied(), "output")?;
-    Array::from_shape_vec(dim, values).map_err(|_| ConvError::BufferLength {
-        what: "output",
-        expected: got,
-        got,
-    })
+    shaped(restored.shape(), values, "output")
 }

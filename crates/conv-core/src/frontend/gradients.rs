@@ -5,7 +5,7 @@
 
 use ndarray::{Array, Array4, Array5, ArrayBase, Data, Dimension, Ix4, Ix5};
 
-use super::{check_finite, orient_kernel, pad_input_into, planes_and_pixel, resolve, row_major};
+use super::{check_finite, orient_kernel, pad_input_into, planes_and_pixel, resolve, row_major, shaped};
 use crate::backend::{ConvBackend, with_thread_buffers};
 use crate::boundary::{flip_planes, fold_padding};
 use crate::error::{ConvError, Operand};
@@ -154,7 +154,7 @@ where
         let (planes, pixel) = planes_and_pixel(&resolved);
         fold_padding(&padded, planes, resolved.unpadded_dims(), pixel, resolved.pads, resolved.boundary)?
     };
-    shaped(input_shape, unpadded, "input gradient")
+    shaped(&input_shape, unpadded, "input gradient")
 }
 
 /// The kernel gradient of a layer call of any rank (see [`conv2d_kernel_gradient`]).
@@ -192,20 +192,7 @@ where
         // The gradient of the flipped kernel the backend saw, flipped back.
         flip_planes(&mut kernel_grad, g.kernel_plane());
     }
-    shaped(weights_shape, kernel_grad, "kernel gradient")
-}
-
-/// `values` as an array of `shape` in dimension `D` (`what` names it in the error, which the
-/// callers' own length arithmetic rules out).
-fn shaped<T, D: Dimension, const R: usize>(
-    shape: [usize; R],
-    values: Vec<T>,
-    what: &'static str,
-) -> Result<Array<T, D>, ConvError> {
-    let got = values.len();
-    let wrong = || ConvError::BufferLength { what, expected: shape.iter().product(), got };
-    let dim = D::from_dimension(&ndarray::IxDyn(&shape)).ok_or_else(wrong)?;
-    Array::from_shape_vec(dim, values).map_err(|_| wrong())
+    shaped(&weights_shape, kernel_grad, "kernel gradient")
 }
 
 /// Refuses an output gradient whose shape is not the layer's output shape.

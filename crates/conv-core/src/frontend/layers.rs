@@ -3,7 +3,7 @@
 
 use ndarray::{Array3, Array4, Array5, ArrayBase, Data, Ix3, Ix4, Ix5};
 
-use super::{array4, check_finite, orient_kernel, output_shape4, pad_input_into, row_major, solve};
+use super::{check_finite, layer_output_shape, orient_kernel, pad_input_into, row_major, shaped, solve};
 use crate::backend::{ConvBackend, Scratch};
 use crate::error::{ConvError, Operand};
 use crate::num::ConvNum;
@@ -72,12 +72,7 @@ where
 {
     let (output, resolved) =
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
-    into_array4(output, &resolved)
-}
-
-/// The `[N, O, OH, OW]` output of a resolved request (`[N, OH, OW, O]` channels last) as an array.
-fn into_array4<T>(output: Vec<T>, resolved: &Resolved) -> Result<Array4<T>, ConvError> {
-    array4(output_shape4(resolved), output, "output")
+    shaped(&layer_output_shape(&resolved), output, "output")
 }
 
 /// Batched, multi-channel 3-D convolution layer (PyTorch's `conv3d`): input `[N, C, D, H, W]`,
@@ -133,17 +128,7 @@ where
 {
     let (output, resolved) =
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
-    let [n, o, od, oh, ow] = resolved.geometry.output_shape();
-    let shape = match resolved.layout {
-        Layout::ChannelsFirst => [n, o, od, oh, ow],
-        Layout::ChannelsLast => [n, od, oh, ow, o],
-    };
-    let got = output.len();
-    Array5::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
-        what: "output",
-        expected: shape.iter().product(),
-        got,
-    })
+    shaped(&layer_output_shape(&resolved), output, "output")
 }
 
 /// Batched, multi-channel 1-D convolution layer: input `[N, C, W]`, weights `[O, C / groups, K]`,
@@ -194,16 +179,7 @@ where
 {
     let (output, resolved) =
         solve(input, input.shape(), weights, weights.shape(), spec, OperandRule::Layer, backend)?;
-    let g = resolved.geometry;
-    let shape = match resolved.layout {
-        Layout::ChannelsFirst => (g.batch(), g.out_channels(), g.axes()[2].output),
-        Layout::ChannelsLast => (g.batch(), g.axes()[2].output, g.out_channels()),
-    };
-    Array3::from_shape_vec(shape, output).map_err(|_| ConvError::BufferLength {
-        what: "output",
-        expected: shape.0 * shape.1 * shape.2,
-        got: 0,
-    })
+    shaped(&layer_output_shape(&resolved), output, "output")
 }
 
 /// A [`conv2d`] layer prepared once for a fixed weight bank, spec and input shape, for repeated
@@ -265,7 +241,8 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
 
     /// The output shape `[N, O, OH, OW]` (`[N, OH, OW, O]` with a channels-last spec).
     pub fn output_shape(&self) -> [usize; 4] {
-        output_shape4(&self.resolved)
+        let shape = layer_output_shape(&self.resolved); // four values: the input is 4-D
+        std::array::from_fn(|axis| shape.get(axis).copied().unwrap_or(1))
     }
 
     /// Runs the layer on one input of the prepared shape.
@@ -295,6 +272,6 @@ impl<'b, T: ConvNum> PreparedConv2d<'b, T> {
                 Layout::ChannelsLast => self.plan.execute_channels_last(padded, &mut output),
             }
         })?;
-        into_array4(output, &self.resolved)
+        shaped(&layer_output_shape(&self.resolved), output, "output")
     }
 }

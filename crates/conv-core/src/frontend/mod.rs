@@ -21,7 +21,7 @@ pub use signals::{
     correlate2d_with, filter_with,
 };
 
-use ndarray::{ArrayBase, Data, Dimension};
+use ndarray::{Array, ArrayBase, Data, Dimension};
 
 use crate::backend::with_thread_buffers;
 use crate::backend::{ConvBackend, ConvProblem};
@@ -220,30 +220,22 @@ fn planes_and_pixel(resolved: &Resolved) -> (usize, usize) {
 /// or `[N, spatial..., O]`, the caller's spatial axes only.
 fn layer_output_shape(resolved: &Resolved) -> Vec<usize> {
     let g = &resolved.geometry;
-    let axes = g.axes();
-    let spatial = axes[crate::geometry::SPATIAL_AXES - resolved.spatial_rank..].iter().map(|a| a.output);
-    let channels_first: Vec<usize> = [g.batch(), g.out_channels()].into_iter().chain(spatial).collect();
+    let channels_first: Vec<usize> =
+        [g.batch(), g.out_channels()].into_iter().chain(resolved.caller_output_dims()).collect();
     resolved.layout.from_channels_first(&channels_first)
 }
 
-/// The output shape of a resolved 2-D layer request, in its layout.
-fn output_shape4(resolved: &Resolved) -> [usize; 4] {
-    let [n, o, _, oh, ow] = resolved.geometry.output_shape();
-    match resolved.layout {
-        Layout::ChannelsFirst => [n, o, oh, ow],
-        Layout::ChannelsLast => [n, oh, ow, o],
-    }
-}
-
-/// `values` as an array of `shape` (`what` names it in the error, which the callers' own
-/// length arithmetic rules out).
-fn array4<T>(shape: [usize; 4], values: Vec<T>, what: &'static str) -> Result<ndarray::Array4<T>, ConvError> {
+/// `values` as an array of `shape` in dimension `D` (`what` names it in the error, which the
+/// callers' own length arithmetic rules out).
+fn shaped<T, D: Dimension>(
+    shape: &[usize],
+    values: Vec<T>,
+    what: &'static str,
+) -> Result<Array<T, D>, ConvError> {
     let got = values.len();
-    ndarray::Array4::from_shape_vec(shape, values).map_err(|_| ConvError::BufferLength {
-        what,
-        expected: shape.iter().product(),
-        got,
-    })
+    let wrong = || ConvError::BufferLength { what, expected: shape.iter().product(), got };
+    let dim = D::from_dimension(&ndarray::IxDyn(shape)).ok_or_else(wrong)?;
+    Array::from_shape_vec(dim, values).map_err(|_| wrong())
 }
 
 /// The kernel in correlation orientation: flipped for a convolution.

@@ -3,7 +3,7 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension, Ix2};
 
-use super::{resolve, solve, solve_resolved};
+use super::{resolve, shaped, solve, solve_resolved};
 use crate::backend::ConvBackend;
 use crate::error::{ConvError, Operand};
 use crate::geometry::SPATIAL_AXES;
@@ -69,20 +69,12 @@ where
     D: Dimension,
 {
     check_signal_ranks(call, in1.shape(), in2.shape())?;
-    let rank = in1.ndim();
     let (input_shape, kernel_shape) =
         (canonical_shape(1, 1, in1.shape()), canonical_shape(1, 1, in2.shape()));
     let spec = ConvSpec { groups: 1, ..spec.clone() };
     let (output, resolved) = solve(in1, &input_shape, in2, &kernel_shape, &spec, OperandRule::Scipy, backend)
         .map_err(|error| in_caller_shapes(error, in1.shape(), in2.shape()))?;
-    let mut dim = in1.raw_dim();
-    let offset = SPATIAL_AXES - rank;
-    for axis in 0..rank {
-        dim[axis] = resolved.geometry.axes()[offset + axis].output;
-    }
-    let expected = dim.size();
-    let got = output.len();
-    Array::from_shape_vec(dim, output).map_err(|_| ConvError::BufferLength { what: "output", expected, got })
+    shaped(&resolved.caller_output_dims(), output, "output")
 }
 
 /// Two signals (or images) against two kernels, every pair, with scipy's operand rule: the
@@ -106,9 +98,7 @@ pub(crate) fn signal_pairs<T: ConvNum>(
         resolve::<T>(&input_shape, &kernel_shape, &spec, OperandRule::Scipy).map_err(in_caller_terms)?;
     let (inputs, kernels) = operands();
     let output = solve_resolved(&inputs, &kernels, &resolved, &spec, backend).map_err(in_caller_terms)?;
-    let offset = SPATIAL_AXES - input_spatial.len();
-    let spatial = (offset..SPATIAL_AXES).map(|axis| resolved.geometry.axes()[axis].output).collect();
-    Ok((output, spatial))
+    Ok((output, resolved.caller_output_dims()))
 }
 
 /// Convolves two 1-D signals or two 2-D images, like `scipy.signal.convolve(in1, in2, mode)`.

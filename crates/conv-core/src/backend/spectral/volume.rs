@@ -15,8 +15,10 @@ use realfft::{ComplexToReal, RealToComplex};
 use rustfft::Fft as ComplexFft;
 use rustfft::num_complex::Complex;
 
+use super::columns::{WorkerBuffers, at_least};
 use super::{Blocking, with_planners};
 use crate::backend::contract::check_buffer_len;
+use crate::backend::layout::transpose_items;
 use crate::backend::plan::{ConvPlan, ThreadScratch, with_thread_scratch};
 use crate::error::ConvError;
 use crate::geometry::{AxisGeometry, Geometry};
@@ -62,20 +64,6 @@ impl<T: ConvNum> ThreadScratch for SpareKernelSpectra<T> {
     }
 }
 
-/// Per-thread buffers of a pass.
-#[derive(Default)]
-struct PassBuffers<T> {
-    real: Vec<T>,
-    columns: Vec<Complex<T>>,
-    scratch: Vec<Complex<T>>,
-}
-
-/// `buffer` resized to `len` (values unspecified) and borrowed.
-fn sized<V: Copy>(buffer: &mut Vec<V>, len: usize, zero: V) -> &mut [V] {
-    buffer.resize(len, zero);
-    &mut buffer[..len]
-}
-
 impl<T: ConvNum> Transforms<T> {
     fn new(grid: [usize; 3]) -> Self {
         with_planners::<T, _>(|real, complex| Transforms {
@@ -115,8 +103,7 @@ impl<T: ConvNum> Transforms<T> {
 
     /// Threads for the passes of one grid.
     fn threads(&self) -> usize {
-        let points = self.grid.iter().fold(1u128, |p, &l| p.saturating_mul(l as u128));
-        parallel::threads_for(points, MIN_POINTS_PER_THREAD)
+        grid_threads(self.grid)
     }
 
     /// The forward 3-D transform into `spectrum` of the grid whose row `(q, r)` is
@@ -131,12 +118,12 @@ impl<T: ConvNum> Transforms<T> {
     {
         let (half, lh) = (self.half(), self.grid[1]);
         let scratch_len = self.scratch_len();
-        let mut states: Vec<PassBuffers<T>> = (0..threads).map(|_| PassBuffers::default()).collect();
+        let mut states: Vec<WorkerBuffers<T>> = (0..threads).map(|_| WorkerBuffers::default()).collect();
         let Ok(()) =
             parallel::split_items(spectrum, self.slice_len(), &mut states, |slices, first, buffers| {
-                let PassBuffers { real, columns, scratch } = buffers;
-                let real = sized(real, self.grid[2], T::zero());
-                let scratch = sized(scratch, scratch_len, Complex::default());
+                let WorkerBuffers { real, block: columns, fft: scratch } = buffers;
+                let real = at_least(real, self.grid[2], T::zero());
+                let scratch = at_least(scratch, scratch_len, Complex::default());
                 for (i, slice) in slices.chunks_exact_mut(self.slice_len()).enumerate() {
                     // A slice of zero rows (past a kernel's span) stays zero: no height pass.
                     let mut any_row = false;
@@ -152,10 +139,10 @@ impl<T: ConvNum> Transforms<T> {
                         }
                     }
                     if lh > 1 && any_row {
-                        let columns = sized(columns, self.slice_len(), Complex::default());
-                        transpose(slice, columns, lh, half);
+                        let columns = at_least(columns, self.slice_len(), Complex::default());
+                        transpose_items(slice, columns, lh, half);
                         self.height[0].process_with_scratch(columns, scratch);
-                        transpose(columns, slice, half, lh);
+                        transpose_items(columns, slice, half, lh);
                     }
                 }
                 Ok::<(), Infallible>(())
@@ -239,9 +226,9 @@ impl<T: ConvNum> Transforms<T> {
             let mut real = vec![T::zero(); lw];
             for (slice, out) in piece.iter_mut() {
                 if lh > 1 {
-                    transpose(slice, &mut columns, lh, half);
+                    transpose_items(slice, &mut columns, lh, half);
                     self.height[1].process_with_scratch(&mut columns, &mut scratch);
-                    transpose(&columns, slice, half, lh);
+                    transpose_items(&columns, slice, half, lh);
                 }
                 for &r in rows {
                     let row = &mut slice[r * half..][..half];
@@ -261,17 +248,13 @@ impl<T: ConvNum> Transforms<T> {
 
 /// Threads a volume plan tiled by `blocking` keeps busy (those of each tile's passes).
 pub(super) fn threads(blocking: [Blocking; 3]) -> usize {
-    let points = blocking.iter().fold(1u128, |p, b| p.saturating_mul(b.grid as u128));
-    parallel::threads_for(points, MIN_POINTS_PER_THREAD)
+    grid_threads(blocking.map(|b| b.grid))
 }
 
-/// Writes the `[a, b]` matrix `src` into `dst` as `[b, a]`.
-fn transpose<V: Copy>(src: &[V], dst: &mut [V], a: usize, b: usize) {
-    for (i, row) in src.chunks_exact(b).take(a).enumerate() {
-        for (k, &value) in row.iter().enumerate() {
-            dst[k * a + i] = value;
-        }
-    }
+/// Threads for the passes of a grid of these sizes (see [`MIN_POINTS_PER_THREAD`]).
+fn grid_threads(grid: [usize; 3]) -> usize {
+    let points = grid.iter().fold(1u128, |p, &l| p.saturating_mul(l as u128));
+    parallel::threads_for(points, MIN_POINTS_PER_THREAD)
 }
 
 /// The stride-1 output positions a tile starting at `u0` covers along `axis`, and the outputs
