@@ -298,9 +298,13 @@ impl<T: ConvNum> VolumePlan<T> {
         let scale = T::one() / T::from_f64_lossy(grid_points as f64);
         let spectrum_len = transforms.spectrum_len();
         let planes = g.out_channels() * g.in_per_group();
+        // The buffer the last plan dropped on this thread left, if any: every value is written
+        // by the transforms below.
         let mut spectra =
-            crate::buffers::filled(planes * spectrum_len, Complex::default(), "kernel spectra")?;
-        let mut placed = vec![T::zero(); spans.iter().product()];
+            with_thread_scratch(|spare: &mut SpareKernelSpectra<T>| std::mem::take(&mut spare.0));
+        crate::buffers::resize(&mut spectra, planes * spectrum_len, Complex::default(), "kernel spectra")?;
+        spectra.truncate(planes * spectrum_len);
+        let mut placed = crate::buffers::filled(spans.iter().product(), T::zero(), "placed kernel")?;
         let [depth, rows, cols] = g.axes();
         let threads = transforms.threads();
         for (spectrum, taps) in
