@@ -18,7 +18,8 @@
 
 mod tiles;
 
-use super::{ConvBackend, ConvProblem, check_buffer_len, with_thread_buffers};
+use super::plan::{ThreadBuffers, with_thread_scratch};
+use super::{ConvBackend, ConvProblem, check_buffer_len};
 use crate::error::ConvError;
 use crate::geometry::{AxisGeometry, Geometry};
 use crate::num::ConvNum;
@@ -112,25 +113,37 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
     }
 
     fn execute(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
-        let g = *problem.geometry();
-        <Self as ConvBackend<T>>::supports(self, &g)?;
-        check_buffer_len("output", g.output_len(), output.len())?;
-        if output.is_empty() {
-            return Ok(());
-        }
-        let shape = tiles::Shape::of(&g)?;
-        let bank = shape.transform_kernels(&g, problem.kernel())?;
-        let mut workers = vec![(); Winograd::threads(&g)];
-        let item_len = g.out_channels() * g.output_plane();
-        let arch = pulp::Arch::new();
-        parallel::split_items(output, item_len, &mut workers, |items, first, ()| {
-            with_thread_buffers(|(tiles, products): &mut (Vec<T>, Vec<T>)| {
-                let work = tiles::Items { shape: &shape, geometry: &g, problem, bank: &bank, first };
-                work.check_scratch(tiles, products)?;
-                arch.dispatch(tiles::Run { work, output: items, tiles, products })
-            })
-        })
+        solve(problem, output, false)
     }
+
+    /// Channels last natively: the tiles are transformed channels last either way, so this
+    /// skips the two transposes [`execute`](ConvBackend::execute) makes per batch item.
+    fn execute_channels_last(&self, problem: &ConvProblem<'_, T>, output: &mut [T]) -> Result<(), ConvError> {
+        solve(problem, output, true)
+    }
+}
+
+/// The problem's batch items shared over the threads, each solved tile chunk by tile chunk.
+fn solve<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T], channels_last: bool) -> Result<(), ConvError> {
+    let g = *problem.geometry();
+    <Winograd as ConvBackend<T>>::supports(&Winograd, &g)?;
+    check_buffer_len("output", g.output_len(), output.len())?;
+    if output.is_empty() {
+        return Ok(());
+    }
+    let shape = tiles::Shape::of(&g)?;
+    let bank = shape.transform_kernels(&g, problem.kernel())?;
+    let mut workers = vec![(); Winograd::threads(&g)];
+    let item_len = g.out_channels() * g.output_plane();
+    let arch = pulp::Arch::new();
+    parallel::split_items(output, item_len, &mut workers, |items, first, ()| {
+        with_thread_scratch(|kept: &mut ThreadBuffers<T>| {
+            let work = tiles::Items { shape: &shape, geometry: &g, problem, bank: &bank, first, channels_last };
+            let buffers = work.buffers(kept)?;
+            arch.dispatch(tiles::Run { work, output: items, buffers });
+            Ok(())
+        })
+    })
 }
 
 /// Whether an axis is transformed (a 3-tap kernel) or carried through (1 tap).

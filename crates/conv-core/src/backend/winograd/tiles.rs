@@ -1,22 +1,22 @@
 //! The tiles of [`Winograd`](super::Winograd): the per-axis tiling, the kernel, input and output
-//! transforms, and one batch item's work in chunks of tile rows.
+//! transforms, and one batch item's work in chunks of tiles.
 //!
-//! A *tile row* is the run of tiles along the width at one (depth, height) tile position. The
-//! transforms of a tile row are computed for all its tiles at once, as vectors of `lanes`
-//! values (one per tile, padded to a multiple of [`LANES`]), so they vectorise; the products
-//! then take a chunk of tile rows at a time.
+//! The work is done channels last (`[D][H][W][C]`): every value of a tile is then a vector of
+//! channels, and each transform step adds or subtracts whole channel vectors, so it vectorises
+//! whatever the tile's shape. A chunk's transformed tiles are stored tile by tile
+//! (`V[tile][point][channel]`); the product of transform point `p` reads rows
+//! `V[..][p][..]` at a stride of one tile, which the `gemm` crate takes as it is.
 
 use convkit_gemm::{MatMut, MatRef, matmul};
 
 use super::transformed;
 use crate::backend::ConvProblem;
+use crate::backend::layout::transpose_items;
+use crate::backend::plan::ThreadBuffers;
 use crate::buffers;
 use crate::error::ConvError;
 use crate::geometry::{AxisGeometry, Geometry};
 use crate::num::ConvNum;
-
-/// Lane vectors are padded to a multiple of this many values (one AVX-512 register of `f32`).
-const LANES: usize = 16;
 
 /// Values of one chunk's transformed tiles (or products) a thread aims to keep: 256 K values,
 /// 1 MiB of `f32`, about the second-level cache (measured on the 2-core AMD EPYC).
@@ -52,10 +52,8 @@ pub(super) struct Shape {
     axes: [AxisTiles; 3],
     /// Transform points per tile: the product of the axes' points (64 for a 3x3x3 kernel).
     points: usize,
-    /// Lanes of a tile row's vectors: the width's tiles, rounded up to [`LANES`].
-    lanes: usize,
-    /// Tile rows per chunk.
-    chunk_rows: usize,
+    /// Tiles per chunk.
+    chunk: usize,
 }
 
 impl Shape {
@@ -66,11 +64,11 @@ impl Shape {
     pub(super) fn of(g: &Geometry) -> Result<Shape, ConvError> {
         let axes = g.axes().map(|axis| AxisTiles::of(&axis));
         let points = axes.iter().map(|a| a.points).product::<usize>();
-        let width = axes[2].tiles;
-        let lanes = width.div_ceil(LANES).checked_mul(LANES).ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
-        let per_row = points * g.in_per_group().max(g.out_per_group()) * width.max(1);
-        let chunk_rows = (CHUNK_VALUES / per_row.max(1)).clamp(1, (axes[0].tiles * axes[1].tiles).max(1));
-        Ok(Shape { axes, points, lanes, chunk_rows })
+        let tiles = axes.iter().try_fold(1_usize, |n, a| n.checked_mul(a.tiles));
+        let tiles = tiles.ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
+        let per_tile = points * g.in_per_group().max(g.out_per_group());
+        let chunk = (CHUNK_VALUES / per_tile.max(1)).clamp(1, tiles.max(1));
+        Ok(Shape { axes, points, chunk })
     }
 
     /// Tiles of one batch item.
@@ -90,13 +88,13 @@ impl Shape {
         g.batch() as f64 * self.tiles_per_item() as f64 * self.points as f64 * channels
     }
 
-    /// `U = G g G^T` for every kernel of the bank, laid out `[points][O][Cg]`: for each
-    /// transform point, the `O x Cg` matrix the products take.
+    /// `U = G g G^T` for every kernel of the bank, laid out `[points][groups][Cg][Og]`: for
+    /// each transform point and group, the `Cg x Og` matrix the products take.
     ///
     /// # Errors
     /// [`ConvError::OutOfMemory`] if the transformed bank cannot be allocated.
     pub(super) fn transform_kernels<T: ConvNum>(&self, g: &Geometry, kernel: &[T]) -> Result<Vec<T>, ConvError> {
-        let (out, cg) = (g.out_channels(), g.in_per_group());
+        let (out, cg, og, groups) = (g.out_channels(), g.in_per_group(), g.out_per_group(), g.groups());
         let len = self.points.checked_mul(out).and_then(|n| n.checked_mul(cg)).ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
         let mut bank = buffers::filled(len, T::zero(), "the Winograd kernel transforms")?;
         let taps = g.kernel_plane();
@@ -121,8 +119,10 @@ impl Shape {
                 expand_kernel_axis(&spread, &mut next, 1, height.points * width.points);
                 std::mem::swap(&mut spread, &mut next);
             }
+            let (o, c) = (pair / cg, pair % cg);
+            let (group, o) = (o / og, o % og);
             for (point, &value) in spread.iter().enumerate() {
-                bank[point * out * cg + pair] = value;
+                bank[((point * groups + group) * cg + c) * og + o] = value;
             }
         }
         Ok(bank)
@@ -150,11 +150,10 @@ fn expand_kernel_axis<T: ConvNum>(src: &[T], dst: &mut Vec<T>, outer: usize, inn
     }
 }
 
-/// `B^T d` along the middle axis of `src` (`outer x 4 x inner` lane vectors) into `dst`:
+/// `B^T d` along the middle axis of `src` (`outer x 4 x block` values) into `dst`:
 /// `B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]`.
 #[inline(always)]
-fn input_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, inner: usize, lanes: usize) {
-    let block = inner * lanes;
+fn input_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, block: usize) {
     for (from, to) in src.chunks_exact(4 * block).zip(dst.chunks_exact_mut(4 * block)).take(outer) {
         let (d0, rest) = from.split_at(block);
         let (d1, rest) = rest.split_at(block);
@@ -172,11 +171,10 @@ fn input_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, inner: usize, 
     }
 }
 
-/// `A^T m` along the middle axis of `src` (`outer x 4 x inner` lane vectors) into `dst`
-/// (`outer x 2 x inner`): `A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]`.
+/// `A^T m` along the middle axis of `src` (`outer x 4 x block` values) into `dst`
+/// (`outer x 2 x block`): `A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]`.
 #[inline(always)]
-fn output_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, inner: usize, lanes: usize) {
-    let block = inner * lanes;
+fn output_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, block: usize) {
     for (from, to) in src.chunks_exact(4 * block).zip(dst.chunks_exact_mut(2 * block)).take(outer) {
         let (m0, rest) = from.split_at(block);
         let (m1, rest) = rest.split_at(block);
@@ -198,203 +196,250 @@ pub(super) struct Items<'a, 'p, T> {
     /// The transformed kernel bank ([`Shape::transform_kernels`]).
     pub(super) bank: &'a [T],
     pub(super) first: usize,
+    /// Whether the problem's input and output are channels last (`[N][D][H][W][C]`).
+    pub(super) channels_last: bool,
+}
+
+/// One thread's buffers: transformed tiles and products of a chunk, the item's input and output
+/// channels last (when the call is channels first), and two tiles of transform values.
+pub(super) struct Buffers<'b, T> {
+    tiles: &'b mut [T],
+    products: &'b mut [T],
+    input: &'b mut [T],
+    output: &'b mut [T],
+    front: &'b mut [T],
+    back: &'b mut [T],
 }
 
 impl<T: ConvNum> Items<'_, '_, T> {
-    /// Sizes the thread's two buffers for a chunk: transformed tiles and products.
+    /// Sizes a thread's kept buffers (three pairs, as [`ThreadBuffers`]) for this call and
+    /// lends them out.
     ///
     /// # Errors
     /// [`ConvError::OutOfMemory`] or [`ConvError::Overflow`] for buffers the machine cannot hold.
-    pub(super) fn check_scratch(&self, tiles: &mut Vec<T>, products: &mut Vec<T>) -> Result<(), ConvError> {
-        let s = self.shape;
-        let chunk = s.points.checked_mul(s.chunk_rows * s.axes[2].tiles).ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
-        let g = self.geometry;
-        let len = |channels: usize| chunk.checked_mul(channels).ok_or(ConvError::Overflow { what: "the Winograd tiles" });
-        buffers::resize(tiles, len(g.in_per_group())?, T::zero(), "the Winograd input tiles")?;
-        buffers::resize(products, len(g.out_per_group())?, T::zero(), "the Winograd products")
+    pub(super) fn buffers<'b>(&self, kept: &'b mut ThreadBuffers<T>) -> Result<Buffers<'b, T>, ConvError> {
+        let (s, g) = (self.shape, self.geometry);
+        let overflow = ConvError::Overflow { what: "the Winograd tiles" };
+        let per_chunk = |channels: usize| s.points.checked_mul(channels)?.checked_mul(s.chunk);
+        let (cg, og) = (g.in_per_group(), g.out_per_group());
+        let items = if self.channels_last { [0, 0] } else { [g.input_len() / g.batch(), g.output_len() / g.batch()] };
+        let tile = s.points * cg.max(og);
+        let lens = [
+            (per_chunk(cg).ok_or(overflow.clone())?, per_chunk(og).ok_or(overflow)?),
+            (items[0], items[1]),
+            (tile, tile),
+        ];
+        kept.resize_with(3, Default::default);
+        for ((a, b), (len_a, len_b)) in kept.iter_mut().zip(lens) {
+            buffers::resize(a, len_a, T::zero(), "the Winograd buffers")?;
+            buffers::resize(b, len_b, T::zero(), "the Winograd buffers")?;
+        }
+        let [(tiles, products), (input, output), (front, back)] = &mut kept[..] else {
+            unreachable!("three pairs were just made");
+        };
+        Ok(Buffers { tiles, products, input, output, front, back })
     }
 }
 
-/// One thread's share of a call, run inside [`pulp::Arch::dispatch`] so the lane loops are
+/// One thread's share of a call, run inside [`pulp::Arch::dispatch`] so the channel loops are
 /// compiled for the CPU's widest vectors.
-pub(super) struct Run<'a, 'p, T> {
+pub(super) struct Run<'a, 'p, 'b, T> {
     pub(super) work: Items<'a, 'p, T>,
-    /// The output of the batch items `first..`: `[n][O][OD][OH][OW]`.
+    /// The output of the batch items `first..`, in the problem's layout.
     pub(super) output: &'a mut [T],
-    pub(super) tiles: &'a mut [T],
-    pub(super) products: &'a mut [T],
+    pub(super) buffers: Buffers<'b, T>,
 }
 
-impl<T: ConvNum> pulp::WithSimd for Run<'_, '_, T> {
-    type Output = Result<(), ConvError>;
+impl<T: ConvNum> pulp::WithSimd for Run<'_, '_, '_, T> {
+    type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
-        let Run { work, output, tiles, products } = self;
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Run { work, output, buffers } = self;
         let g = work.geometry;
-        let s = work.shape;
-        let lanes = s.lanes;
-        // Two lane buffers for the transforms, and the even and odd samples of an input row.
-        let mut front = buffers::filled(s.points * lanes, T::zero(), "the Winograd lane vectors")?;
-        let mut back = front.clone();
-        let mut evens = vec![T::zero(); lanes + 1];
-        let mut odds = vec![T::zero(); lanes + 1];
-        let item_len = g.out_channels() * g.output_plane();
-        let rows_per_item = s.axes[0].tiles * s.axes[1].tiles;
-        let width_tiles = s.axes[2].tiles;
-        let (cg, og) = (g.in_per_group(), g.out_per_group());
-        for (local, item) in output.chunks_exact_mut(item_len.max(1)).enumerate() {
-            let n = work.first + local;
-            let mut row = 0;
-            while row < rows_per_item {
-                let rows = s.chunk_rows.min(rows_per_item - row);
-                let chunk = rows * width_tiles;
-                for group in 0..g.groups() {
-                    for r in 0..rows {
-                        for c in 0..cg {
-                            let plane = work.problem.input_plane(n, group * cg + c).unwrap_or(&[]);
-                            let lanes_out = transform_input_row(s, plane, row + r, &mut front, &mut back, (&mut evens, &mut odds));
-                            for (point, values) in lanes_out.chunks_exact(lanes).enumerate() {
-                                let at = (point * cg + c) * chunk + r * width_tiles;
-                                tiles[at..at + width_tiles].copy_from_slice(&values[..width_tiles]);
-                            }
-                        }
-                    }
-                    multiply(&work, group, chunk, tiles, products);
-                    for r in 0..rows {
-                        for o in 0..og {
-                            for point in 0..s.points {
-                                let at = (point * og + o) * chunk + r * width_tiles;
-                                front[point * lanes..][..width_tiles].copy_from_slice(&products[at..at + width_tiles]);
-                            }
-                            let plane = &mut item[(group * og + o) * g.output_plane()..][..g.output_plane()];
-                            transform_output_row(s, plane, row + r, &mut front, &mut back);
-                        }
-                    }
-                }
-                row += rows;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `M[point] = U[point] V[point]` for every transform point of a chunk of `chunk` tiles.
-#[inline(always)]
-fn multiply<T: ConvNum>(work: &Items<'_, '_, T>, group: usize, chunk: usize, tiles: &[T], products: &mut [T]) {
-    let g = work.geometry;
-    let (cg, og, out) = (g.in_per_group(), g.out_per_group(), g.out_channels());
-    for point in 0..work.shape.points {
-        let weights = &work.bank[point * out * cg + group * og * cg..][..og * cg];
-        let v = &tiles[point * cg * chunk..][..cg * chunk];
-        let m = &mut products[point * og * chunk..][..og * chunk];
-        let result = MatMut::new(m, og, chunk, chunk).and_then(|m| {
-            matmul(m, MatRef::new(weights, og, cg, cg)?, MatRef::new(v, cg, chunk, chunk)?, false)
-        });
-        if let Err(error) = result {
-            panic!("Winograd buffers sized from one geometry do not fit: {error}");
-        }
-    }
-}
-
-/// The input transform `V = B^T d B` of every tile of tile row `row` of one input plane
-/// (`[ID][IH][IW]`): `points` lane vectors, one value per tile, in `front` or `back` (the
-/// other is overwritten too). Samples past the input's end are zeros.
-#[inline(always)]
-fn transform_input_row<'b, T: ConvNum>(
-    s: &Shape,
-    plane: &[T],
-    row: usize,
-    front: &'b mut Vec<T>,
-    back: &'b mut Vec<T>,
-    (evens, odds): (&mut [T], &mut [T]),
-) -> &'b [T] {
-    let [depth, height, width] = s.axes;
-    let lanes = s.lanes;
-    let (tz, ty) = (row / height.tiles, row % height.tiles);
-    for i in 0..depth.points {
-        for j in 0..height.points {
-            let (z, y) = (tz * depth.step + i, ty * height.step + j);
-            let dst = &mut front[(i * height.points + j) * width.points * lanes..][..width.points * lanes];
-            let line = (z < depth.input && y < height.input)
-                .then(|| plane.get((z * height.input + y) * width.input..)?.get(..width.input))
-                .flatten();
-            let Some(line) = line else {
-                dst.fill(T::zero());
-                continue;
+        let Buffers { tiles, products, input, output: staged, front, back } = buffers;
+        let (in_item, out_item) = (g.input_len() / g.batch(), g.output_len() / g.batch());
+        let (in_spatial, out_spatial) = (g.input_plane(), g.output_plane());
+        for (local, item) in output.chunks_exact_mut(out_item.max(1)).enumerate() {
+            let source = &work.problem.input()[(work.first + local) * in_item..][..in_item];
+            let source: &[T] = if work.channels_last {
+                source
+            } else {
+                transpose_items(source, input, g.in_channels(), in_spatial);
+                input
             };
-            let sample = |x: usize| line.get(x).copied().unwrap_or_else(T::zero);
-            if !width.transformed {
-                dst.iter_mut().enumerate().for_each(|(x, value)| *value = sample(x));
-                continue;
-            }
-            for (t, (even, odd)) in evens.iter_mut().zip(odds.iter_mut()).enumerate() {
-                *even = sample(2 * t);
-                *odd = sample(2 * t + 1);
-            }
-            let (x0, rest) = dst.split_at_mut(lanes);
-            let (x1, rest) = rest.split_at_mut(lanes);
-            let (x2, x3) = rest.split_at_mut(lanes);
-            let (e0, e1, o0, o1) = (&evens[..lanes], &evens[1..=lanes], &odds[..lanes], &odds[1..=lanes]);
-            for t in 0..lanes {
-                // The tile's samples d0..d3 are e0, o0, e1, o1.
-                x0[t] = e0[t] - e1[t];
-                x1[t] = o0[t] + e1[t];
-                x2[t] = e1[t] - o0[t];
-                x3[t] = o0[t] - o1[t];
+            let target: &mut [T] = if work.channels_last { item } else { staged };
+            solve_item(&work, source, target, tiles, products, (front, back));
+            if !work.channels_last {
+                transpose_items(staged, item, out_spatial, g.out_channels());
             }
         }
     }
-    let (mut current, mut other) = (front, back);
-    if height.transformed {
-        input_axis(current, other, depth.points, width.points, lanes);
-        std::mem::swap(&mut current, &mut other);
-    }
-    if depth.transformed {
-        input_axis(current, other, 1, height.points * width.points, lanes);
-        std::mem::swap(&mut current, &mut other);
-    }
-    current
 }
 
-/// The output transform `Y = A^T M A` of every tile of tile row `row`, written into one output
-/// plane (`[OD][OH][OW]`); `front` holds the products' `points` lane vectors (both buffers are
-/// overwritten). Outputs of the last tiles past the plane's end are dropped.
+/// One batch item, channels last (`input`: `[ID][IH][IW][C]`, `output`: `[OD][OH][OW][O]`), in
+/// chunks of tiles: the input transforms, the products, the output transforms.
 #[inline(always)]
-fn transform_output_row<T: ConvNum>(s: &Shape, plane: &mut [T], row: usize, front: &mut Vec<T>, back: &mut Vec<T>) {
+fn solve_item<T: ConvNum>(
+    work: &Items<'_, '_, T>,
+    input: &[T],
+    output: &mut [T],
+    tiles: &mut [T],
+    products: &mut [T],
+    (front, back): (&mut [T], &mut [T]),
+) {
+    let (s, g) = (work.shape, work.geometry);
     let [depth, height, width] = s.axes;
-    let lanes = s.lanes;
-    let (tz, ty) = (row / height.tiles, row % height.tiles);
-    let (mut current, mut other) = (front, back);
-    if depth.transformed {
-        output_axis(current, other, 1, height.points * width.points, lanes);
-        std::mem::swap(&mut current, &mut other);
+    let total = depth.tiles * height.tiles * width.tiles;
+    let (cg, og) = (g.in_per_group(), g.out_per_group());
+    let mut first = 0;
+    while first < total {
+        let chunk = s.chunk.min(total - first);
+        for group in 0..g.groups() {
+            for (t, slot) in tiles.chunks_exact_mut(s.points * cg).take(chunk).enumerate() {
+                let corner = tile_corner(s, first + t);
+                gather_tile(s, g, input, corner, group, &mut front[..s.points * cg]);
+                transform_input_tile(s, cg, front, back, slot);
+            }
+            multiply(work, group, chunk, tiles, products);
+            for (t, slot) in products.chunks_exact(s.points * og).take(chunk).enumerate() {
+                let corner = tile_corner(s, first + t);
+                let in_back = transform_output_tile(s, og, slot, front, back);
+                scatter_tile(s, g, corner, group, if in_back { back } else { front }, output);
+            }
+        }
+        first += chunk;
     }
-    if height.transformed {
-        output_axis(current, other, depth.step, width.points, lanes);
-        std::mem::swap(&mut current, &mut other);
+}
+
+/// The first input (and output) position `[z, y, x]` of tile `tile` of an item.
+#[inline(always)]
+fn tile_corner(s: &Shape, tile: usize) -> [usize; 3] {
+    let [depth, height, width] = s.axes;
+    let (tx, rest) = (tile % width.tiles, tile / width.tiles);
+    let (ty, tz) = (rest % height.tiles, rest / height.tiles);
+    [tz * depth.step, ty * height.step, tx * width.step]
+}
+
+/// Copies the input tile at `corner` (group `group`'s channels) into `tile`
+/// (`[PD][PH][PW][Cg]`); positions past the input's end are zeros.
+#[inline(always)]
+fn gather_tile<T: ConvNum>(s: &Shape, g: &Geometry, input: &[T], corner: [usize; 3], group: usize, tile: &mut [T]) {
+    let [depth, height, width] = s.axes;
+    let (c, cg) = (g.in_channels(), g.in_per_group());
+    let run = width.points * cg;
+    for (line, values) in tile.chunks_exact_mut(run).enumerate() {
+        let (i, j) = (line / height.points, line % height.points);
+        let (z, y) = (corner[0] + i, corner[1] + j);
+        let inside = if z < depth.input && y < height.input { width.input.saturating_sub(corner[2]).min(width.points) } else { 0 };
+        let start = ((z * height.input + y) * width.input + corner[2]) * c + group * cg;
+        if cg == c && inside > 0 {
+            // Whole positions: one run of `inside * C` values.
+            values[..inside * c].copy_from_slice(&input[start..start + inside * c]);
+        } else {
+            for (q, point) in values.chunks_exact_mut(cg).take(inside).enumerate() {
+                point.copy_from_slice(&input[start + q * c..][..cg]);
+            }
+        }
+        values[inside * cg..].fill(T::zero());
     }
+}
+
+/// `V = B^T d B` of one gathered tile (`front`, overwritten like `back`) into `slot`.
+#[inline(always)]
+fn transform_input_tile<T: ConvNum>(s: &Shape, cg: usize, front: &mut [T], back: &mut [T], slot: &mut [T]) {
+    let [depth, height, width] = s.axes;
+    let len = s.points * cg;
+    // (outer, block) of each transformed axis, innermost first.
+    let passes = [
+        (width.transformed, depth.points * height.points, cg),
+        (height.transformed, depth.points, width.points * cg),
+        (depth.transformed, 1, height.points * width.points * cg),
+    ];
+    let count = passes.iter().filter(|p| p.0).count();
+    let (mut from, mut to) = (&mut front[..len], &mut back[..len]);
+    let mut done = 0;
+    for (_, outer, block) in passes.into_iter().filter(|p| p.0) {
+        done += 1;
+        if done == count {
+            input_axis(from, slot, outer, block);
+            return;
+        }
+        input_axis(from, to, outer, block);
+        std::mem::swap(&mut from, &mut to);
+    }
+    slot.copy_from_slice(from);
+}
+
+/// `Y = A^T M A` of one tile's products (`slot`, `[PD][PH][PW][Og]`) into `front` or `back`
+/// (`[SD][SH][SW][Og]`, `S` the outputs per tile along each axis); returns whether the result
+/// is in `back`.
+#[inline(always)]
+fn transform_output_tile<T: ConvNum>(s: &Shape, og: usize, slot: &[T], front: &mut [T], back: &mut [T]) -> bool {
+    let [depth, height, width] = s.axes;
+    let passes = [
+        (depth.transformed, 1, height.points * width.points * og),
+        (height.transformed, depth.step, width.points * og),
+        (width.transformed, depth.step * height.step, og),
+    ];
+    let mut in_back = false;
+    let mut first = true;
+    for (_, outer, block) in passes.into_iter().filter(|p| p.0) {
+        let (from, to): (&[T], &mut [T]) = match (first, in_back) {
+            (true, _) => (slot, &mut *front),
+            (false, false) => (&*front, &mut *back),
+            (false, true) => (&*back, &mut *front),
+        };
+        output_axis(from, to, outer, block);
+        in_back = !first && !in_back;
+        first = false;
+    }
+    if first {
+        front[..slot.len()].copy_from_slice(slot);
+    }
+    in_back
+}
+
+/// Writes one tile's outputs (`[SD][SH][SW][Og]`) at `corner` of the item's output
+/// (`[OD][OH][OW][O]`, group `group`'s channels); outputs past the output's end are dropped.
+#[inline(always)]
+fn scatter_tile<T: ConvNum>(s: &Shape, g: &Geometry, corner: [usize; 3], group: usize, tile: &[T], output: &mut [T]) {
+    let [depth, height, width] = s.axes;
+    let (o, og) = (g.out_channels(), g.out_per_group());
+    let inside = width.output.saturating_sub(corner[2]).min(width.step);
     for oz in 0..depth.step {
         for oy in 0..height.step {
-            let (z, y) = (tz * depth.step + oz, ty * height.step + oy);
+            let (z, y) = (corner[0] + oz, corner[1] + oy);
             if z >= depth.output || y >= height.output {
                 continue;
             }
-            let line = &mut plane[(z * height.output + y) * width.output..][..width.output];
-            let src = &current[(oz * height.step + oy) * width.points * lanes..][..width.points * lanes];
-            if !width.transformed {
-                line.copy_from_slice(&src[..width.output]);
-                continue;
-            }
-            let (x0, rest) = src.split_at(lanes);
-            let (x1, rest) = rest.split_at(lanes);
-            let (x2, x3) = rest.split_at(lanes);
-            for (t, pair) in line.chunks_mut(2).enumerate() {
-                pair[0] = x0[t] + x1[t] + x2[t];
-                if let Some(second) = pair.get_mut(1) {
-                    *second = x1[t] - x2[t] - x3[t];
+            let start = ((z * height.output + y) * width.output + corner[2]) * o + group * og;
+            let values = &tile[(oz * height.step + oy) * width.step * og..][..width.step * og];
+            if og == o {
+                output[start..start + inside * o].copy_from_slice(&values[..inside * o]);
+            } else {
+                for (q, point) in values.chunks_exact(og).take(inside).enumerate() {
+                    output[start + q * o..][..og].copy_from_slice(point);
                 }
             }
+        }
+    }
+}
+
+/// `M[point] = V[point] U[point]` for every transform point of a chunk of `chunk` tiles: the
+/// rows of `V[point]` and `M[point]` are one tile apart in `tiles` and `products`.
+#[inline(always)]
+fn multiply<T: ConvNum>(work: &Items<'_, '_, T>, group: usize, chunk: usize, tiles: &[T], products: &mut [T]) {
+    let (g, points) = (work.geometry, work.shape.points);
+    let (cg, og) = (g.in_per_group(), g.out_per_group());
+    for point in 0..points {
+        let weights = &work.bank[(point * g.groups() + group) * cg * og..][..cg * og];
+        let result = MatMut::new(&mut products[point * og..], chunk, og, points * og).and_then(|m| {
+            let v = MatRef::new(&tiles[point * cg..], chunk, cg, points * cg)?;
+            matmul(m, v, MatRef::new(weights, cg, og, og)?, false)
+        });
+        if let Err(error) = result {
+            panic!("Winograd buffers sized from one geometry do not fit: {error}");
         }
     }
 }
