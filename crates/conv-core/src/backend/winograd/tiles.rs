@@ -94,58 +94,48 @@ impl Shape {
     /// # Errors
     /// [`ConvError::OutOfMemory`] if the transformed bank cannot be allocated.
     pub(super) fn transform_kernels<T: ConvNum>(&self, g: &Geometry, kernel: &[T]) -> Result<Vec<T>, ConvError> {
-        let (out, cg, og, groups) = (g.out_channels(), g.in_per_group(), g.out_per_group(), g.groups());
+        let (out, cg, og) = (g.out_channels(), g.in_per_group(), g.out_per_group());
         let len = self.points.checked_mul(out).and_then(|n| n.checked_mul(cg)).ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
-        let mut bank = buffers::filled(len, T::zero(), "the Winograd kernel transforms")?;
+        let pairs = out * cg;
         let taps = g.kernel_plane();
+        // Channel pairs innermost (`[taps][pairs]`), so each step below works on whole vectors.
+        let mut spread = buffers::filled(len, T::zero(), "the Winograd kernel transforms")?;
+        let mut next = buffers::filled(len, T::zero(), "the Winograd kernel transforms")?;
+        transpose_items(&kernel[..pairs * taps], &mut spread[..pairs * taps], pairs, taps);
         let [depth, height, width] = self.axes;
-        let mut spread = Vec::with_capacity(self.points);
-        let mut next = Vec::with_capacity(self.points);
-        for (pair, kernel) in kernel.chunks_exact(taps.max(1)).enumerate().take(out * cg) {
-            spread.clear();
-            spread.extend_from_slice(kernel);
-            // Width, height, depth: `[KD][KH][KW]` becomes `[PD][PH][PW]`.
-            let kh = if height.transformed { 3 } else { 1 };
-            let kd = if depth.transformed { 3 } else { 1 };
-            if width.transformed {
-                expand_kernel_axis(&spread, &mut next, kd * kh, 1);
-                std::mem::swap(&mut spread, &mut next);
-            }
-            if height.transformed {
-                expand_kernel_axis(&spread, &mut next, kd, width.points);
-                std::mem::swap(&mut spread, &mut next);
-            }
-            if depth.transformed {
-                expand_kernel_axis(&spread, &mut next, 1, height.points * width.points);
-                std::mem::swap(&mut spread, &mut next);
-            }
-            let (o, c) = (pair / cg, pair % cg);
-            let (group, o) = (o / og, o % og);
-            for (point, &value) in spread.iter().enumerate() {
-                bank[((point * groups + group) * cg + c) * og + o] = value;
-            }
+        let (kd, kh) = (if depth.transformed { 3 } else { 1 }, if height.transformed { 3 } else { 1 });
+        // Width, height, depth: `[KD][KH][KW]` becomes `[PD][PH][PW]`.
+        let passes = [
+            (width.transformed, kd * kh, pairs),
+            (height.transformed, kd, width.points * pairs),
+            (depth.transformed, 1, height.points * width.points * pairs),
+        ];
+        for (_, outer, block) in passes.into_iter().filter(|p| p.0) {
+            expand_kernel_axis(&spread, &mut next, outer, block);
+            std::mem::swap(&mut spread, &mut next);
         }
-        Ok(bank)
+        // `[points][groups][Og][Cg]` to `[points][groups][Cg][Og]`.
+        transpose_items(&spread, &mut next, og, cg);
+        Ok(next)
     }
 }
 
-/// `G g` along the middle axis of `src` (`outer x 3 x inner`) into `dst` (`outer x 4 x inner`):
+/// `G g` along the middle axis of `src` (`outer x 3 x block`) into `dst` (`outer x 4 x block`):
 /// `G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]`.
-fn expand_kernel_axis<T: ConvNum>(src: &[T], dst: &mut Vec<T>, outer: usize, inner: usize) {
+fn expand_kernel_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, block: usize) {
     let half = T::from_f64_lossy(0.5);
-    dst.clear();
-    for o in 0..outer {
-        let tap = |j: usize, q: usize| src[(o * 3 + j) * inner + q];
-        for point in 0..4 {
-            for q in 0..inner {
-                let (g0, g1, g2) = (tap(0, q), tap(1, q), tap(2, q));
-                dst.push(match point {
-                    0 => g0,
-                    1 => (g0 + g1 + g2) * half,
-                    2 => (g0 - g1 + g2) * half,
-                    _ => g2,
-                });
-            }
+    for (from, to) in src.chunks_exact(3 * block).zip(dst.chunks_exact_mut(4 * block)).take(outer) {
+        let (g0, rest) = from.split_at(block);
+        let (g1, g2) = rest.split_at(block);
+        let (t0, rest) = to.split_at_mut(block);
+        let (t1, rest) = rest.split_at_mut(block);
+        let (t2, t3) = rest.split_at_mut(block);
+        for i in 0..block {
+            let (a, b, c) = (g0[i], g1[i], g2[i]);
+            t0[i] = a;
+            t1[i] = (a + b + c) * half;
+            t2[i] = (a - b + c) * half;
+            t3[i] = c;
         }
     }
 }
