@@ -66,17 +66,28 @@ pub(crate) fn transpose_items<T: Copy>(src: &[T], dst: &mut [T], a: usize, b: us
     if item == 0 {
         return;
     }
+    let full = |n: usize| n / TRANSPOSE_BLOCK * TRANSPOSE_BLOCK;
     for (target, source) in dst.chunks_exact_mut(item).zip(src.chunks_exact(item)) {
-        for i0 in (0..a).step_by(TRANSPOSE_BLOCK) {
-            let rows = TRANSPOSE_BLOCK.min(a - i0);
-            for k0 in (0..b).step_by(TRANSPOSE_BLOCK) {
-                let cols = TRANSPOSE_BLOCK.min(b - k0);
-                for i in i0..i0 + rows {
-                    let row = &source[i * b + k0..][..cols];
-                    for (k, &value) in row.iter().enumerate() {
-                        target[(k0 + k) * a + i] = value;
+        // Whole blocks through a local block, so both the reads and the writes are runs of
+        // `TRANSPOSE_BLOCK` values; then the edges value by value.
+        let mut block = [[source[0]; TRANSPOSE_BLOCK]; TRANSPOSE_BLOCK];
+        for i0 in (0..full(a)).step_by(TRANSPOSE_BLOCK) {
+            for k0 in (0..full(b)).step_by(TRANSPOSE_BLOCK) {
+                for (i, row) in block.iter_mut().enumerate() {
+                    row.copy_from_slice(&source[(i0 + i) * b + k0..][..TRANSPOSE_BLOCK]);
+                }
+                for k in 0..TRANSPOSE_BLOCK {
+                    let column = &mut target[(k0 + k) * a + i0..][..TRANSPOSE_BLOCK];
+                    for (i, value) in column.iter_mut().enumerate() {
+                        *value = block[i][k];
                     }
                 }
+            }
+        }
+        for i in 0..a {
+            let first_edge = if i < full(a) { full(b) } else { 0 };
+            for k in first_edge..b {
+                target[k * a + i] = source[i * b + k];
             }
         }
     }

@@ -170,10 +170,10 @@ fn output_axis<T: ConvNum>(src: &[T], dst: &mut [T], outer: usize, block: usize)
         let (m1, rest) = rest.split_at(block);
         let (m2, m3) = rest.split_at(block);
         let (y0, y1) = to.split_at_mut(block);
-        for i in 0..block {
-            let (a, b, c, d) = (m0[i], m1[i], m2[i], m3[i]);
-            y0[i] = a + b + c;
-            y1[i] = b - c - d;
+        let sources = m0.iter().zip(m1).zip(m2.iter().zip(m3));
+        for ((y0, y1), ((&a, &b), (&c, &d))) in y0.iter_mut().zip(y1.iter_mut()).zip(sources) {
+            *y0 = a + b + c;
+            *y1 = b - c - d;
         }
     }
 }
@@ -199,10 +199,12 @@ pub(super) struct Buffers<'b, T> {
     output: &'b mut [T],
     front: &'b mut [T],
     back: &'b mut [T],
+    /// One line of a tile (4 positions of channels) at an edge of the input or output.
+    line: &'b mut [T],
 }
 
 impl<T: ConvNum> Items<'_, '_, T> {
-    /// Sizes a thread's kept buffers (three pairs, as [`ThreadBuffers`]) for this call and
+    /// Sizes a thread's kept buffers (four pairs, as [`ThreadBuffers`]) for this call and
     /// lends them out.
     ///
     /// # Errors
@@ -218,16 +220,17 @@ impl<T: ConvNum> Items<'_, '_, T> {
             (per_chunk(cg).ok_or(overflow.clone())?, per_chunk(og).ok_or(overflow)?),
             (items[0], items[1]),
             (tile, tile),
+            (4 * cg.max(og), 0),
         ];
-        kept.resize_with(3, Default::default);
+        kept.resize_with(4, Default::default);
         for ((a, b), (len_a, len_b)) in kept.iter_mut().zip(lens) {
             buffers::resize(a, len_a, T::zero(), "the Winograd buffers")?;
             buffers::resize(b, len_b, T::zero(), "the Winograd buffers")?;
         }
-        let [(tiles, products), (input, output), (front, back)] = &mut kept[..] else {
-            unreachable!("three pairs were just made");
+        let [(tiles, products), (input, output), (front, back), (line, _)] = &mut kept[..] else {
+            unreachable!("four pairs were just made");
         };
-        Ok(Buffers { tiles, products, input, output, front, back })
+        Ok(Buffers { tiles, products, input, output, front, back, line })
     }
 }
 
@@ -247,7 +250,7 @@ impl<T: ConvNum> pulp::WithSimd for Run<'_, '_, '_, T> {
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let Run { work, output, buffers } = self;
         let g = work.geometry;
-        let Buffers { tiles, products, input, output: staged, front, back } = buffers;
+        let Buffers { tiles, products, input, output: staged, front, back, line } = buffers;
         let (in_item, out_item) = (g.input_len() / g.batch(), g.output_len() / g.batch());
         let (in_spatial, out_spatial) = (g.input_plane(), g.output_plane());
         for (local, item) in output.chunks_exact_mut(out_item.max(1)).enumerate() {
@@ -259,7 +262,7 @@ impl<T: ConvNum> pulp::WithSimd for Run<'_, '_, '_, T> {
                 input
             };
             let target: &mut [T] = if work.channels_last { item } else { staged };
-            solve_item(&work, source, target, tiles, products, (front, back));
+            solve_item(&work, source, target, tiles, products, (front, back, line));
             if !work.channels_last {
                 transpose_items(staged, item, out_spatial, g.out_channels());
             }
@@ -276,7 +279,7 @@ fn solve_item<T: ConvNum>(
     output: &mut [T],
     tiles: &mut [T],
     products: &mut [T],
-    (front, back): (&mut [T], &mut [T]),
+    (front, back, line): (&mut [T], &mut [T], &mut [T]),
 ) {
     let (s, g) = (work.shape, work.geometry);
     let [depth, height, width] = s.axes;
@@ -288,14 +291,14 @@ fn solve_item<T: ConvNum>(
         for group in 0..g.groups() {
             for (t, slot) in tiles.chunks_exact_mut(s.points * cg).take(chunk).enumerate() {
                 let corner = tile_corner(s, first + t);
-                gather_tile(s, g, input, corner, group, &mut front[..s.points * cg]);
+                gather_tile(s, g, input, corner, group, &mut front[..s.points * cg], line);
                 transform_input_tile(s, cg, front, back, slot);
             }
             multiply(work, group, chunk, tiles, products);
             for (t, slot) in products.chunks_exact(s.points * og).take(chunk).enumerate() {
                 let corner = tile_corner(s, first + t);
-                let in_back = transform_output_tile(s, og, slot, front, back);
-                scatter_tile(s, g, corner, group, if in_back { back } else { front }, output);
+                let tile = transform_output_tile(s, og, slot, front, back);
+                scatter_tile(s, g, corner, group, tile, output, line);
             }
         }
         first += chunk;
@@ -311,27 +314,47 @@ fn tile_corner(s: &Shape, tile: usize) -> [usize; 3] {
     [tz * depth.step, ty * height.step, tx * width.step]
 }
 
-/// Copies the input tile at `corner` (group `group`'s channels) into `tile`
-/// (`[PD][PH][PW][Cg]`); positions past the input's end are zeros.
+/// The input tile at `corner` (group `group`'s channels) into `tile` (`[PD][PH][PW][Cg]`), its
+/// width already transformed when the kernel's is 3 taps (`B^T` applied to each line straight
+/// from the input); positions past the input's end are zeros (staged through `line`).
 #[inline(always)]
-fn gather_tile<T: ConvNum>(s: &Shape, g: &Geometry, input: &[T], corner: [usize; 3], group: usize, tile: &mut [T]) {
+fn gather_tile<T: ConvNum>(
+    s: &Shape,
+    g: &Geometry,
+    input: &[T],
+    corner: [usize; 3],
+    group: usize,
+    tile: &mut [T],
+    line: &mut [T],
+) {
     let [depth, height, width] = s.axes;
     let (c, cg) = (g.in_channels(), g.in_per_group());
     let run = width.points * cg;
-    for (line, values) in tile.chunks_exact_mut(run).enumerate() {
-        let (i, j) = (line / height.points, line % height.points);
+    for (index, values) in tile.chunks_exact_mut(run).enumerate() {
+        let (i, j) = (index / height.points, index % height.points);
         let (z, y) = (corner[0] + i, corner[1] + j);
         let inside = if z < depth.input && y < height.input { width.input.saturating_sub(corner[2]).min(width.points) } else { 0 };
         let start = ((z * height.input + y) * width.input + corner[2]) * c + group * cg;
-        if cg == c && inside > 0 {
-            // Whole positions: one run of `inside * C` values.
-            values[..inside * c].copy_from_slice(&input[start..start + inside * c]);
-        } else {
-            for (q, point) in values.chunks_exact_mut(cg).take(inside).enumerate() {
-                point.copy_from_slice(&input[start + q * c..][..cg]);
+        if !width.transformed {
+            // One position per line.
+            match inside {
+                0 => values.fill(T::zero()),
+                _ => values.copy_from_slice(&input[start..start + cg]),
             }
+            continue;
         }
-        values[inside * cg..].fill(T::zero());
+        let source: &[T] = if cg == c && inside == width.points {
+            &input[start..start + run]
+        } else {
+            for (q, point) in line[..run].chunks_exact_mut(cg).enumerate() {
+                match q < inside {
+                    true => point.copy_from_slice(&input[start + q * c..][..cg]),
+                    false => point.fill(T::zero()),
+                }
+            }
+            &line[..run]
+        };
+        input_axis(source, values, 1, cg);
     }
 }
 
@@ -340,9 +363,8 @@ fn gather_tile<T: ConvNum>(s: &Shape, g: &Geometry, input: &[T], corner: [usize;
 fn transform_input_tile<T: ConvNum>(s: &Shape, cg: usize, front: &mut [T], back: &mut [T], slot: &mut [T]) {
     let [depth, height, width] = s.axes;
     let len = s.points * cg;
-    // (outer, block) of each transformed axis, innermost first.
+    // (outer, block) of each transformed axis but the width ([`gather_tile`] did it).
     let passes = [
-        (width.transformed, depth.points * height.points, cg),
         (height.transformed, depth.points, width.points * cg),
         (depth.transformed, 1, height.points * width.points * cg),
     ];
@@ -361,42 +383,48 @@ fn transform_input_tile<T: ConvNum>(s: &Shape, cg: usize, front: &mut [T], back:
     slot.copy_from_slice(from);
 }
 
-/// `Y = A^T M A` of one tile's products (`slot`, `[PD][PH][PW][Og]`) into `front` or `back`
-/// (`[SD][SH][SW][Og]`, `S` the outputs per tile along each axis); returns whether the result
-/// is in `back`.
+/// `A^T M A` along the depth and height of one tile's products (`slot`, `[PD][PH][PW][Og]`),
+/// in `front` or `back` (or `slot` itself when neither is transformed): `[SD][SH][PW][Og]`,
+/// `S` the outputs per tile along each axis.
 #[inline(always)]
-fn transform_output_tile<T: ConvNum>(s: &Shape, og: usize, slot: &[T], front: &mut [T], back: &mut [T]) -> bool {
+fn transform_output_tile<'x, T: ConvNum>(s: &Shape, og: usize, slot: &'x [T], front: &'x mut [T], back: &'x mut [T]) -> &'x [T] {
     let [depth, height, width] = s.axes;
-    let passes = [
-        (depth.transformed, 1, height.points * width.points * og),
-        (height.transformed, depth.step, width.points * og),
-        (width.transformed, depth.step * height.step, og),
-    ];
-    let mut in_back = false;
-    let mut first = true;
-    for (_, outer, block) in passes.into_iter().filter(|p| p.0) {
-        let (from, to): (&[T], &mut [T]) = match (first, in_back) {
-            (true, _) => (slot, &mut *front),
-            (false, false) => (&*front, &mut *back),
-            (false, true) => (&*back, &mut *front),
-        };
-        output_axis(from, to, outer, block);
-        in_back = !first && !in_back;
-        first = false;
+    let (along_depth, along_height) = (height.points * width.points * og, width.points * og);
+    match (depth.transformed, height.transformed) {
+        (false, false) => slot,
+        (true, false) => {
+            output_axis(slot, front, 1, along_depth);
+            front
+        }
+        (false, true) => {
+            output_axis(slot, front, depth.step, along_height);
+            front
+        }
+        (true, true) => {
+            output_axis(slot, back, 1, along_depth);
+            output_axis(back, front, depth.step, along_height);
+            front
+        }
     }
-    if first {
-        front[..slot.len()].copy_from_slice(slot);
-    }
-    in_back
 }
 
-/// Writes one tile's outputs (`[SD][SH][SW][Og]`) at `corner` of the item's output
-/// (`[OD][OH][OW][O]`, group `group`'s channels); outputs past the output's end are dropped.
+/// Writes one tile's outputs at `corner` of the item's output (`[OD][OH][OW][O]`, group
+/// `group`'s channels) from `tile` (`[SD][SH][PW][Og]`), applying `A^T` along the width when
+/// its kernel is 3 taps; outputs past the output's end are dropped (staged through `line`).
 #[inline(always)]
-fn scatter_tile<T: ConvNum>(s: &Shape, g: &Geometry, corner: [usize; 3], group: usize, tile: &[T], output: &mut [T]) {
+fn scatter_tile<T: ConvNum>(
+    s: &Shape,
+    g: &Geometry,
+    corner: [usize; 3],
+    group: usize,
+    tile: &[T],
+    output: &mut [T],
+    line: &mut [T],
+) {
     let [depth, height, width] = s.axes;
     let (o, og) = (g.out_channels(), g.out_per_group());
     let inside = width.output.saturating_sub(corner[2]).min(width.step);
+    let run = width.points * og;
     for oz in 0..depth.step {
         for oy in 0..height.step {
             let (z, y) = (corner[0] + oz, corner[1] + oy);
@@ -404,11 +432,14 @@ fn scatter_tile<T: ConvNum>(s: &Shape, g: &Geometry, corner: [usize; 3], group: 
                 continue;
             }
             let start = ((z * height.output + y) * width.output + corner[2]) * o + group * og;
-            let values = &tile[(oz * height.step + oy) * width.step * og..][..width.step * og];
-            if og == o {
-                output[start..start + inside * o].copy_from_slice(&values[..inside * o]);
+            let values = &tile[(oz * height.step + oy) * run..][..run];
+            if !width.transformed {
+                output[start..start + og].copy_from_slice(values);
+            } else if og == o && inside == width.step {
+                output_axis(values, &mut output[start..start + width.step * o], 1, og);
             } else {
-                for (q, point) in values.chunks_exact(og).take(inside).enumerate() {
+                output_axis(values, &mut line[..width.step * og], 1, og);
+                for (q, point) in line.chunks_exact(og).take(inside).enumerate() {
                     output[start + q * o..][..og].copy_from_slice(point);
                 }
             }
