@@ -1,6 +1,10 @@
 //! `cargo run --release -p bench-suite --bin calibrate [-- --out PATH]`: times every registered
 //! backend on a grid of problems on this machine, fits the cost model's coefficients and writes
 //! a profile for `conv_core::Auto`. Point `CONVKIT_PROFILE` at the file to use it.
+//!
+//! `--only winograd --merge-into crates/conv-core/data/default-profile.txt` re-fits one backend
+//! and keeps every other line of an existing profile (a backend whose algorithm changed is
+//! re-fitted without moving the others' choices).
 
 use std::time::Duration;
 
@@ -19,6 +23,12 @@ struct Args {
     /// Time budget per backend and problem, in milliseconds.
     #[arg(long, default_value_t = 40)]
     budget_ms: u64,
+    /// Only these backends (comma-separated names); default: every registered one.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Start from this profile and replace only the lines of the backends fitted now.
+    #[arg(long)]
+    merge_into: Option<std::path::PathBuf>,
 }
 
 /// The calibration problems: 1-D and 2-D single-channel convolutions and CNN layers.
@@ -50,6 +60,8 @@ fn grid() -> Vec<Geometry> {
         }
     }
     add(&ConvSpec::correlation(), &[4, 16, 12, 12, 12], &[16, 16, 3, 3, 3]);
+    add(&ConvSpec::correlation(), &[8, 32, 16, 16, 16], &[32, 32, 3, 3, 3]);
+    add(&ConvSpec::correlation(), &[2, 8, 24, 24, 24], &[16, 8, 3, 3, 3]);
     for (batch, size, channels, filters) in
         [(8, 8, 1, 10), (64, 8, 1, 10), (8, 32, 3, 32), (32, 15, 32, 64), (32, 6, 64, 64), (8, 28, 16, 32)]
     {
@@ -58,8 +70,12 @@ fn grid() -> Vec<Geometry> {
     problems
 }
 
-fn calibrate_type<T: ConvNum>(problems: &[Geometry], budget: Duration) -> Profile {
-    let backends: Vec<_> = registry::backends::<T>().into_iter().filter(|b| b.name() != "toeplitz").collect();
+fn calibrate_type<T: ConvNum>(problems: &[Geometry], budget: Duration, only: &[String]) -> Profile {
+    let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    let backends: Vec<_> = registry::backends::<T>()
+        .into_iter()
+        .filter(|b| b.name() != "toeplitz" && chosen(b.name()))
+        .collect();
     let total = backends.len() * problems.len();
     let mut done = 0;
     let profile = calibrate::<T>(&backends, problems, budget, |name, _| {
@@ -99,15 +115,28 @@ fn main() -> std::io::Result<()> {
     }
     let problems = grid();
     let budget = Duration::from_millis(args.budget_ms);
-    let mut profile = calibrate_type::<f32>(&problems, budget);
-    profile.extend(calibrate_type::<f64>(&problems, budget));
+    let mut profile = calibrate_type::<f32>(&problems, budget, &args.only);
+    profile.extend(calibrate_type::<f64>(&problems, budget, &args.only));
     // Toeplitz is calibrated on the problems small enough for its matrix only.
     let small: Vec<Geometry> = problems.iter().filter(|g| g.multiply_adds() < 5_000_000).copied().collect();
-    if let Ok(toeplitz) = registry::backend::<f32>("toeplitz") {
+    let toeplitz_too = args.only.is_empty() || args.only.iter().any(|o| o == "toeplitz");
+    if let Ok(toeplitz) = registry::backend::<f32>("toeplitz")
+        .map_err(|_| ())
+        .and_then(|b| if toeplitz_too { Ok(b) } else { Err(()) })
+    {
         profile.extend(calibrate::<f32>(&[toeplitz], &small, budget, |_, _| {}));
     }
-    if let Ok(toeplitz) = registry::backend::<f64>("toeplitz") {
+    if let Ok(toeplitz) = registry::backend::<f64>("toeplitz")
+        .map_err(|_| ())
+        .and_then(|b| if toeplitz_too { Ok(b) } else { Err(()) })
+    {
         profile.extend(calibrate::<f64>(&[toeplitz], &small, budget, |_, _| {}));
+    }
+    if let Some(base) = &args.merge_into {
+        let text = std::fs::read_to_string(base)?;
+        let mut merged = Profile::parse(&text).map_err(|e| std::io::Error::other(e.to_string()))?;
+        merged.extend(profile);
+        profile = merged;
     }
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent)?;

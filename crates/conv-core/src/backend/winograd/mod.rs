@@ -124,7 +124,11 @@ impl<T: ConvNum> ConvBackend<T> for Winograd {
 }
 
 /// The problem's batch items shared over the threads, each solved tile chunk by tile chunk.
-fn solve<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T], channels_last: bool) -> Result<(), ConvError> {
+fn solve<T: ConvNum>(
+    problem: &ConvProblem<'_, T>,
+    output: &mut [T],
+    channels_last: bool,
+) -> Result<(), ConvError> {
     let g = *problem.geometry();
     <Winograd as ConvBackend<T>>::supports(&Winograd, &g)?;
     check_buffer_len("output", g.output_len(), output.len())?;
@@ -138,7 +142,8 @@ fn solve<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T], channels_la
     let arch = pulp::Arch::new();
     parallel::split_items(output, item_len, &mut workers, |items, first, ()| {
         with_thread_scratch(|kept: &mut ThreadBuffers<T>| {
-            let work = tiles::Items { shape: &shape, geometry: &g, problem, bank: &bank, first, channels_last };
+            let work =
+                tiles::Items { shape: &shape, geometry: &g, problem, bank: &bank, first, channels_last };
             let buffers = work.buffers(kept)?;
             arch.dispatch(tiles::Run { work, output: items, buffers });
             Ok(())

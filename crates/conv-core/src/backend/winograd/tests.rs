@@ -9,7 +9,8 @@ use crate::backend::Direct;
 type Case = (usize, usize, usize, usize, [(usize, usize); 3]);
 
 fn solve<T: ConvNum>(g: &Geometry, backend: &dyn ConvBackend<T>) -> Vec<T> {
-    let value = |i: usize, seed: usize| T::from_f64_lossy(((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0);
+    let value =
+        |i: usize, seed: usize| T::from_f64_lossy(((i * 7919 + seed * 104_729) % 2001) as f64 / 1000.0 - 1.0);
     let input: Vec<T> = (0..g.input_len()).map(|i| value(i, 1)).collect();
     let kernel: Vec<T> = (0..g.kernel_len()).map(|i| value(i, 2)).collect();
     let problem = ConvProblem::new(*g, &input, &kernel).unwrap();
@@ -19,21 +20,24 @@ fn solve<T: ConvNum>(g: &Geometry, backend: &dyn ConvBackend<T>) -> Vec<T> {
 }
 
 fn geometry((batch, channels, outputs, groups, axes): Case) -> Geometry {
-    let axes: Vec<AxisGeometry> =
-        axes.iter().enumerate().map(|(a, &(input, kernel))| AxisGeometry::new(a, input, kernel, 1, 1).unwrap()).collect();
+    let axes: Vec<AxisGeometry> = axes
+        .iter()
+        .enumerate()
+        .map(|(a, &(input, kernel))| AxisGeometry::new(a, input, kernel, 1, 1).unwrap())
+        .collect();
     Geometry::new(batch, channels, outputs, groups, [axes[0], axes[1], axes[2]]).unwrap()
 }
 
 const CASES: [Case; 9] = [
-    (1, 1, 1, 1, [(1, 1), (1, 1), (9, 3)]),          // a signal, odd output
-    (2, 3, 4, 1, [(1, 1), (7, 3), (8, 3)]),          // planes, one odd axis
-    (3, 4, 6, 2, [(1, 1), (6, 3), (6, 3)]),          // groups
-    (1, 2, 2, 1, [(1, 1), (5, 1), (9, 3)]),          // a 1x3 kernel
-    (2, 2, 3, 1, [(5, 3), (6, 3), (7, 3)]),          // volumes, odd and even outputs
-    (1, 1, 1, 1, [(3, 3), (3, 3), (3, 3)]),          // one output
-    (2, 4, 4, 4, [(6, 3), (4, 1), (6, 3)]),          // depthwise, a 3x1x3 kernel
-    (3, 64, 64, 1, [(12, 3), (12, 3), (12, 3)]),     // several chunks per item
-    (4, 2, 2, 1, [(1, 1), (64, 3), (200, 3)]),       // long rows, items over threads
+    (1, 1, 1, 1, [(1, 1), (1, 1), (9, 3)]),      // a signal, odd output
+    (2, 3, 4, 1, [(1, 1), (7, 3), (8, 3)]),      // planes, one odd axis
+    (3, 4, 6, 2, [(1, 1), (6, 3), (6, 3)]),      // groups
+    (1, 2, 2, 1, [(1, 1), (5, 1), (9, 3)]),      // a 1x3 kernel
+    (2, 2, 3, 1, [(5, 3), (6, 3), (7, 3)]),      // volumes, odd and even outputs
+    (1, 1, 1, 1, [(3, 3), (3, 3), (3, 3)]),      // one output
+    (2, 4, 4, 4, [(6, 3), (4, 1), (6, 3)]),      // depthwise, a 3x1x3 kernel
+    (3, 64, 64, 1, [(12, 3), (12, 3), (12, 3)]), // several chunks per item
+    (4, 2, 2, 1, [(1, 1), (64, 3), (200, 3)]),   // long rows, items over threads
 ];
 
 #[test]

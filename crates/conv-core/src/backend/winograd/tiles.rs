@@ -41,7 +41,14 @@ impl AxisTiles {
     fn of(axis: &AxisGeometry) -> AxisTiles {
         let transformed = transformed(axis);
         let (step, points) = if transformed { (2, 4) } else { (1, 1) };
-        AxisTiles { transformed, input: axis.input, output: axis.output, step, points, tiles: axis.output.div_ceil(step) }
+        AxisTiles {
+            transformed,
+            input: axis.input,
+            output: axis.output,
+            step,
+            points,
+            tiles: axis.output.div_ceil(step),
+        }
     }
 }
 
@@ -93,9 +100,17 @@ impl Shape {
     ///
     /// # Errors
     /// [`ConvError::OutOfMemory`] if the transformed bank cannot be allocated.
-    pub(super) fn transform_kernels<T: ConvNum>(&self, g: &Geometry, kernel: &[T]) -> Result<Vec<T>, ConvError> {
+    pub(super) fn transform_kernels<T: ConvNum>(
+        &self,
+        g: &Geometry,
+        kernel: &[T],
+    ) -> Result<Vec<T>, ConvError> {
         let (out, cg, og) = (g.out_channels(), g.in_per_group(), g.out_per_group());
-        let len = self.points.checked_mul(out).and_then(|n| n.checked_mul(cg)).ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
+        let len = self
+            .points
+            .checked_mul(out)
+            .and_then(|n| n.checked_mul(cg))
+            .ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
         let pairs = out * cg;
         let taps = g.kernel_plane();
         // Channel pairs innermost (`[taps][pairs]`), so each step below works on whole vectors.
@@ -214,7 +229,8 @@ impl<T: ConvNum> Items<'_, '_, T> {
         let overflow = ConvError::Overflow { what: "the Winograd tiles" };
         let per_chunk = |channels: usize| s.points.checked_mul(channels)?.checked_mul(s.chunk);
         let (cg, og) = (g.in_per_group(), g.out_per_group());
-        let items = if self.channels_last { [0, 0] } else { [g.input_len() / g.batch(), g.output_len() / g.batch()] };
+        let items =
+            if self.channels_last { [0, 0] } else { [g.input_len() / g.batch(), g.output_len() / g.batch()] };
         let tile = s.points * cg.max(og);
         let lens = [
             (per_chunk(cg).ok_or(overflow.clone())?, per_chunk(og).ok_or(overflow)?),
@@ -333,7 +349,11 @@ fn gather_tile<T: ConvNum>(
     for (index, values) in tile.chunks_exact_mut(run).enumerate() {
         let (i, j) = (index / height.points, index % height.points);
         let (z, y) = (corner[0] + i, corner[1] + j);
-        let inside = if z < depth.input && y < height.input { width.input.saturating_sub(corner[2]).min(width.points) } else { 0 };
+        let inside = if z < depth.input && y < height.input {
+            width.input.saturating_sub(corner[2]).min(width.points)
+        } else {
+            0
+        };
         let start = ((z * height.input + y) * width.input + corner[2]) * c + group * cg;
         if !width.transformed {
             // One position per line.
@@ -387,7 +407,13 @@ fn transform_input_tile<T: ConvNum>(s: &Shape, cg: usize, front: &mut [T], back:
 /// in `front` or `back` (or `slot` itself when neither is transformed): `[SD][SH][PW][Og]`,
 /// `S` the outputs per tile along each axis.
 #[inline(always)]
-fn transform_output_tile<'x, T: ConvNum>(s: &Shape, og: usize, slot: &'x [T], front: &'x mut [T], back: &'x mut [T]) -> &'x [T] {
+fn transform_output_tile<'x, T: ConvNum>(
+    s: &Shape,
+    og: usize,
+    slot: &'x [T],
+    front: &'x mut [T],
+    back: &'x mut [T],
+) -> &'x [T] {
     let [depth, height, width] = s.axes;
     let (along_depth, along_height) = (height.points * width.points * og, width.points * og);
     match (depth.transformed, height.transformed) {
@@ -450,7 +476,13 @@ fn scatter_tile<T: ConvNum>(
 /// `M[point] = V[point] U[point]` for every transform point of a chunk of `chunk` tiles: the
 /// rows of `V[point]` and `M[point]` are one tile apart in `tiles` and `products`.
 #[inline(always)]
-fn multiply<T: ConvNum>(work: &Items<'_, '_, T>, group: usize, chunk: usize, tiles: &[T], products: &mut [T]) {
+fn multiply<T: ConvNum>(
+    work: &Items<'_, '_, T>,
+    group: usize,
+    chunk: usize,
+    tiles: &[T],
+    products: &mut [T],
+) {
     let (g, points) = (work.geometry, work.shape.points);
     let (cg, og) = (g.in_per_group(), g.out_per_group());
     for point in 0..points {
