@@ -27,6 +27,7 @@
 //! # Ok::<(), cnn::CnnError>(())
 //! ```
 
+pub mod callbacks;
 pub mod data;
 mod error;
 mod float;

@@ -22,6 +22,24 @@ pub trait Optimizer<T: Float>: Send {
 
     /// Applies one update using each parameter's `grad`.
     fn step(&mut self, params: &mut [&mut Param<T>]);
+
+    /// The learning rate the next [`step`](Optimizer::step) uses.
+    fn learning_rate(&self) -> f64;
+
+    /// Sets the learning rate, keeping every other piece of state (velocities, moments, the
+    /// step count): what Keras's `optimizer.learning_rate = ...` does, and what the schedules
+    /// ([`LearningRateScheduler`](crate::callbacks::LearningRateScheduler),
+    /// [`ReduceLROnPlateau`](crate::callbacks::ReduceLROnPlateau)) call between epochs.
+    ///
+    /// # Errors
+    /// [`CnnError::InvalidParameter`] unless `learning_rate` is finite and > 0; the rate is
+    /// unchanged then.
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<(), CnnError>;
+}
+
+/// The check both optimizers make of a new learning rate.
+fn check_learning_rate(learning_rate: f64) -> Result<(), CnnError> {
+    check("learning_rate", learning_rate, learning_rate > 0.0, "must be finite and > 0")
 }
 
 fn check(name: &'static str, value: f64, ok: bool, reason: &'static str) -> Result<(), CnnError> {
@@ -86,8 +104,18 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         "SGD"
     }
 
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<(), CnnError> {
+        check_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate;
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), CnnError> {
-        check("learning_rate", self.learning_rate, self.learning_rate > 0.0, "must be finite and > 0")?;
+        check_learning_rate(self.learning_rate)?;
         check("momentum", self.momentum, (0.0..=1.0).contains(&self.momentum), "must be in [0, 1]")
     }
 
@@ -165,8 +193,18 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         "Adam"
     }
 
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) -> Result<(), CnnError> {
+        check_learning_rate(learning_rate)?;
+        self.learning_rate = learning_rate;
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), CnnError> {
-        check("learning_rate", self.learning_rate, self.learning_rate > 0.0, "must be finite and > 0")?;
+        check_learning_rate(self.learning_rate)?;
         check("beta_1", self.beta_1, (0.0..1.0).contains(&self.beta_1), "must be in [0, 1)")?;
         check("beta_2", self.beta_2, (0.0..1.0).contains(&self.beta_2), "must be in [0, 1)")?;
         check("epsilon", self.epsilon, self.epsilon >= 0.0, "must be finite and >= 0")

@@ -101,28 +101,71 @@ fn load_split<T: Float>(dir: &Path, prefix: &str) -> Result<Dataset<T>, DataErro
     let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
     let images = read_idx_file(&images_path)?;
     let labels = read_idx_file(&labels_path)?;
+    dataset((images, &images_path), (labels, &labels_path))
+}
+
+/// Images `[n, h, w]` and labels `[n]` (digits) as a dataset, pixels scaled to `[0, 1]`.
+fn dataset<T: Float>(
+    (images, images_path): (IdxArray, &Path),
+    (labels, labels_path): (IdxArray, &Path),
+) -> Result<Dataset<T>, DataError> {
     let &[n, height, width] = images.dims.as_slice() else {
         return Err(DataError::Malformed {
-            path: images_path,
+            path: images_path.into(),
             reason: format!("images have dimensions {:?}, not [n, h, w]", images.dims),
         });
     };
     if labels.dims != [n] {
         return Err(DataError::Malformed {
-            path: labels_path,
+            path: labels_path.into(),
             reason: format!("labels have dimensions {:?}, images {n}", labels.dims),
         });
     }
     if let Some(bad) = labels.data.iter().position(|&l| l > 9) {
         return Err(DataError::Malformed {
-            path: labels_path,
+            path: labels_path.into(),
             reason: format!("label {} at index {bad} is not a digit", labels.data[bad]),
         });
     }
     let pixels = images.data.iter().map(|&p| T::of(f64::from(p) / 255.0)).collect();
     let images = ArrayD::from_shape_vec(IxDyn(&[n, height, width, 1]), pixels)
-        .map_err(|e| DataError::Malformed { path: images_path, reason: e.to_string() })?;
+        .map_err(|e| DataError::Malformed { path: images_path.into(), reason: e.to_string() })?;
     Ok(Dataset { images, labels: labels.data.iter().map(|&l| usize::from(l)).collect() })
+}
+
+const MNIST_10K_IMAGES: &[u8] = include_bytes!("../../data/mnist-10k-images-idx3-ubyte.gz");
+const MNIST_10K_LABELS: &[u8] = include_bytes!("../../data/mnist-10k-labels-idx1-ubyte.gz");
+
+/// Ten thousand real MNIST digits that ship inside the crate (`crates/cnn/data`, with their
+/// attribution): images `[10000, 28, 28, 1]` scaled to `[0, 1]`, labels 0..9, classes
+/// interleaved (about 1,000 of each), so the first 8,000 and the last 2,000 make a train and a
+/// test split without shuffling.
+///
+/// # Errors
+/// [`DataError`] only if the embedded files were corrupt.
+///
+/// # Examples
+/// ```
+/// let mnist = cnn::data::load_mnist_10k::<f32>()?;
+/// assert_eq!(mnist.images.shape(), &[10_000, 28, 28, 1]);
+/// assert!(mnist.labels.iter().all(|&l| l < 10));
+/// # Ok::<(), cnn::CnnError>(())
+/// ```
+pub fn load_mnist_10k<T: Float>() -> Result<Dataset<T>, CnnError> {
+    let embedded = |bytes: &[u8], name: &str| -> Result<(IdxArray, PathBuf), DataError> {
+        let path = PathBuf::from(format!("crates/cnn/data/{name}"));
+        let inflated =
+            super::read_at_most(flate2::read::GzDecoder::new(bytes), super::MAX_DECOMPRESSED_BYTES)
+                .map_err(|source| DataError::Io { path: path.clone(), source })?
+                .ok_or_else(|| DataError::Malformed {
+                    path: path.clone(),
+                    reason: "inflates past the cap".into(),
+                })?;
+        Ok((read_idx(&inflated, &path)?, path))
+    };
+    let (images, images_path) = embedded(MNIST_10K_IMAGES, "mnist-10k-images-idx3-ubyte.gz")?;
+    let (labels, labels_path) = embedded(MNIST_10K_LABELS, "mnist-10k-labels-idx1-ubyte.gz")?;
+    Ok(dataset((images, &images_path), (labels, &labels_path))?)
 }
 
 /// Loads MNIST from a directory holding `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,

@@ -9,7 +9,7 @@ mod mnist;
 
 pub use cifar::{CIFAR10_CLASSES, load_cifar10, read_cifar10_batch};
 pub use digits::{load_digits, parse_digits_csv};
-pub use mnist::{IdxArray, load_mnist, read_idx, read_idx_file};
+pub use mnist::{IdxArray, load_mnist, load_mnist_10k, read_idx, read_idx_file};
 
 use std::path::Path;
 
