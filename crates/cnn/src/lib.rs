@@ -33,6 +33,7 @@ mod error;
 mod float;
 pub mod layers;
 mod loss;
+pub mod metrics;
 mod model;
 mod optimizer;
 mod simd;
