@@ -26,7 +26,11 @@ use crate::loss::argmax;
 /// Checks that both label lists have the same length and every label is below `classes`.
 fn check_labels(truth: &[usize], predicted: &[usize], classes: usize) -> Result<(), CnnError> {
     if truth.len() != predicted.len() {
-        return Err(CnnError::shape("predicted labels", format!("{} labels like the truth", truth.len()), &[predicted.len()]));
+        return Err(CnnError::shape(
+            "predicted labels",
+            format!("{} labels like the truth", truth.len()),
+            &[predicted.len()],
+        ));
     }
     for (row, &label) in truth.iter().chain(predicted).enumerate() {
         if label >= classes {
@@ -42,7 +46,11 @@ fn check_labels(truth: &[usize], predicted: &[usize], classes: usize) -> Result<
 /// # Errors
 /// [`CnnError::Shape`] for lists of different lengths, [`CnnError::Label`] for a label not
 /// below `classes`.
-pub fn confusion_matrix(truth: &[usize], predicted: &[usize], classes: usize) -> Result<Array2<usize>, CnnError> {
+pub fn confusion_matrix(
+    truth: &[usize],
+    predicted: &[usize],
+    classes: usize,
+) -> Result<Array2<usize>, CnnError> {
     check_labels(truth, predicted, classes)?;
     crate::layers::parameter_values("classes", &[classes, classes])?;
     let mut matrix = Array2::zeros((classes, classes));
@@ -89,7 +97,11 @@ pub struct ClassificationReport {
 ///
 /// # Errors
 /// As [`confusion_matrix`].
-pub fn classification_report(truth: &[usize], predicted: &[usize], classes: usize) -> Result<ClassificationReport, CnnError> {
+pub fn classification_report(
+    truth: &[usize],
+    predicted: &[usize],
+    classes: usize,
+) -> Result<ClassificationReport, CnnError> {
     let matrix = confusion_matrix(truth, predicted, classes)?;
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let per_class: Vec<ClassScores> = (0..classes)
@@ -97,7 +109,8 @@ pub fn classification_report(truth: &[usize], predicted: &[usize], classes: usiz
             let right = matrix[[c, c]];
             let (predicted_as, support) = (matrix.column(c).sum(), matrix.row(c).sum());
             let (precision, recall) = (ratio(right, predicted_as), ratio(right, support));
-            let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+            let f1 =
+                if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
             ClassScores { precision, recall, f1, support }
         })
         .collect();
@@ -105,9 +118,18 @@ pub fn classification_report(truth: &[usize], predicted: &[usize], classes: usiz
     let average = |weight: &dyn Fn(&ClassScores) -> f64| {
         let weights: f64 = per_class.iter().map(weight).sum();
         let mean = |score: &dyn Fn(&ClassScores) -> f64| {
-            if weights == 0.0 { 0.0 } else { per_class.iter().map(|c| weight(c) * score(c)).sum::<f64>() / weights }
+            if weights == 0.0 {
+                0.0
+            } else {
+                per_class.iter().map(|c| weight(c) * score(c)).sum::<f64>() / weights
+            }
         };
-        ClassScores { precision: mean(&|c| c.precision), recall: mean(&|c| c.recall), f1: mean(&|c| c.f1), support: total }
+        ClassScores {
+            precision: mean(&|c| c.precision),
+            recall: mean(&|c| c.recall),
+            f1: mean(&|c| c.f1),
+            support: total,
+        }
     };
     let right: usize = (0..classes).map(|c| matrix[[c, c]]).sum();
     Ok(ClassificationReport {
@@ -130,7 +152,11 @@ impl fmt::Display for ClassificationReport {
             line(f, &class.to_string(), scores)?;
         }
         writeln!(f)?;
-        writeln!(f, "{:>12} {:>9} {:>9} {:>9.2} {:>9}", "accuracy", "", "", self.accuracy, self.macro_avg.support)?;
+        writeln!(
+            f,
+            "{:>12} {:>9} {:>9} {:>9.2} {:>9}",
+            "accuracy", "", "", self.accuracy, self.macro_avg.support
+        )?;
         line(f, "macro avg", &self.macro_avg)?;
         line(f, "weighted avg", &self.weighted_avg)
     }
@@ -143,7 +169,11 @@ impl fmt::Display for ClassificationReport {
 /// # Errors
 /// [`CnnError::Shape`] if `labels` has another number of rows, [`CnnError::Label`] for a
 /// label not below the number of classes, [`CnnError::InvalidParameter`] for `k == 0`.
-pub fn top_k_accuracy<T: Float, S: Data<Elem = T>>(scores: &ArrayBase<S, Ix2>, labels: &[usize], k: usize) -> Result<f64, CnnError> {
+pub fn top_k_accuracy<T: Float, S: Data<Elem = T>>(
+    scores: &ArrayBase<S, Ix2>,
+    labels: &[usize],
+    k: usize,
+) -> Result<f64, CnnError> {
     let (samples, classes) = scores.dim();
     if k == 0 {
         return Err(CnnError::InvalidParameter { name: "k", value: "0".into(), reason: "must be >= 1" });

@@ -410,3 +410,15 @@ fn a_layer_on_fft_trains_through_fft() {
     assert_eq!(counts.input_gradient.load(Ordering::Relaxed), 2, "input gradients");
     assert_eq!(counts.kernel_gradient.load(Ordering::Relaxed), 2, "kernel gradients");
 }
+
+#[test]
+fn batch_normalization_and_global_pooling_gradients() {
+    use cnn::layers::{BatchNormalization, GlobalAveragePooling2D};
+    // Training mode: the batch statistics depend on every input, so the input gradient has
+    // the two correction terms; gamma and beta too.
+    check_layer("BatchNormalization images", BatchNormalization::new(), &[4, 3, 2], 5, 31);
+    check_layer("BatchNormalization features", BatchNormalization::new().epsilon(1e-5), &[6], 7, 32);
+    check_layer("BatchNormalization no scale", BatchNormalization::new().scale(false), &[3, 3, 2], 4, 33);
+    check_layer("BatchNormalization no center", BatchNormalization::new().center(false), &[5], 6, 34);
+    check_layer("GlobalAveragePooling2D", GlobalAveragePooling2D::new(), &[3, 4, 5], 3, 35);
+}

@@ -4,18 +4,24 @@
 //! `[batch, height, width, channels]` (NHWC), as Keras and the material have them.
 
 mod activation;
+mod augment;
+mod batch_norm;
 mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod global_pooling;
 mod layout;
 mod pooling;
 
 pub use activation::{Activation, ActivationLayer};
+pub use augment::{FillMode, FlipMode, RandomFlip, RandomTranslation};
+pub use batch_norm::BatchNormalization;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use global_pooling::GlobalAveragePooling2D;
 pub use pooling::{AveragePooling2D, MaxPooling2D};
 
 use ndarray::ArrayD;
@@ -177,6 +183,18 @@ pub trait Layer<T: Float>: Send {
 
     /// The trainable parameters, mutably, in the order of [`params`](Layer::params).
     fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        Vec::new()
+    }
+
+    /// Weights that training changes without a gradient (BatchNormalization's moving mean and
+    /// variance): Keras's non-trainable weights, saved with the model and counted apart.
+    fn non_trainable(&self) -> Vec<&Param<T>> {
+        Vec::new()
+    }
+
+    /// The non-trainable weights, mutably, in the order of
+    /// [`non_trainable`](Layer::non_trainable).
+    fn non_trainable_mut(&mut self) -> Vec<&mut Param<T>> {
         Vec::new()
     }
 }

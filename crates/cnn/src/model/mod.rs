@@ -136,7 +136,8 @@ impl<T: Float> Sequential<T> {
             let shape: Vec<String> = std::iter::once("None".to_string())
                 .chain(entry.output_shape.iter().map(|d| d.to_string()))
                 .collect();
-            let params: usize = entry.layer.params().iter().map(|p| p.value.len()).sum();
+            let params: usize =
+                entry.layer.params().iter().chain(&entry.layer.non_trainable()).map(|p| p.value.len()).sum();
             rows.push((
                 format!("{} ({})", entry.name, entry.layer.kind()),
                 format!("({})", shape.join(", ")),
@@ -156,8 +157,14 @@ impl<T: Float> Sequential<T> {
                 writeln!(out, "{a:<w0$}  {b:<w1$}{c:>w2$}", w0 = widths[0], w1 = widths[1], w2 = widths[2]);
             out += &rule(if i == 0 { '=' } else { '-' });
         }
-        let total = self.count_params();
-        let _ = writeln!(out, "Total params: {total}\nTrainable params: {total}\nNon-trainable params: 0");
+        let trainable = self.count_params();
+        let frozen: usize =
+            self.layers.iter().flat_map(|e| e.layer.non_trainable()).map(|p| p.value.len()).sum();
+        let _ = writeln!(
+            out,
+            "Total params: {}\nTrainable params: {trainable}\nNon-trainable params: {frozen}",
+            trainable + frozen
+        );
         out
     }
 
@@ -239,6 +246,36 @@ impl<T: Float> Sequential<T> {
     /// Every trainable parameter, mutably (to set weights by hand).
     pub fn params_mut(&mut self) -> Vec<&mut Param<T>> {
         self.layers.iter_mut().flat_map(|e| e.layer.params_mut()).collect()
+    }
+
+    /// Every weight, layer by layer, each layer's trainable ones first, then its non-trainable
+    /// ones (Keras's `model.weights` order), with their file names (`batch_normalization.gamma`).
+    fn named_weights(&self) -> Vec<(String, &Param<T>)> {
+        let mut weights = Vec::new();
+        for entry in &self.layers {
+            for param in entry.layer.params().into_iter().chain(entry.layer.non_trainable()) {
+                weights.push((format!("{}.{}", entry.name, param.name), param));
+            }
+        }
+        weights
+    }
+
+    /// Replaces every weight by the next of `values`, in the order of `named_weights` (the
+    /// caller checked the count and the shapes).
+    fn assign_weights(&mut self, values: Vec<ArrayD<T>>) {
+        let mut values = values.into_iter();
+        for entry in &mut self.layers {
+            for param in entry.layer.params_mut() {
+                if let Some(value) = values.next() {
+                    param.value = value;
+                }
+            }
+            for param in entry.layer.non_trainable_mut() {
+                if let Some(value) = values.next() {
+                    param.value = value;
+                }
+            }
+        }
     }
 
     /// The model's output for `x` (an array of any dimension whose first axis is the batch),

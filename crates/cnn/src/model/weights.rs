@@ -10,15 +10,16 @@ use crate::error::CnnError;
 use crate::float::Float;
 
 impl<T: Float> Sequential<T> {
-    /// Every parameter's value, in [`params`](Sequential::params) order (Keras's
-    /// `get_weights`): a copy, for example the best epoch's weights kept by
+    /// Every weight's value (Keras's `get_weights`): layer by layer, each layer's trainable
+    /// parameters then its non-trainable ones (BatchNormalization's moving statistics). A copy:
+    /// for example the best epoch's weights kept by
     /// [`EarlyStopping`](crate::callbacks::EarlyStopping).
     pub fn get_weights(&self) -> Vec<ArrayD<T>> {
-        self.params().iter().map(|p| p.value.clone()).collect()
+        self.named_weights().iter().map(|(_, p)| p.value.clone()).collect()
     }
 
-    /// Replaces every parameter's value (Keras's `set_weights`), in
-    /// [`params`](Sequential::params) order.
+    /// Replaces every weight's value (Keras's `set_weights`), in the order of
+    /// [`get_weights`](Sequential::get_weights).
     ///
     /// # Errors
     /// [`CnnError::Weights`] if the count or a shape differs from the model's, or a value is
@@ -48,24 +49,21 @@ impl<T: Float> Sequential<T> {
                 )));
             }
         }
-        for (param, value) in self.params_mut().into_iter().zip(weights) {
-            param.value = value;
-        }
+        self.assign_weights(weights);
         Ok(())
     }
 
-    /// The weights as safetensors bytes, one tensor per parameter named `layer.param`
-    /// (`conv2d.kernel`, `dense_1.bias`, ...) in Keras's layouts.
+    /// The weights as safetensors bytes, one tensor per weight named `layer.weight`
+    /// (`conv2d.kernel`, `dense_1.bias`, `batch_normalization.moving_mean`, ...) in Keras's
+    /// layouts, the non-trainable ones included.
     ///
     /// # Errors
     /// [`CnnError::Weights`] if serialisation fails.
     pub fn weights_to_bytes(&self) -> Result<Vec<u8>, CnnError> {
         let mut tensors = Vec::new();
-        for entry in &self.layers {
-            for param in entry.layer.params() {
-                let data = T::to_le_bytes(&param.value.iter().copied().collect::<Vec<_>>());
-                tensors.push((format!("{}.{}", entry.name, param.name), param.value.shape().to_vec(), data));
-            }
+        for (name, param) in self.named_weights() {
+            let data = T::to_le_bytes(&param.value.iter().copied().collect::<Vec<_>>());
+            tensors.push((name, param.value.shape().to_vec(), data));
         }
         let views = tensors
             .iter()
@@ -89,9 +87,8 @@ impl<T: Float> Sequential<T> {
         let file =
             safetensors::SafeTensors::deserialize(bytes).map_err(|e| CnnError::Weights(e.to_string()))?;
         let mut values = Vec::new();
-        for entry in &self.layers {
-            for param in entry.layer.params() {
-                let name = format!("{}.{}", entry.name, param.name);
+        {
+            for (name, param) in self.named_weights() {
                 let tensor =
                     file.tensor(&name).map_err(|_| CnnError::Weights(format!("no tensor named `{name}`")))?;
                 if tensor.dtype() != T::DTYPE || tensor.shape() != param.value.shape() {
@@ -119,9 +116,7 @@ impl<T: Float> Sequential<T> {
                 values.push(value);
             }
         }
-        for (param, value) in self.params_mut().into_iter().zip(values) {
-            param.value = value;
-        }
+        self.assign_weights(values);
         Ok(())
     }
 
@@ -148,9 +143,9 @@ impl<T: Float> Sequential<T> {
         // Read no more than this model's tensors and a header could take: a file of the wrong
         // model (or /dev/zero) is refused after `limit` bytes, not read until memory runs out.
         let tensor_bytes = self
-            .params()
+            .named_weights()
             .iter()
-            .try_fold(0u64, |sum, param| sum.checked_add((param.value.len() * size_of::<T>()) as u64))
+            .try_fold(0u64, |sum, (_, param)| sum.checked_add((param.value.len() * size_of::<T>()) as u64))
             .unwrap_or(u64::MAX);
         let limit = tensor_bytes.saturating_add(MAX_WEIGHTS_HEADER_BYTES);
         let file = std::fs::File::open(path).map_err(io)?;
