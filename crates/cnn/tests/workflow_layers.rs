@@ -132,3 +132,34 @@ fn translation_moves_by_whole_pixels_within_the_factor() {
         assert!(shift.is_some(), "{y:?} is no shift of the row by at most 2");
     }
 }
+
+#[test]
+fn moving_statistics_travel_with_the_weights() {
+    use cnn::layers::{Dense, Flatten, GlobalAveragePooling2D};
+    use cnn::{FitConfig, Loss, Sequential, Sgd};
+    let build = || {
+        let mut model = Sequential::<f64>::new(&[4, 4, 2], 7);
+        model.add(BatchNormalization::new()).unwrap();
+        model.add(GlobalAveragePooling2D::new()).unwrap();
+        model.add(Flatten::new()).unwrap();
+        model.add(Dense::new(3).activation(cnn::layers::Activation::Softmax)).unwrap();
+        model.compile(Sgd::new(0.05), Loss::CategoricalCrossentropy).unwrap();
+        model
+    };
+    let x = random(&[12, 4, 4, 2], 11);
+    let y = ArrayD::from_shape_fn(IxDyn(&[12, 3]), |i| f64::from(u8::from(i[1] == i[0] % 3)));
+    let mut trained = build();
+    trained.fit(&x, &y, &FitConfig::new(2).batch_size(4).verbose(false)).unwrap();
+    // gamma, beta, moving mean, moving variance, then the dense kernel and bias.
+    assert_eq!(trained.get_weights().len(), 6);
+    assert!(trained.summary().contains("Non-trainable params: 4"));
+    let mut copy = build();
+    copy.load_weights_from_bytes(&trained.weights_to_bytes().unwrap()).unwrap();
+    assert_eq!(copy.predict(&x, 5).unwrap(), trained.predict(&x, 5).unwrap(), "moving statistics saved");
+    let mut again = build();
+    again.set_weights(trained.get_weights()).unwrap();
+    assert_eq!(again.predict(&x, 5).unwrap(), trained.predict(&x, 5).unwrap());
+    let mut short = trained.get_weights();
+    short.pop();
+    assert!(again.set_weights(short).is_err());
+}

@@ -25,7 +25,7 @@ impl<T: Float> Sequential<T> {
     /// [`CnnError::Weights`] if the count or a shape differs from the model's, or a value is
     /// NaN or infinite; the model is unchanged then.
     pub fn set_weights(&mut self, weights: Vec<ArrayD<T>>) -> Result<(), CnnError> {
-        let params = self.params();
+        let params = self.named_weights();
         if weights.len() != params.len() {
             return Err(CnnError::Weights(format!(
                 "{} tensors for the model's {}",
@@ -33,7 +33,7 @@ impl<T: Float> Sequential<T> {
                 params.len()
             )));
         }
-        for (index, (param, value)) in params.iter().zip(&weights).enumerate() {
+        for (index, ((_, param), value)) in params.iter().zip(&weights).enumerate() {
             if param.value.shape() != value.shape() {
                 return Err(CnnError::Weights(format!(
                     "tensor {index} (`{}`) is {:?}, the model has {:?}",
