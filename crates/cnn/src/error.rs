@@ -63,6 +63,11 @@ pub enum CnnError {
     /// A weights file does not match the model.
     #[error("weights file: {0}")]
     Weights(String),
+
+    /// A model file whose architecture cannot be rebuilt: not JSON, an unknown layer class, a
+    /// missing or mistyped setting, a layer that cannot be saved.
+    #[error("model config: {0}")]
+    ModelConfig(String),
     /// A data set file is missing, truncated or malformed.
     #[error(transparent)]
     Data(#[from] DataError),

@@ -57,5 +57,5 @@ struct ReadmeDoctests;
 struct WorkspaceReadmeDoctests;
 pub use float::Float;
 pub use loss::{EPSILON, Loss, argmax};
-pub use model::{FitConfig, History, MAX_WEIGHTS_HEADER_BYTES, Sequential};
+pub use model::{FitConfig, History, MAX_MODEL_FILE_BYTES, MAX_WEIGHTS_HEADER_BYTES, Sequential};
 pub use optimizer::{Adam, Optimizer, Sgd};

@@ -122,6 +122,10 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         "Activation"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"activation": self.activation.name()}))
+    }
+
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         Ok(input_shape.to_vec())
     }

@@ -81,6 +81,18 @@ pub enum FillMode {
     Constant,
 }
 
+impl FillMode {
+    /// Keras's word: `"reflect"`, `"wrap"`, `"nearest"` or `"constant"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FillMode::Reflect => "reflect",
+            FillMode::Wrap => "wrap",
+            FillMode::Nearest => "nearest",
+            FillMode::Constant => "constant",
+        }
+    }
+}
+
 /// `index` (possibly outside `0..len`) mapped into the image by `mode`; `None` for a constant.
 fn resolve(index: i64, len: usize, mode: FillMode) -> Option<usize> {
     let n = len as i64;
@@ -146,6 +158,12 @@ impl RandomFlip {
 impl<T: Float> Layer<T> for RandomFlip {
     fn kind(&self) -> &'static str {
         "RandomFlip"
+    }
+
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"mode": match self.mode { FlipMode::Horizontal => "horizontal", FlipMode::Vertical => "vertical", FlipMode::HorizontalAndVertical => "horizontal_and_vertical" }, "seed": self.seed}),
+        )
     }
 
     fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
@@ -252,6 +270,12 @@ impl RandomTranslation {
 impl<T: Float> Layer<T> for RandomTranslation {
     fn kind(&self) -> &'static str {
         "RandomTranslation"
+    }
+
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"height_factor": self.factors[0], "width_factor": self.factors[1], "fill_mode": self.fill_mode.name(), "fill_value": self.fill_value, "seed": self.seed}),
+        )
     }
 
     fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {

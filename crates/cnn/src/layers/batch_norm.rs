@@ -120,6 +120,12 @@ impl<T: Float> Layer<T> for BatchNormalization<T> {
         "BatchNormalization"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}),
+        )
+    }
+
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let invalid =
             |name, value: f64, reason| CnnError::InvalidParameter { name, value: value.to_string(), reason };

@@ -170,6 +170,12 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
         "Conv2D"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding.name(), "activation": self.activation.name(), "use_bias": self.use_bias, "kernel_regularizer_l2": self.l2, "backend": self.backend.name()}),
+        )
+    }
+
     fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let &[height, width, channels] = input_shape else {
             return Err(CnnError::shape("input of Conv2D", "[height, width, channels]", input_shape));

@@ -73,6 +73,12 @@ impl<T: Float> Layer<T> for Dense<T> {
         "Dense"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"units": self.units, "activation": self.activation.name(), "use_bias": self.use_bias, "kernel_regularizer_l2": self.l2}),
+        )
+    }
+
     fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let &[inputs] = input_shape else {
             return Err(CnnError::shape(

@@ -31,6 +31,10 @@ impl<T: Float> Layer<T> for Dropout<T> {
         "Dropout"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"rate": self.rate}))
+    }
+
     fn build(&mut self, input_shape: &[usize], rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err(CnnError::InvalidParameter {

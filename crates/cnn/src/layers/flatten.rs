@@ -27,6 +27,10 @@ impl<T: Float> Layer<T> for Flatten {
         "Flatten"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({}))
+    }
+
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         if input_shape.is_empty() || input_shape.contains(&0) {
             return Err(CnnError::shape("input of Flatten", "at least one non-empty axis", input_shape));

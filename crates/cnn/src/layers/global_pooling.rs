@@ -37,6 +37,10 @@ impl<T: Float> Layer<T> for GlobalAveragePooling2D {
         "GlobalAveragePooling2D"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({}))
+    }
+
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let &[h, w, c] = input_shape else {
             return Err(CnnError::shape(

@@ -6,6 +6,7 @@
 mod activation;
 mod augment;
 mod batch_norm;
+mod config;
 mod conv2d;
 mod dense;
 mod dropout;
@@ -17,6 +18,7 @@ mod pooling;
 pub use activation::{Activation, ActivationLayer};
 pub use augment::{FillMode, FlipMode, RandomFlip, RandomTranslation};
 pub use batch_norm::BatchNormalization;
+pub use config::from_config;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -63,6 +65,16 @@ pub enum Padding {
     Valid,
     /// Output size `ceil(input / stride)`, the extra padding row/column after (`"same"`).
     Same,
+}
+
+impl Padding {
+    /// Keras's word: `"valid"` or `"same"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Padding::Valid => "valid",
+            Padding::Same => "same",
+        }
+    }
 }
 
 impl From<Padding> for conv_core::Padding {
@@ -196,6 +208,14 @@ pub trait Layer<T: Float>: Send {
     /// [`non_trainable`](Layer::non_trainable).
     fn non_trainable_mut(&mut self) -> Vec<&mut Param<T>> {
         Vec::new()
+    }
+
+    /// The layer's settings as Keras names them (`{"filters": 32, "kernel_size": [3, 3], ...}`):
+    /// what a model file stores to build the layer again ([`from_config`]). `None` for a layer
+    /// that cannot be rebuilt from a file (a user's own); [`Sequential::save`](crate::Sequential::save)
+    /// refuses a model holding one.
+    fn config(&self) -> Option<serde_json::Value> {
+        None
     }
 }
 

@@ -119,6 +119,12 @@ impl<T: Float> Layer<T> for MaxPooling2D {
         "MaxPooling2D"
     }
 
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"pool_size": self.pool, "strides": self.strides, "padding": self.padding.name()}),
+        )
+    }
+
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {
         let shape = PoolShape::build("MaxPooling2D", input_shape, self.pool, self.strides, self.padding)?;
         if u32::try_from(self.pool[0].saturating_mul(self.pool[1])).is_err() {
@@ -284,6 +290,12 @@ impl AveragePooling2D {
 impl<T: Float> Layer<T> for AveragePooling2D {
     fn kind(&self) -> &'static str {
         "AveragePooling2D"
+    }
+
+    fn config(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"pool_size": self.pool, "strides": self.strides, "padding": self.padding.name()}),
+        )
     }
 
     fn build(&mut self, input_shape: &[usize], _rng: &mut ChaCha8Rng) -> Result<Vec<usize>, CnnError> {

@@ -12,9 +12,11 @@ use crate::layers::{Layer, Param};
 use crate::loss::Loss;
 use crate::optimizer::Optimizer;
 
+mod file;
 mod fit;
 mod weights;
 
+pub use file::MAX_MODEL_FILE_BYTES;
 pub use fit::{FitConfig, History};
 pub use weights::MAX_WEIGHTS_HEADER_BYTES;
 
@@ -99,7 +101,16 @@ impl<T: Float> Sequential<T> {
     /// # Errors
     /// Whatever the layer's `build` says of that shape or its parameters.
     pub fn add(&mut self, layer: impl Layer<T> + 'static) -> Result<&mut Self, CnnError> {
-        let mut layer: Box<dyn Layer<T>> = Box::new(layer);
+        self.add_boxed(Box::new(layer))
+    }
+
+    /// Appends a boxed layer (one made by [`from_config`](crate::layers::from_config), say),
+    /// building it for the current output shape.
+    ///
+    /// # Errors
+    /// As [`add`](Sequential::add).
+    pub fn add_boxed(&mut self, layer: Box<dyn Layer<T>>) -> Result<&mut Self, CnnError> {
+        let mut layer = layer;
         let input = self.output_shape().to_vec();
         let output_shape = layer.build(&input, &mut self.rng)?;
         let prefix = snake_case(layer.kind());

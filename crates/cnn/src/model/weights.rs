@@ -60,6 +60,11 @@ impl<T: Float> Sequential<T> {
     /// # Errors
     /// [`CnnError::Weights`] if serialisation fails.
     pub fn weights_to_bytes(&self) -> Result<Vec<u8>, CnnError> {
+        self.serialize_weights(HashMap::from([("format".to_string(), "convkit-cnn".to_string())]))
+    }
+
+    /// Every weight as safetensors bytes with `metadata` in the header.
+    pub(super) fn serialize_weights(&self, metadata: HashMap<String, String>) -> Result<Vec<u8>, CnnError> {
         let mut tensors = Vec::new();
         for (name, param) in self.named_weights() {
             let data = T::to_le_bytes(&param.value.iter().copied().collect::<Vec<_>>());
@@ -73,7 +78,6 @@ impl<T: Float> Sequential<T> {
                     .map_err(|e| CnnError::Weights(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let metadata = HashMap::from([("format".to_string(), "convkit-cnn".to_string())]);
         safetensors::serialize(views, Some(metadata)).map_err(|e| CnnError::Weights(e.to_string()))
     }
 
