@@ -56,6 +56,12 @@ struct Args {
     /// The Python interpreter for --run-keras.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Seed of every model (initialisation, shuffling, dropout, augmentation).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Only the material's model (skip the workflow model).
+    #[arg(long)]
+    material_only: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -76,7 +82,7 @@ fn material_model(seed: u64) -> Result<Sequential<f32>, cnn::CnnError> {
 /// The model of the Keras workflow.
 fn workflow_model(seed: u64) -> Result<Sequential<f32>, cnn::CnnError> {
     let mut model = Sequential::new(&[28, 28, 1], seed);
-    model.add(RandomTranslation::new(0.1, 0.1).fill_mode(FillMode::Constant))?;
+    model.add(RandomTranslation::new(0.1, 0.1).fill_mode(FillMode::Reflect))?;
     for filters in [32, 64] {
         model.add(Conv2D::new(filters, (3, 3)))?;
         model.add(BatchNormalization::new())?;
@@ -104,7 +110,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     let mut results = Vec::new();
     for name in ["SGD(0.1)", "Adam"] {
-        let mut model = material_model(0)?;
+        let mut model = material_model(args.seed)?;
         match name {
             "Adam" => model.compile(Adam::default(), Loss::CategoricalCrossentropy)?,
             _ => model.compile(Sgd::new(0.1), Loss::CategoricalCrossentropy)?,
@@ -119,12 +125,15 @@ fn run() -> Result<(), Box<dyn Error>> {
         results.push((format!("material {name}"), accuracy, seconds));
     }
 
-    let mut model = workflow_model(0)?;
+    if args.material_only {
+        return Ok(());
+    }
+    let mut model = workflow_model(args.seed)?;
     model.compile(Adam::default(), Loss::CategoricalCrossentropy)?;
     println!("{}", model.summary());
     let mut plateau = ReduceLROnPlateau::new("val_loss").factor(0.5).patience(3);
     let mut stop = EarlyStopping::new("val_loss").patience(6).restore_best_weights(true);
-    let config = FitConfig::new(workflow_epochs).batch_size(64).validation_split(0.1);
+    let config = FitConfig::new(workflow_epochs).batch_size(32).validation_split(0.1);
     let started = Instant::now();
     let history = model.fit_with_callbacks(&x_train, &y_train, &config, &mut [&mut plateau, &mut stop])?;
     let seconds = started.elapsed().as_secs_f64();

@@ -43,7 +43,7 @@ def workflow_model():
                    layers.MaxPooling2D(2)]
     return keras.Sequential([
         keras.Input((28, 28, 1)),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", interpolation="nearest", seed=0),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", interpolation="nearest", seed=0),
         *blocks,
         layers.Flatten(),
         layers.Dropout(0.3),
@@ -79,7 +79,7 @@ def main():
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=6, restore_best_weights=True),
     ]
     started = time.perf_counter()
-    model.fit(x_train, y_train, epochs=args.workflow_epochs, batch_size=64, validation_split=0.1,
+    model.fit(x_train, y_train, epochs=args.workflow_epochs, batch_size=32, validation_split=0.1,
               callbacks=callbacks, verbose=0)
     seconds = time.perf_counter() - started
     _, accuracy = model.evaluate(x_test, y_test, batch_size=100, verbose=0)
