@@ -50,7 +50,7 @@ fn a_saved_model_loads_and_predicts_bit_identically() {
     model.fit(&x, &y, &FitConfig::new(2).batch_size(4).verbose(false)).unwrap();
     let path = temp("every-layer.safetensors");
     model.save(&path).unwrap();
-    let mut loaded = Sequential::<f64>::load(&path).unwrap();
+    let loaded = Sequential::<f64>::load(&path).unwrap();
     assert_eq!(loaded.config().unwrap(), model.config().unwrap());
     assert_eq!(loaded.summary(), model.summary());
     assert_eq!(loaded.predict(&x, 5).unwrap(), model.predict(&x, 5).unwrap());
@@ -59,7 +59,7 @@ fn a_saved_model_loads_and_predicts_bit_identically() {
     pooled.add(Conv2D::new(3, (3, 3))).unwrap();
     pooled.add(GlobalAveragePooling2D::new()).unwrap();
     let bytes = pooled.to_bytes().unwrap();
-    let mut again = Sequential::<f32>::from_bytes(&bytes).unwrap();
+    let again = Sequential::<f32>::from_bytes(&bytes).unwrap();
     let x32 = x.mapv(|v| v as f32).slice_axis(ndarray::Axis(3), ndarray::Slice::from(0..1)).to_owned();
     let x32 = x32.slice_axis(ndarray::Axis(1), ndarray::Slice::from(0..6)).to_owned();
     let x32 = x32.slice_axis(ndarray::Axis(2), ndarray::Slice::from(0..6)).to_owned();
@@ -123,6 +123,9 @@ impl Layer<f64> for Doubling {
         Ok(input_shape.to_vec())
     }
     fn forward(&mut self, input: &ArrayD<f64>, _: bool) -> Result<ArrayD<f64>, CnnError> {
+        Ok(input * 2.0)
+    }
+    fn infer(&self, input: &ArrayD<f64>) -> Result<ArrayD<f64>, CnnError> {
         Ok(input * 2.0)
     }
     fn backward(&mut self, grad: ArrayD<f64>) -> Result<ArrayD<f64>, CnnError> {

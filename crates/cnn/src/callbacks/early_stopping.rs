@@ -18,7 +18,7 @@ use crate::model::Sequential;
 /// # Examples
 /// ```
 /// use cnn::callbacks::EarlyStopping;
-/// let stop = EarlyStopping::new("val_accuracy").patience(5).min_delta(1e-3).restore_best_weights(true);
+/// let stop = EarlyStopping::<f32>::new("val_accuracy").patience(5).min_delta(1e-3).restore_best_weights(true);
 /// assert_eq!(stop.stopped_epoch(), None);
 /// ```
 #[derive(Clone, Debug)]

@@ -130,6 +130,12 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         Ok(input_shape.to_vec())
     }
 
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let mut output = input.clone();
+        self.activation.apply(&mut output);
+        Ok(output)
+    }
+
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let mut output = input.clone();
         self.activation.apply(&mut output);

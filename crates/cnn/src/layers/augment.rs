@@ -172,6 +172,12 @@ impl<T: Float> Layer<T> for RandomFlip {
         Ok(input_shape.to_vec())
     }
 
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let [h, w, c] = *cached("RandomFlip", &self.input)?;
+        check_batch_shape("RandomFlip", input, &[h, w, c])?;
+        Ok(input.clone())
+    }
+
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         let [h, w, c] = *cached("RandomFlip", &self.input)?;
         check_batch_shape("RandomFlip", input, &[h, w, c])?;
@@ -298,6 +304,12 @@ impl<T: Float> Layer<T> for RandomTranslation {
         self.input = Some(image_shape("RandomTranslation", input_shape)?);
         self.rng = Some(ChaCha8Rng::seed_from_u64(self.seed.unwrap_or_else(|| rng.random())));
         Ok(input_shape.to_vec())
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let [h, w, c] = *cached("RandomTranslation", &self.input)?;
+        check_batch_shape("RandomTranslation", input, &[h, w, c])?;
+        Ok(input.clone())
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {

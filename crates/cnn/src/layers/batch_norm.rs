@@ -95,6 +95,30 @@ impl<T: Float> BatchNormalization<T> {
         self
     }
 
+    /// `gamma (x - mean) / sqrt(variance + epsilon) + beta` per channel, and what the backward
+    /// pass needs: the normalised values and `1 / sqrt(variance + epsilon)`.
+    #[allow(clippy::type_complexity)]
+    fn normalise(
+        &self,
+        x: &[T],
+        channels: usize,
+        mean: &[f64],
+        variance: &[f64],
+    ) -> Result<(Vec<T>, (Vec<T>, Vec<f64>)), CnnError> {
+        let (gamma, beta) = self.gamma_beta(channels)?;
+        let inv_std: Vec<f64> = variance.iter().map(|v| 1.0 / (v + self.epsilon).sqrt()).collect();
+        let mut x_hat = Vec::with_capacity(x.len());
+        let mut output = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(channels) {
+            for (c, &v) in row.iter().enumerate() {
+                let normalised = T::of((v.to_f64_lossy() - mean[c]) * inv_std[c]);
+                x_hat.push(normalised);
+                output.push(gamma[c] * normalised + beta[c]);
+            }
+        }
+        Ok((output, (x_hat, inv_std)))
+    }
+
     fn channels(&self) -> Result<usize, CnnError> {
         let shape = cached("BatchNormalization", &self.input)?;
         Ok(shape.last().copied().unwrap_or(0))
@@ -158,15 +182,29 @@ impl<T: Float> Layer<T> for BatchNormalization<T> {
         Ok(input_shape.to_vec())
     }
 
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let expected = cached("BatchNormalization", &self.input)?;
+        check_batch_shape("BatchNormalization", input, expected)?;
+        let channels = self.channels()?;
+        let input = input.as_standard_layout();
+        let stat = |p: &Param<T>| p.value.iter().map(|v| v.to_f64_lossy()).collect::<Vec<_>>();
+        let (mean, variance) = (stat(&self.moving[0]), stat(&self.moving[1]));
+        let (output, _) = self.normalise(contiguous(&input)?, channels, &mean, &variance)?;
+        tensor(input.shape(), output)
+    }
+
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        if !training {
+            self.cache = None;
+            return self.infer(input);
+        }
         let expected = cached("BatchNormalization", &self.input)?.clone();
         check_batch_shape("BatchNormalization", input, &expected)?;
         let channels = self.channels()?;
         let input = input.as_standard_layout();
         let x = contiguous(&input)?;
         let rows = x.len() / channels;
-        let (gamma, beta) = self.gamma_beta(channels)?;
-        let (mean, variance): (Vec<f64>, Vec<f64>) = if training {
+        let (mean, variance) = {
             let mut mean = vec![0.0; channels];
             for row in x.chunks_exact(channels) {
                 mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v.to_f64_lossy());
@@ -186,22 +224,10 @@ impl<T: Float> Layer<T> for BatchNormalization<T> {
                 }
             }
             (mean, variance)
-        } else {
-            let stat = |p: &Param<T>| p.value.iter().map(|v| v.to_f64_lossy()).collect();
-            (stat(&self.moving[0]), stat(&self.moving[1]))
         };
-        let inv_std: Vec<f64> = variance.iter().map(|v| 1.0 / (v + self.epsilon).sqrt()).collect();
-        let mut x_hat = Vec::with_capacity(x.len());
-        let mut output = Vec::with_capacity(x.len());
-        for row in x.chunks_exact(channels) {
-            for (c, &v) in row.iter().enumerate() {
-                let normalised = T::of((v.to_f64_lossy() - mean[c]) * inv_std[c]);
-                x_hat.push(normalised);
-                output.push(gamma[c] * normalised + beta[c]);
-            }
-        }
+        let (output, (x_hat, inv_std)) = self.normalise(x, channels, &mean, &variance)?;
         let shape = input.shape().to_vec();
-        self.cache = training.then(|| Normalised { shape: shape.clone(), x_hat, inv_std });
+        self.cache = Some(Normalised { shape: shape.clone(), x_hat, inv_std });
         tensor(&shape, output)
     }
 
@@ -236,20 +262,22 @@ impl<T: Float> Layer<T> for BatchNormalization<T> {
             }
         }
         let shape = cache.shape.clone();
+        let gradient = |name: &str, values: &[f64]| {
+            ArrayD::from_shape_vec(vec![channels], values.iter().map(|&v| T::of(v)).collect())
+                .map_err(|_| CnnError::shape(format!("{name} gradient"), format!("[{channels}]"), &[]))
+        };
+        let (gamma_grad, beta_grad) = (gradient("gamma", &sum_dy_xhat)?, gradient("beta", &sum_dy)?);
         let mut params = self.params.iter_mut();
-        if self.scale {
-            if let Some(gamma) = params.next() {
-                gamma.grad =
-                    ArrayD::from_shape_vec(vec![channels], sum_dy_xhat.iter().map(|&v| T::of(v)).collect())
-                        .map_err(|_| CnnError::shape("gamma gradient", format!("[{channels}]"), &[]))?;
-            }
+        // The parameters are gamma (with `scale`), then beta (with `center`).
+        if self.scale
+            && let Some(gamma) = params.next()
+        {
+            gamma.grad = gamma_grad;
         }
-        if self.center {
-            if let Some(beta) = params.next() {
-                beta.grad =
-                    ArrayD::from_shape_vec(vec![channels], sum_dy.iter().map(|&v| T::of(v)).collect())
-                        .map_err(|_| CnnError::shape("beta gradient", format!("[{channels}]"), &[]))?;
-            }
+        if self.center
+            && let Some(beta) = params.next()
+        {
+            beta.grad = beta_grad;
         }
         tensor(&shape, input_grad)
     }

@@ -232,6 +232,43 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let (kernel_oihw, output) = self.compute(input)?;
+        if training {
+            let images = input.view().into_dimensionality::<Ix4>().map_err(|_| {
+                CnnError::shape("input of Conv2D", "[batch, height, width, channels]", input.shape())
+            })?;
+            self.cache = Some(Cache { input: images.to_owned(), kernel_oihw, output: output.clone() });
+        } else {
+            self.cache = None;
+        }
+        Ok(output)
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        self.compute(input).map(|(_, output)| output)
+    }
+
+    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        self.backward_inner(grad_output, true)?
+            .ok_or_else(|| CnnError::shape("Conv2D", "an input gradient", &[]))
+    }
+
+    fn backward_params_only(&mut self, grad_output: ArrayD<T>) -> Result<(), CnnError> {
+        self.backward_inner(grad_output, false).map(|_| ())
+    }
+
+    fn params(&self) -> Vec<&Param<T>> {
+        self.params.iter().collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        self.params.iter_mut().collect()
+    }
+}
+
+impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
+    /// The layer's output, and the kernel in conv-core's layout (which backward reuses).
+    fn compute(&self, input: &ArrayD<T>) -> Result<(Array4<T>, ArrayD<T>), CnnError> {
         let shape = self.built()?;
         check_batch_shape("Conv2D", input, &shape.input)?;
         let channels = shape.input[2];
@@ -262,30 +299,9 @@ impl<T: Float, B: ConvBackend<T>> Layer<T> for Conv2D<T, B> {
             }
         }
         self.activation.apply(&mut output);
-        self.cache =
-            training.then(|| Cache { input: images.to_owned(), kernel_oihw, output: output.clone() });
-        Ok(output)
+        Ok((kernel_oihw, output))
     }
 
-    fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
-        self.backward_inner(grad_output, true)?
-            .ok_or_else(|| CnnError::shape("Conv2D", "an input gradient", &[]))
-    }
-
-    fn backward_params_only(&mut self, grad_output: ArrayD<T>) -> Result<(), CnnError> {
-        self.backward_inner(grad_output, false).map(|_| ())
-    }
-
-    fn params(&self) -> Vec<&Param<T>> {
-        self.params.iter().collect()
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
-        self.params.iter_mut().collect()
-    }
-}
-
-impl<T: Float, B: ConvBackend<T>> Conv2D<T, B> {
     /// The backward pass: parameter gradients always, the input gradient when asked for.
     fn backward_inner(
         &mut self,

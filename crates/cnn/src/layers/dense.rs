@@ -109,6 +109,12 @@ impl<T: Float> Layer<T> for Dense<T> {
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let output = self.infer(input)?;
+        self.cache = training.then(|| (input.clone(), output.clone()));
+        Ok(output)
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let inputs = self.inputs.ok_or_else(|| CnnError::shape("Dense", "a built layer", &[]))?;
         check_batch_shape("Dense", input, &[inputs])?;
         let kernel = as_2d("Dense kernel", &self.params[0].value)?;
@@ -118,7 +124,6 @@ impl<T: Float> Layer<T> for Dense<T> {
         }
         let mut output = output.into_dyn();
         self.activation.apply(&mut output);
-        self.cache = training.then(|| (input.clone(), output.clone()));
         Ok(output)
     }
 

@@ -47,6 +47,10 @@ impl<T: Float> Layer<T> for Dropout<T> {
         Ok(input_shape.to_vec())
     }
 
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        Ok(input.clone())
+    }
+
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
         if !training {
             return Ok(input.clone());

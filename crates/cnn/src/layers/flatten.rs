@@ -42,18 +42,23 @@ impl<T: Float> Layer<T> for Flatten {
         Ok(vec![features])
     }
 
-    fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let expected =
             self.input.as_deref().ok_or_else(|| CnnError::shape("Flatten", "a built layer", &[]))?;
         check_batch_shape("Flatten", input, expected)?;
         let batch = input.shape()[0];
         let features = expected.iter().product();
-        self.batch = training.then_some(batch);
         input
             .as_standard_layout()
             .into_owned()
             .into_shape_with_order(IxDyn(&[batch, features]))
             .map_err(|_| CnnError::shape("input of Flatten", format!("{features} features"), input.shape()))
+    }
+
+    fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let output = self.infer(input)?;
+        self.batch = training.then_some(input.shape()[0]);
+        Ok(output)
     }
 
     fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {

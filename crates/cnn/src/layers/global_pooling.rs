@@ -57,6 +57,12 @@ impl<T: Float> Layer<T> for GlobalAveragePooling2D {
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let output = self.infer(input)?;
+        self.batch = training.then_some(input.shape()[0]);
+        Ok(output)
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let [h, w, c] = *cached("GlobalAveragePooling2D", &self.input)?;
         check_batch_shape("GlobalAveragePooling2D", input, &[h, w, c])?;
         let batch = input.shape()[0];
@@ -70,7 +76,6 @@ impl<T: Float> Layer<T> for GlobalAveragePooling2D {
             }
             sums.iter_mut().for_each(|s| *s = *s * scale);
         }
-        self.batch = training.then_some(batch);
         tensor(&[batch, c], output)
     }
 

@@ -170,6 +170,14 @@ pub trait Layer<T: Float>: Send {
     /// refuses.
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError>;
 
+    /// The layer's output in inference mode (no dropout or augmentation, moving statistics),
+    /// caching nothing: what [`Sequential::predict`](crate::Sequential::predict) and
+    /// [`evaluate`](crate::Sequential::evaluate) call, so they need only `&self`.
+    ///
+    /// # Errors
+    /// As [`forward`](Layer::forward).
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError>;
+
     /// The gradient with respect to the input of the last training forward pass. The output
     /// gradient is taken by value: a layer that turns it into its input gradient in place (an
     /// activation's derivative, a convolution's fused activation) then copies nothing.

@@ -135,24 +135,13 @@ impl<T: Float> Layer<T> for MaxPooling2D {
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
-        let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
-        check_batch_shape("MaxPooling2D", input, &shape.input)?;
-        let batch = input.shape()[0];
-        let input = input.as_standard_layout();
-        let x = contiguous(&input)?;
-        let c = shape.input[2];
-        let [oh, ow] = shape.output;
-        let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
-        let mut winners = vec![0_u32; output.len()];
-        pulp::Arch::new().dispatch(MaxPoolForward {
-            shape: &shape,
-            pool: self.pool,
-            input: x,
-            output: &mut output,
-            winners: &mut winners,
-        });
-        self.winners = training.then_some((winners, batch));
-        tensor(&shape.output_shape(batch), output)
+        let (output, winners) = self.pool_batch(input)?;
+        self.winners = training.then_some((winners, input.shape()[0]));
+        Ok(output)
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        self.pool_batch(input).map(|(output, _)| output)
     }
 
     fn backward(&mut self, grad_output: ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
@@ -194,6 +183,29 @@ impl<T: Float> Layer<T> for MaxPooling2D {
             }
         });
         tensor(&[*batch, h, w, c], grad)
+    }
+}
+
+impl MaxPooling2D {
+    /// The pooled batch and, per output value, the position of the window that won.
+    fn pool_batch<T: Float>(&self, input: &ArrayD<T>) -> Result<(ArrayD<T>, Vec<u32>), CnnError> {
+        let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
+        check_batch_shape("MaxPooling2D", input, &shape.input)?;
+        let batch = input.shape()[0];
+        let input = input.as_standard_layout();
+        let x = contiguous(&input)?;
+        let c = shape.input[2];
+        let [oh, ow] = shape.output;
+        let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
+        let mut winners = vec![0_u32; output.len()];
+        pulp::Arch::new().dispatch(MaxPoolForward {
+            shape: &shape,
+            pool: self.pool,
+            input: x,
+            output: &mut output,
+            winners: &mut winners,
+        });
+        Ok((tensor(&shape.output_shape(batch), output)?, winners))
     }
 }
 
@@ -305,6 +317,12 @@ impl<T: Float> Layer<T> for AveragePooling2D {
     }
 
     fn forward(&mut self, input: &ArrayD<T>, training: bool) -> Result<ArrayD<T>, CnnError> {
+        let output = self.infer(input)?;
+        self.batch = training.then_some(input.shape()[0]);
+        Ok(output)
+    }
+
+    fn infer(&self, input: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
         let shape = self.shape.ok_or_else(|| CnnError::shape("AveragePooling2D", "a built layer", &[]))?;
         check_batch_shape("AveragePooling2D", input, &shape.input)?;
         let batch = input.shape()[0];
@@ -329,7 +347,6 @@ impl<T: Float> Layer<T> for AveragePooling2D {
                 }
             }
         }
-        self.batch = training.then_some(batch);
         tensor(&shape.output_shape(batch), output)
     }
 

@@ -179,7 +179,7 @@ impl<T: Float> Sequential<T> {
         }
         let (x, y, validation) = match (&config.validation_data, config.validation_split) {
             (Some((xv, yv)), _) => (x, y, Some((xv.clone(), yv.clone()))),
-            (None, fraction) if fraction == 0.0 => (x, y, None),
+            (None, 0.0) => (x, y, None),
             (None, fraction) => {
                 let ((x, xv), (y, yv)) = (split_rows(&x, fraction)?, split_rows(&y, fraction)?);
                 (x, y, Some((xv, yv)))

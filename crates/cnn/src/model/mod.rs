@@ -213,6 +213,15 @@ impl<T: Float> Sequential<T> {
         Ok(activation)
     }
 
+    /// The layers' inference-mode output, `&self` only ([`Layer::infer`]).
+    fn infer(&self, x: &ArrayD<T>) -> Result<ArrayD<T>, CnnError> {
+        let mut activation = self.layers[0].layer.infer(x)?;
+        for entry in &self.layers[1..] {
+            activation = entry.layer.infer(&activation)?;
+        }
+        Ok(activation)
+    }
+
     fn regularization_loss(&self) -> f64 {
         self.layers.iter().flat_map(|e| e.layer.params()).map(Param::regularization_loss).sum()
     }
@@ -294,7 +303,7 @@ impl<T: Float> Sequential<T> {
     ///
     /// # Errors
     /// [`CnnError::Shape`] or [`CnnError::NonFinite`] for bad input, and any layer's error.
-    pub fn predict<S, D>(&mut self, x: &ArrayBase<S, D>, batch_size: usize) -> Result<ArrayD<T>, CnnError>
+    pub fn predict<S, D>(&self, x: &ArrayBase<S, D>, batch_size: usize) -> Result<ArrayD<T>, CnnError>
     where
         S: Data<Elem = T>,
         D: Dimension,
@@ -302,12 +311,12 @@ impl<T: Float> Sequential<T> {
         self.predict_view(&x.view().into_dyn(), batch_size)
     }
 
-    fn predict_view(&mut self, x: &ArrayViewD<'_, T>, batch_size: usize) -> Result<ArrayD<T>, CnnError> {
+    fn predict_view(&self, x: &ArrayViewD<'_, T>, batch_size: usize) -> Result<ArrayD<T>, CnnError> {
         let samples = self.check_input(x)?;
         let batch_size = batch_size.max(1);
         let mut outputs = Vec::new();
         for start in (0..samples).step_by(batch_size) {
-            outputs.push(self.forward(&rows(x, start, (start + batch_size).min(samples)), false)?);
+            outputs.push(self.infer(&rows(x, start, (start + batch_size).min(samples)))?);
         }
         let views: Vec<_> = outputs.iter().map(|o| o.view()).collect();
         ndarray::concatenate(Axis(0), &views)
@@ -320,7 +329,7 @@ impl<T: Float> Sequential<T> {
     /// # Errors
     /// As [`predict`](Sequential::predict), plus [`CnnError::NotCompiled`] and target errors.
     pub fn evaluate<S1, D1, S2, D2>(
-        &mut self,
+        &self,
         x: &ArrayBase<S1, D1>,
         y: &ArrayBase<S2, D2>,
         batch_size: usize,
@@ -335,7 +344,7 @@ impl<T: Float> Sequential<T> {
     }
 
     fn evaluate_view(
-        &mut self,
+        &self,
         x: &ArrayViewD<'_, T>,
         y: &ArrayViewD<'_, T>,
         batch_size: usize,
