@@ -120,16 +120,10 @@ fn main() -> std::io::Result<()> {
     // Toeplitz is calibrated on the problems small enough for its matrix only.
     let small: Vec<Geometry> = problems.iter().filter(|g| g.multiply_adds() < 5_000_000).copied().collect();
     let toeplitz_too = args.only.is_empty() || args.only.iter().any(|o| o == "toeplitz");
-    if let Ok(toeplitz) = registry::backend::<f32>("toeplitz")
-        .map_err(|_| ())
-        .and_then(|b| if toeplitz_too { Ok(b) } else { Err(()) })
-    {
+    if toeplitz_too && let Ok(toeplitz) = registry::backend::<f32>("toeplitz") {
         profile.extend(calibrate::<f32>(&[toeplitz], &small, budget, |_, _| {}));
     }
-    if let Ok(toeplitz) = registry::backend::<f64>("toeplitz")
-        .map_err(|_| ())
-        .and_then(|b| if toeplitz_too { Ok(b) } else { Err(()) })
-    {
+    if toeplitz_too && let Ok(toeplitz) = registry::backend::<f64>("toeplitz") {
         profile.extend(calibrate::<f64>(&[toeplitz], &small, budget, |_, _| {}));
     }
     if let Some(base) = &args.merge_into {

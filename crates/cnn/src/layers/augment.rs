@@ -113,7 +113,9 @@ fn resolve(index: i64, len: usize, mode: FillMode) -> Option<usize> {
 /// The `[height, width, channels]` of an augmentation layer's input.
 fn image_shape(kind: &str, input_shape: &[usize]) -> Result<[usize; 3], CnnError> {
     match input_shape {
-        &[h, w, c] if h > 0 && w > 0 && h * w <= u32::MAX as usize => Ok([h, w, c]),
+        &[h, w, c] if h > 0 && w > 0 && h.checked_mul(w).is_some_and(|p| p <= u32::MAX as usize) => {
+            Ok([h, w, c])
+        }
         _ => Err(CnnError::shape(
             format!("input of {kind}"),
             "[height, width, channels], a non-empty image",

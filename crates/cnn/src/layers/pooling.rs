@@ -112,6 +112,27 @@ impl MaxPooling2D {
         self.padding = padding;
         self
     }
+
+    /// The pooled batch and, per output value, the position of the window that won.
+    fn pool_batch<T: Float>(&self, input: &ArrayD<T>) -> Result<(ArrayD<T>, Vec<u32>), CnnError> {
+        let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
+        check_batch_shape("MaxPooling2D", input, &shape.input)?;
+        let batch = input.shape()[0];
+        let input = input.as_standard_layout();
+        let x = contiguous(&input)?;
+        let c = shape.input[2];
+        let [oh, ow] = shape.output;
+        let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
+        let mut winners = vec![0_u32; output.len()];
+        pulp::Arch::new().dispatch(MaxPoolForward {
+            shape: &shape,
+            pool: self.pool,
+            input: x,
+            output: &mut output,
+            winners: &mut winners,
+        });
+        Ok((tensor(&shape.output_shape(batch), output)?, winners))
+    }
 }
 
 impl<T: Float> Layer<T> for MaxPooling2D {
@@ -183,29 +204,6 @@ impl<T: Float> Layer<T> for MaxPooling2D {
             }
         });
         tensor(&[*batch, h, w, c], grad)
-    }
-}
-
-impl MaxPooling2D {
-    /// The pooled batch and, per output value, the position of the window that won.
-    fn pool_batch<T: Float>(&self, input: &ArrayD<T>) -> Result<(ArrayD<T>, Vec<u32>), CnnError> {
-        let shape = self.shape.ok_or_else(|| CnnError::shape("MaxPooling2D", "a built layer", &[]))?;
-        check_batch_shape("MaxPooling2D", input, &shape.input)?;
-        let batch = input.shape()[0];
-        let input = input.as_standard_layout();
-        let x = contiguous(&input)?;
-        let c = shape.input[2];
-        let [oh, ow] = shape.output;
-        let mut output = vec![T::neg_infinity(); batch * oh * ow * c];
-        let mut winners = vec![0_u32; output.len()];
-        pulp::Arch::new().dispatch(MaxPoolForward {
-            shape: &shape,
-            pool: self.pool,
-            input: x,
-            output: &mut output,
-            winners: &mut winners,
-        });
-        Ok((tensor(&shape.output_shape(batch), output)?, winners))
     }
 }
 

@@ -91,34 +91,30 @@ impl<T: Float> Sequential<T> {
         let file =
             safetensors::SafeTensors::deserialize(bytes).map_err(|e| CnnError::Weights(e.to_string()))?;
         let mut values = Vec::new();
-        {
-            for (name, param) in self.named_weights() {
-                let tensor =
-                    file.tensor(&name).map_err(|_| CnnError::Weights(format!("no tensor named `{name}`")))?;
-                if tensor.dtype() != T::DTYPE || tensor.shape() != param.value.shape() {
-                    return Err(CnnError::Weights(format!(
-                        "`{name}` is {:?} {:?}, the model has {:?} {:?}",
-                        tensor.dtype(),
-                        tensor.shape(),
-                        T::DTYPE,
-                        param.value.shape()
-                    )));
-                }
-                let data = T::from_le_bytes(tensor.data());
-                // A NaN or infinite weight is no trained model, and a NaN can pass a ReLU-free
-                // path silently: say where it is rather than predict with it.
-                if let Some((index, bad)) =
-                    data.iter().enumerate().find(|(_, v)| !v.to_f64_lossy().is_finite())
-                {
-                    return Err(CnnError::Weights(format!(
-                        "`{name}` holds the non-finite value {} at flat index {index}",
-                        bad.to_f64_lossy()
-                    )));
-                }
-                let value = ArrayD::from_shape_vec(IxDyn(param.value.shape()), data)
-                    .map_err(|e| CnnError::Weights(format!("`{name}`: {e}")))?;
-                values.push(value);
+        for (name, param) in self.named_weights() {
+            let tensor =
+                file.tensor(&name).map_err(|_| CnnError::Weights(format!("no tensor named `{name}`")))?;
+            if tensor.dtype() != T::DTYPE || tensor.shape() != param.value.shape() {
+                return Err(CnnError::Weights(format!(
+                    "`{name}` is {:?} {:?}, the model has {:?} {:?}",
+                    tensor.dtype(),
+                    tensor.shape(),
+                    T::DTYPE,
+                    param.value.shape()
+                )));
             }
+            let data = T::from_le_bytes(tensor.data());
+            // A NaN or infinite weight is no trained model, and a NaN can pass a ReLU-free
+            // path silently: say where it is rather than predict with it.
+            if let Some((index, bad)) = data.iter().enumerate().find(|(_, v)| !v.to_f64_lossy().is_finite()) {
+                return Err(CnnError::Weights(format!(
+                    "`{name}` holds the non-finite value {} at flat index {index}",
+                    bad.to_f64_lossy()
+                )));
+            }
+            let value = ArrayD::from_shape_vec(IxDyn(param.value.shape()), data)
+                .map_err(|e| CnnError::Weights(format!("`{name}`: {e}")))?;
+            values.push(value);
         }
         self.assign_weights(values);
         Ok(())

@@ -59,6 +59,11 @@ pub(super) struct Shape {
     axes: [AxisTiles; 3],
     /// Transform points per tile: the product of the axes' points (64 for a 3x3x3 kernel).
     points: usize,
+    /// Tiles of one batch item.
+    tiles: usize,
+    /// Values of one tile of transform points for the wider of a group's input and output
+    /// channels: `points * max(Cg, Og)`, the length of a tile's scratch.
+    tile_len: usize,
     /// Tiles per chunk.
     chunk: usize,
 }
@@ -72,27 +77,23 @@ impl Shape {
         let axes = g.axes().map(|axis| AxisTiles::of(&axis));
         let points = axes.iter().map(|a| a.points).product::<usize>();
         let tiles = axes.iter().try_fold(1_usize, |n, a| n.checked_mul(a.tiles));
-        let tiles = tiles.ok_or(ConvError::Overflow { what: "the Winograd tiles" })?;
-        let per_tile = points * g.in_per_group().max(g.out_per_group());
-        let chunk = (CHUNK_VALUES / per_tile.max(1)).clamp(1, tiles.max(1));
-        Ok(Shape { axes, points, chunk })
-    }
-
-    /// Tiles of one batch item.
-    fn tiles_per_item(&self) -> u128 {
-        self.axes.iter().map(|a| a.tiles as u128).product()
+        let overflow = ConvError::Overflow { what: "the Winograd tiles" };
+        let tiles = tiles.ok_or(overflow.clone())?;
+        let tile_len = points.checked_mul(g.in_per_group().max(g.out_per_group())).ok_or(overflow)?;
+        let chunk = (CHUNK_VALUES / tile_len.max(1)).clamp(1, tiles.max(1));
+        Ok(Shape { axes, points, tiles, tile_len, chunk })
     }
 
     /// Multiply-adds of the products: `N tiles points O Cg`.
     pub(super) fn multiply_adds(&self, g: &Geometry) -> u128 {
         let per_tile = (self.points as u128) * (g.out_channels() as u128) * (g.in_per_group() as u128);
-        (g.batch() as u128) * self.tiles_per_item() * per_tile
+        (g.batch() as u128) * (self.tiles as u128) * per_tile
     }
 
     /// Values of the transformed input and output tiles: `N tiles points (C + O)`.
     pub(super) fn transformed_values(&self, g: &Geometry) -> f64 {
         let channels = (g.in_channels() + g.out_channels()) as f64;
-        g.batch() as f64 * self.tiles_per_item() as f64 * self.points as f64 * channels
+        g.batch() as f64 * self.tiles as f64 * self.points as f64 * channels
     }
 
     /// `U = G g G^T` for every kernel of the bank, laid out `[points][groups][Cg][Og]`: for
@@ -231,12 +232,14 @@ impl<T: ConvNum> Items<'_, '_, T> {
         let (cg, og) = (g.in_per_group(), g.out_per_group());
         let items =
             if self.channels_last { [0, 0] } else { [g.input_len() / g.batch(), g.output_len() / g.batch()] };
-        let tile = s.points * cg.max(og);
+        // A line of a tile: its positions along the width, of the wider channel count (no
+        // more than the tile itself).
+        let line = s.tile_len / s.points.max(1) * s.axes[2].points;
         let lens = [
             (per_chunk(cg).ok_or(overflow.clone())?, per_chunk(og).ok_or(overflow)?),
             (items[0], items[1]),
-            (tile, tile),
-            (4 * cg.max(og), 0),
+            (s.tile_len, s.tile_len),
+            (line, 0),
         ];
         kept.resize_with(4, Default::default);
         for ((a, b), (len_a, len_b)) in kept.iter_mut().zip(lens) {
@@ -298,8 +301,7 @@ fn solve_item<T: ConvNum>(
     (front, back, line): (&mut [T], &mut [T], &mut [T]),
 ) {
     let (s, g) = (work.shape, work.geometry);
-    let [depth, height, width] = s.axes;
-    let total = depth.tiles * height.tiles * width.tiles;
+    let total = s.tiles;
     let (cg, og) = (g.in_per_group(), g.out_per_group());
     let mut first = 0;
     while first < total {
