@@ -122,7 +122,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         println!(
             "material model, {name}, {epochs} epochs, batch 100: test accuracy {accuracy:.4} ({seconds:.1} s)"
         );
-        results.push((format!("material {name}"), accuracy, seconds));
+        results.push((format!("material {name}"), accuracy, seconds, epochs));
     }
 
     if args.material_only {
@@ -146,7 +146,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         history.loss.len(),
         plateau.reductions().iter().map(|(e, r)| (e + 1, *r)).collect::<Vec<_>>()
     );
-    results.push(("workflow".to_string(), accuracy, seconds));
+    results.push(("workflow".to_string(), accuracy, seconds, history.loss.len()));
 
     let scores = model.predict(&x_test, 100)?.into_dimensionality::<Ix2>()?;
     let predicted = predicted_classes(&scores);
@@ -179,22 +179,17 @@ fn run() -> Result<(), Box<dyn Error>> {
         }
         let text = String::from_utf8_lossy(&output.stdout);
         println!(
-            "| model | convkit accuracy | Keras accuracy | convkit s | Keras s |\n|---|---|---|---|---|"
+            "| model | convkit accuracy | Keras accuracy | convkit s (epochs) | Keras s (epochs) | convkit s/epoch over Keras's |"
         );
-        for ((name, accuracy, seconds), line) in
-            results.iter().zip(text.lines().filter(|l| l.starts_with('{')))
-        {
-            let field = |key: &str| -> f64 {
-                line.split(&format!("\"{key}\": "))
-                    .nth(1)
-                    .and_then(|rest| rest.split([',', '}']).next())
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(f64::NAN)
-            };
+        println!("|---|---|---|---|---|---|");
+        let keras_lines = text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+        for ((name, accuracy, seconds, epochs), keras) in results.iter().zip(keras_lines) {
+            let field = |key: &str| keras.get(key).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+            let (keras_seconds, keras_epochs) = (field("seconds"), field("epochs"));
+            let ratio = (seconds / *epochs as f64) / (keras_seconds / keras_epochs);
             println!(
-                "| {name} | {accuracy:.4} | {:.4} | {seconds:.1} | {:.1} |",
-                field("accuracy"),
-                field("seconds")
+                "| {name} | {accuracy:.4} | {:.4} | {seconds:.1} ({epochs}) | {keras_seconds:.1} ({keras_epochs}) | {ratio:.2} |",
+                field("accuracy")
             );
         }
     }

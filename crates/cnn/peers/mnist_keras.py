@@ -1,6 +1,6 @@
 """The `mnist` example's models in Keras, on the same 10,000 vendored digits and the same split
-(first 8,000 train, last 2,000 test). Prints one JSON line per model: name, test accuracy and
-training seconds, read by `cargo run --release -p cnn --example mnist -- --run-keras`.
+(first 8,000 train, last 2,000 test). Prints one JSON line per model: name, test accuracy,
+training seconds and epochs run, read by `cargo run --release -p cnn --example mnist -- --run-keras`.
 
     python3 crates/cnn/peers/mnist_keras.py --data-dir crates/cnn/data [--epochs 30]
 """
@@ -68,10 +68,11 @@ def main():
         model = material_model()
         model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
         started = time.perf_counter()
-        model.fit(x_train, y_train, epochs=args.epochs, batch_size=100, verbose=0)
+        history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=100, verbose=0)
         seconds = time.perf_counter() - started
         _, accuracy = model.evaluate(x_test, y_test, batch_size=100, verbose=0)
-        print(json.dumps({"model": name, "accuracy": accuracy, "seconds": seconds}), flush=True)
+        print(json.dumps({"model": name, "accuracy": accuracy, "seconds": seconds,
+                          "epochs": len(history.history["loss"])}), flush=True)
     model = workflow_model()
     model.compile(optimizer=keras.optimizers.Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
     callbacks = [
@@ -79,11 +80,12 @@ def main():
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=6, restore_best_weights=True),
     ]
     started = time.perf_counter()
-    model.fit(x_train, y_train, epochs=args.workflow_epochs, batch_size=32, validation_split=0.1,
-              callbacks=callbacks, verbose=0)
+    history = model.fit(x_train, y_train, epochs=args.workflow_epochs, batch_size=32, validation_split=0.1,
+                        callbacks=callbacks, verbose=0)
     seconds = time.perf_counter() - started
     _, accuracy = model.evaluate(x_test, y_test, batch_size=100, verbose=0)
-    print(json.dumps({"model": "workflow", "accuracy": accuracy, "seconds": seconds}), flush=True)
+    print(json.dumps({"model": "workflow", "accuracy": accuracy, "seconds": seconds,
+                      "epochs": len(history.history["loss"])}), flush=True)
 
 
 if __name__ == "__main__":
