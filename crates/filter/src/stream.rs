@@ -216,9 +216,9 @@ impl<T: ConvNum> StreamingFir<T> {
         let mut samples = vec![T::zero(); span.saturating_sub(state.history.len())];
         samples.extend(state.history.iter().skip(state.history.len().saturating_sub(span)));
         for chunk in samples.chunks(block) {
-            self.frame.copy_within(block.., 0);
             self.frame[block..].copy_from_slice(chunk);
             self.push_frame_spectrum();
+            self.frame.copy_within(block.., 0);
         }
         self.frame[block..block + state.pending.len()].copy_from_slice(&state.pending);
         self.filled = state.pending.len();
