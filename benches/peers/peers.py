@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Times the peers (numpy, scipy.signal, scipy.ndimage, PyTorch, TensorFlow) on the problems of
-convkit's benchmark report, with the same shapes and data sizes.
+convkit's benchmark report (convolution and, with `--workloads filter`, filtering), with the
+same shapes and data sizes.
 
 Two ways to run it:
 
@@ -121,11 +122,42 @@ def peers_for(problem, budget):
                     return torch.nn.functional.conv3d(tx, tw)
 
             calls["torch.conv3d"] = torch_conv3d
+    elif kind == "filter":
+        calls = filter_calls(problem, rng)
     else:
         raise ValueError(f"unknown problem kind {kind!r}")
     for name, call in calls.items():
         out[name] = median_time(call, budget)
     return out
+
+
+def filter_calls(problem, rng):
+    """scipy.signal's calls for one filtering row of the report (f64)."""
+    x = rng.uniform(-1, 1, problem["n"])
+    op = problem["op"]
+    if op == "fir":
+        h = signal.firwin(problem["taps"], 0.3)
+        return {"scipy.signal.lfilter": lambda: signal.lfilter(h, [1.0], x),
+                "scipy.signal.oaconvolve": lambda: signal.oaconvolve(x, h)[: len(x)]}
+    if op == "filtfilt_fir":
+        h = signal.firwin(problem["taps"], 0.3)
+        return {"scipy.signal.filtfilt": lambda: signal.filtfilt(h, [1.0], x)}
+    sos = signal.butter(problem["order"], 0.1, output="sos")
+    if op == "sosfilt":
+        return {"scipy.signal.sosfilt": lambda: signal.sosfilt(sos, x)}
+    if op == "sosfiltfilt":
+        return {"scipy.signal.sosfiltfilt": lambda: signal.sosfiltfilt(sos, x)}
+    raise ValueError(f"unknown filter op {op!r}")
+
+
+def filter_grid(quick):
+    """The report's filtering rows (bench-suite's `filtering.rs` builds the same labels)."""
+    n = 100_000 if quick else 1_000_000
+    rows = [{"op": "fir", "taps": taps, "label": f"lfilter FIR {n} x {taps}"} for taps in (31, 255, 4095)]
+    rows.append({"op": "filtfilt_fir", "taps": 255, "label": f"filtfilt FIR {n} x 255"})
+    rows.append({"op": "sosfilt", "order": 8, "label": f"sosfilt butter(8) {n}"})
+    rows.append({"op": "sosfiltfilt", "order": 8, "label": f"sosfiltfilt butter(8) {n}"})
+    return [dict(row, group="Filtering (f64)", kind="filter", n=n) for row in rows]
 
 
 def grid(quick):
@@ -158,6 +190,7 @@ def grid(quick):
     batch, channels, size, filters = (2, 8, 8, 8) if quick else (8, 32, 16, 32)
     problems.append({"group": "conv3d layers, valid 3x3x3 (f32, NCDHW)", "label": f"{batch}x{channels}x{size}^3 -> {filters}",
                      "kind": "layer3d", "batch": batch, "channels": channels, "size": size, "filters": filters})
+    problems += filter_grid(quick)
     return problems
 
 

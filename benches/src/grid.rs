@@ -35,6 +35,9 @@ pub enum Family {
     /// 3-D: one volume, valid and same; and a conv3d layer.
     #[value(name = "3d")]
     ThreeD,
+    /// Filtering (the filter crate against scipy.signal and fft-convolver): its own section.
+    #[value(name = "filter")]
+    Filter,
 }
 
 /// Element type of a workload.

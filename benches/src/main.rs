@@ -13,6 +13,7 @@
 //! absolute times, across machines.
 
 mod crossover;
+mod filtering;
 mod gemm_alone;
 mod grid;
 mod memory;
@@ -40,7 +41,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Which workloads.
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["1d", "2d", "cnn", "3d"])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["1d", "2d", "cnn", "3d", "filter"])]
     workloads: Vec<Family>,
     /// Element types for the 1-D, 2-D and 3-D workloads (the CNN layers always run in f32).
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["f64"])]
@@ -356,6 +357,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     progress.finish_and_clear();
+    if args.workloads.contains(&Family::Filter) {
+        let (section, rows) = filtering::section(&mut peers, budget, args.quick)?;
+        report.push_str(&section);
+        measured_rows.extend(rows);
+    }
 
     let measured: Vec<f64> = regrets.iter().copied().filter(|r| r.is_finite()).collect();
     let within = measured.iter().filter(|&&r| r <= 1.15).count();

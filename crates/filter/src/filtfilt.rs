@@ -2,9 +2,10 @@
 
 use conv_core::ConvNum;
 
+use crate::cascade::sosfilt_in_place;
 use crate::error::{FilterError, check_alloc};
-use crate::lfilter::{lfilter_with_state, lfilter_zi};
-use crate::sos::{Section, check_sections, sosfilt_with_state, sosfilt_zi};
+use crate::lfilter::{lfilter_in_place, lfilter_zi};
+use crate::sos::{Section, check_sections, sosfilt_zi};
 
 /// How the signal is extended at both ends before zero-phase filtering (scipy's `padtype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,9 +67,9 @@ pub fn filtfilt_with<T: ConvNum>(
 ) -> Result<Vec<T>, FilterError> {
     let taps = b.len().max(a.len());
     let zi = lfilter_zi(b, a)?;
-    let pass = |signal: &[T], start: T| {
+    let pass = |signal: &mut Vec<T>, start: T| {
         let scaled: Vec<T> = zi.iter().map(|&z| z * start).collect();
-        lfilter_with_state(b, a, signal, &scaled).map(|(y, _)| y)
+        lfilter_in_place(b, a, signal, &scaled).map(drop)
     };
     forward_backward(x, taps, options, pass)
 }
@@ -109,20 +110,21 @@ pub fn sosfiltfilt_with<T: ConvNum>(
     let trivial_a = sos.iter().filter(|s| s[5].is_zero()).count();
     let taps = (2 * sos.len() + 1).saturating_sub(trivial_b.min(trivial_a));
     let zi = sosfilt_zi(sos)?;
-    let pass = |signal: &[T], start: T| {
-        let scaled: Vec<[T; 2]> = zi.iter().map(|z| [z[0] * start, z[1] * start]).collect();
-        sosfilt_with_state(sos, signal, &scaled).map(|(y, _)| y)
+    let pass = |signal: &mut Vec<T>, start: T| {
+        let mut state: Vec<[T; 2]> = zi.iter().map(|z| [z[0] * start, z[1] * start]).collect();
+        sosfilt_in_place(sos, signal, &mut state);
+        Ok(())
     };
     forward_backward(x, taps, options, pass)
 }
 
 /// Extend, filter forward from `start = ext[0]`, reverse, filter from `start = y[last]`,
-/// reverse, cut the extension.
+/// reverse, cut the extension (`pass` filters in place from `zi * start`).
 fn forward_backward<T: ConvNum>(
     x: &[T],
     taps: usize,
     options: ZeroPhase,
-    pass: impl Fn(&[T], T) -> Result<Vec<T>, FilterError>,
+    pass: impl Fn(&mut Vec<T>, T) -> Result<(), FilterError>,
 ) -> Result<Vec<T>, FilterError> {
     let edge = match (options.padtype, options.padlen) {
         (PadType::None, _) => 0,
@@ -132,16 +134,17 @@ fn forward_backward<T: ConvNum>(
     if x.len() <= edge {
         return Err(FilterError::TooShortForPadding { len: x.len(), padlen: edge });
     }
-    let extended = extend(x, edge, options.padtype)?;
-    let Some(&first) = extended.first() else {
-        return Err(FilterError::Empty { what: "the signal" });
-    };
-    let mut forward = pass(&extended, first)?;
-    forward.reverse();
-    let last = forward.first().copied().unwrap_or(first);
-    let mut backward = pass(&forward, last)?;
-    backward.reverse();
-    Ok(backward[edge..backward.len() - edge].to_vec())
+    // One buffer: extended, filtered forward, reversed, filtered, reversed, cut to the signal.
+    let mut data = extend(x, edge, options.padtype)?;
+    let first = data[0];
+    pass(&mut data, first)?;
+    data.reverse();
+    let last = data[0];
+    pass(&mut data, last)?;
+    data.reverse();
+    data.truncate(data.len() - edge);
+    data.drain(..edge);
+    Ok(data)
 }
 
 /// `x` with `edge` samples added at each end (`edge < x.len()`).

@@ -49,7 +49,7 @@ pub fn firwin_scaled(
     check_alloc("the taps", Some(numtaps))?;
     let (edges, pass_zero) = band.edges()?;
     let pass_nyquist = (edges.len() % 2 == 0) == pass_zero;
-    if pass_nyquist && numtaps % 2 == 0 {
+    if pass_nyquist && numtaps.is_multiple_of(2) {
         return Err(FilterError::EvenTapsPassNyquist { taps: numtaps });
     }
     // [0 if it passes zero] edges [1 if it passes Nyquist], read in (left, right) pairs.

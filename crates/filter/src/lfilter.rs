@@ -55,18 +55,49 @@ pub fn lfilter_with_state<T: ConvNum>(
     x: &[T],
     zi: &[T],
 ) -> Result<(Vec<T>, Vec<T>), FilterError> {
+    let (b, a) = checked(b, a, zi, x.len())?;
+    if is_fir(&a) {
+        fir_with_state(&b, x, zi)
+    } else {
+        let mut y = x.to_vec();
+        let zf = recursion_in_place(&b, &a, &mut y, zi);
+        Ok((y, zf))
+    }
+}
+
+/// [`lfilter_with_state`] in place: `data` becomes the output (no second signal-sized buffer
+/// for a recursion); returns the final state.
+pub(crate) fn lfilter_in_place<T: ConvNum>(
+    b: &[T],
+    a: &[T],
+    data: &mut Vec<T>,
+    zi: &[T],
+) -> Result<Vec<T>, FilterError> {
+    let (b, a) = checked(b, a, zi, data.len())?;
+    if is_fir(&a) {
+        let (y, zf) = fir_with_state(&b, data, zi)?;
+        *data = y;
+        Ok(zf)
+    } else {
+        Ok(recursion_in_place(&b, &a, data, zi))
+    }
+}
+
+/// The normalised coefficients, after checking them, the state and the signal's length.
+fn checked<T: ConvNum>(b: &[T], a: &[T], zi: &[T], len: usize) -> Result<(Vec<T>, Vec<T>), FilterError> {
     let (b, a) = normalised(b, a)?;
     let order = b.len() - 1;
     if zi.len() != order {
         return Err(FilterError::StateLength { expected: order, got: zi.len() });
     }
     check_finite("the initial state", zi)?;
-    check_alloc("the output", Some(x.len()))?;
-    if a.iter().skip(1).all(|v| v.is_zero()) {
-        fir_with_state(&b, x, zi)
-    } else {
-        Ok(recursion(&b, &a, x, zi))
-    }
+    check_alloc("the output", Some(len))?;
+    Ok((b, a))
+}
+
+/// A FIR filter: no feedback coefficient.
+fn is_fir<T: ConvNum>(a: &[T]) -> bool {
+    a.iter().skip(1).all(|v| v.is_zero())
 }
 
 /// `b` and `a` divided by `a[0]` and zero-padded to one length, checked.
@@ -104,19 +135,19 @@ fn fir_with_state<T: ConvNum>(b: &[T], x: &[T], zi: &[T]) -> Result<(Vec<T>, Vec
 
 /// The transposed direct form II, term order as scipy's `lfilter` (so f64 results agree to
 /// the last bits): `y = z0 + b0 x`, `z[k] = z[k+1] + b[k+1] x - a[k+1] y`.
-fn recursion<T: ConvNum>(b: &[T], a: &[T], x: &[T], zi: &[T]) -> (Vec<T>, Vec<T>) {
+fn recursion_in_place<T: ConvNum>(b: &[T], a: &[T], data: &mut [T], zi: &[T]) -> Vec<T> {
     let order = b.len() - 1;
     let mut z = zi.to_vec();
-    let mut y = Vec::with_capacity(x.len());
-    for &sample in x {
+    for value in data.iter_mut() {
+        let sample = *value;
         let out = if order == 0 { b[0] * sample } else { z[0] + b[0] * sample };
         for k in 0..order {
             let carried = if k + 1 < order { z[k + 1] } else { T::zero() };
             z[k] = carried + sample * b[k + 1] - out * a[k + 1];
         }
-        y.push(out);
+        *value = out;
     }
-    (y, z)
+    z
 }
 
 /// The initial state for the steady state of a unit step, like `scipy.signal.lfilter_zi(b, a)`:

@@ -43,6 +43,7 @@
 
 mod band;
 mod butter;
+mod cascade;
 mod error;
 mod filtfilt;
 mod fir;

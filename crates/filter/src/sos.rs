@@ -2,6 +2,7 @@
 
 use conv_core::ConvNum;
 
+use crate::cascade::sosfilt_in_place;
 use crate::error::{FilterError, check_alloc, check_finite};
 use crate::lfilter::lfilter_zi;
 
@@ -41,7 +42,8 @@ pub(crate) fn check_sections<T: ConvNum>(sos: &[Section<T>]) -> Result<(), Filte
 /// Filters `x` through the cascade of sections from rest, like `scipy.signal.sosfilt(sos, x)`.
 ///
 /// Each section runs the transposed direct form II recursion; section after section for each
-/// sample, as scipy does, in the precision of `T`.
+/// sample, as scipy does, in the precision of `T` (with fused multiply-adds where the CPU has
+/// them, so results differ from scipy's in the last bits).
 ///
 /// # Errors
 /// [`FilterError::Empty`], [`FilterError::NotFinite`], [`FilterError::SectionNotNormalised`]
@@ -78,17 +80,8 @@ pub fn sosfilt_with_state<T: ConvNum>(
     check_finite("the initial state", zi.as_flattened())?;
     check_alloc("the output", Some(x.len()))?;
     let mut state = zi.to_vec();
-    let mut y = Vec::with_capacity(x.len());
-    for &sample in x {
-        let mut current = sample;
-        for (s, z) in sos.iter().zip(state.iter_mut()) {
-            let next = s[0] * current + z[0];
-            z[0] = s[1] * current - s[4] * next + z[1];
-            z[1] = s[2] * current - s[5] * next;
-            current = next;
-        }
-        y.push(current);
-    }
+    let mut y = x.to_vec();
+    sosfilt_in_place(sos, &mut y, &mut state);
     Ok((y, state))
 }
 

@@ -44,7 +44,7 @@ impl Zpk {
         let inside = self.poles.iter().all(|p| p.norm() < 1.0);
         if inside {
             let reflection = largest_reflection(&a);
-            if !(reflection < 1.0) {
+            if reflection.is_nan() || reflection >= 1.0 {
                 return Err(FilterError::Unstable { reflection, precision: "f64" });
             }
         }
