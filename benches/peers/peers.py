@@ -19,10 +19,16 @@ Peers that are not installed are skipped.
 """
 import argparse
 import json
+import os
 import sys
 import time
 
-import numpy as np
+# The scipy calls timed here run on one thread; OpenBLAS's threads (numpy.linalg inside
+# lfilter_zi) would otherwise spin on the other core after each call and slow whatever
+# bench-suite times next. PyTorch and TensorFlow have thread pools of their own.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 from scipy import ndimage, signal
 
 try:
