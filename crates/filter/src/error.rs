@@ -106,9 +106,15 @@ pub enum FilterError {
     Conv(#[from] ConvError),
 }
 
-/// The largest number of values one call allocates for a signal or a response (2^31, 16 GiB
-/// of f64); longer signals go through [`crate::StreamingFir`] in pieces.
-pub const MAX_VALUES: usize = 1 << 31;
+/// The most values one buffer of a call may hold (2^29: 4 GiB of f64, 2 GiB of f32);
+/// longer signals go through [`crate::StreamingFir`] in pieces.
+pub const MAX_VALUES: usize = 1 << 29;
+
+/// The most taps a design makes and the most coefficients (or roots) a recursion, a section
+/// cascade or a pole-zero conversion takes: their work grows with the product of this and the
+/// signal's length (or with its square), so a larger order would run for hours. FIR filters
+/// of any length up to [`MAX_VALUES`] go through [`crate::lfilter`]'s convolution instead.
+pub const MAX_ORDER: usize = 1 << 14;
 
 /// Checks that `len` values may be allocated.
 pub(crate) fn check_alloc(what: &'static str, len: Option<usize>) -> Result<usize, FilterError> {

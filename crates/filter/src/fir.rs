@@ -46,7 +46,8 @@ pub fn firwin_scaled(
     if numtaps == 0 {
         return Err(FilterError::Parameter { name: "numtaps", value: 0.0, expected: ">= 1" });
     }
-    check_alloc("the taps", Some(numtaps))?;
+    // The taps and their window: two buffers.
+    check_alloc("the taps and their window", numtaps.checked_mul(2))?;
     let (edges, pass_zero) = band.edges()?;
     let pass_nyquist = (edges.len() % 2 == 0) == pass_zero;
     if pass_nyquist && numtaps.is_multiple_of(2) {
@@ -62,11 +63,12 @@ pub fn firwin_scaled(
         bounds.push(1.0);
     }
     let centre = 0.5 * (numtaps as f64 - 1.0);
-    let offsets: Vec<f64> = (0..numtaps).map(|n| n as f64 - centre).collect();
+    let offset = |n: usize| n as f64 - centre;
     let mut taps = vec![0.0; numtaps];
     for pair in bounds.chunks_exact(2) {
         let (left, right) = (pair[0], pair[1]);
-        for (tap, &m) in taps.iter_mut().zip(&offsets) {
+        for (n, tap) in taps.iter_mut().enumerate() {
+            let m = offset(n);
             *tap += right * sinc(right * m);
             *tap -= left * sinc(left * m);
         }
@@ -84,7 +86,8 @@ pub fn firwin_scaled(
         } else {
             0.5 * (left + right)
         };
-        let gain: f64 = taps.iter().zip(&offsets).map(|(tap, m)| tap * (PI * m * frequency).cos()).sum();
+        let gain: f64 =
+            taps.iter().enumerate().map(|(n, tap)| tap * (PI * offset(n) * frequency).cos()).sum();
         for tap in &mut taps {
             *tap /= gain;
         }
@@ -137,7 +140,7 @@ pub fn kaiserord(ripple_db: f64, width: f64) -> Result<(usize, f64), FilterError
     }
     let beta = kaiser_beta(a);
     let numtaps = ((a - 7.95) / 2.285 / (PI * width) + 1.0).ceil();
-    if numtaps > crate::MAX_VALUES as f64 {
+    if numtaps > (crate::MAX_VALUES / 2) as f64 {
         return Err(FilterError::TooLarge {
             what: "the taps",
             requested: usize::MAX,

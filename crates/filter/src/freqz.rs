@@ -78,7 +78,8 @@ fn frequency_grid(points: usize, whole: bool) -> Result<Vec<f64>, FilterError> {
     if points == 0 {
         return Err(FilterError::Parameter { name: "points", value: 0.0, expected: ">= 1" });
     }
-    check_alloc("the frequency response", points.checked_mul(2))?;
+    // The grid, both transforms (2 points complex each) and the response: 16 values a point.
+    check_alloc("the frequency response", points.checked_mul(16))?;
     let span = if whole { 2.0 * PI } else { PI };
     Ok((0..points).map(|i| span * i as f64 / points as f64).collect())
 }

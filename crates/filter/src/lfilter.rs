@@ -3,7 +3,7 @@
 use conv_core::{ConvNum, Mode, convolve};
 use ndarray::ArrayView1;
 
-use crate::error::{FilterError, check_alloc, check_coefficients, check_finite};
+use crate::error::{FilterError, MAX_ORDER, check_alloc, check_coefficients, check_finite};
 
 /// Filters `x` by `H(z) = B(z) / A(z)` from rest, like `scipy.signal.lfilter(b, a, x)`:
 /// `a[0] y[n] = sum_k b[k] x[n-k] - sum_{k>=1} a[k] y[n-k]`. The output has `x`'s length.
@@ -15,7 +15,8 @@ use crate::error::{FilterError, check_alloc, check_coefficients, check_finite};
 ///
 /// # Errors
 /// [`FilterError::Empty`] / [`FilterError::NotFinite`] for empty or non-finite coefficients,
-/// [`FilterError::LeadingDenominatorZero`] for `a[0] == 0`, [`FilterError::TooLarge`] above
+/// [`FilterError::LeadingDenominatorZero`] for `a[0] == 0`, [`FilterError::Parameter`] for a
+/// recursion of order above [`crate::MAX_ORDER`], [`FilterError::TooLarge`] above
 /// [`crate::MAX_VALUES`] samples, [`FilterError::Conv`] if the convolution is refused.
 ///
 /// # Examples
@@ -87,6 +88,10 @@ pub(crate) fn lfilter_in_place<T: ConvNum>(
 fn checked<T: ConvNum>(b: &[T], a: &[T], zi: &[T], len: usize) -> Result<(Vec<T>, Vec<T>), FilterError> {
     let (b, a) = normalised(b, a)?;
     let order = b.len() - 1;
+    if !is_fir(&a) && order > MAX_ORDER {
+        let expected = "at most MAX_ORDER for a recursion (a FIR filter, a = [1], may be longer)";
+        return Err(FilterError::Parameter { name: "order", value: order as f64, expected });
+    }
     if zi.len() != order {
         return Err(FilterError::StateLength { expected: order, got: zi.len() });
     }
@@ -172,6 +177,13 @@ pub fn lfilter_zi<T: ConvNum>(b: &[T], a: &[T]) -> Result<Vec<T>, FilterError> {
     // scipy drops leading zeros of `a` before normalising.
     let first = a.iter().position(|v| !v.is_zero()).unwrap_or(a.len().saturating_sub(1));
     let (b, a) = normalised(b, &a[first..])?;
+    if b.len() > MAX_ORDER + 1 {
+        return Err(FilterError::Parameter {
+            name: "order",
+            value: (b.len() - 1) as f64,
+            expected: "at most MAX_ORDER",
+        });
+    }
     let sum = |c: &[T]| c.iter().fold(T::zero(), |acc, &v| acc + v);
     let a_sum = sum(&a);
     if a_sum.is_zero() {

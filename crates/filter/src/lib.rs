@@ -58,7 +58,7 @@ mod zpk;
 
 pub use band::Band;
 pub use butter::{MAX_BUTTER_ORDER, butter};
-pub use error::{FilterError, MAX_VALUES};
+pub use error::{FilterError, MAX_ORDER, MAX_VALUES};
 pub use filtfilt::{PadType, ZeroPhase, filtfilt, filtfilt_with, sosfiltfilt, sosfiltfilt_with};
 pub use fir::{firwin, firwin_scaled, kaiser_atten, kaiser_beta, kaiserord};
 pub use freqz::{FrequencyResponse, freqz, sosfreqz};

@@ -3,7 +3,7 @@
 use conv_core::ConvNum;
 
 use crate::cascade::sosfilt_in_place;
-use crate::error::{FilterError, check_alloc, check_finite};
+use crate::error::{FilterError, MAX_ORDER, check_alloc, check_finite};
 use crate::lfilter::lfilter_zi;
 
 /// One second-order section `[b0, b1, b2, a0, a1, a2]` with `a0 == 1`: a row of scipy's
@@ -28,6 +28,10 @@ pub fn cast_sections<T: ConvNum>(sos: &[Section<f64>]) -> Vec<Section<T>> {
 pub(crate) fn check_sections<T: ConvNum>(sos: &[Section<T>]) -> Result<(), FilterError> {
     if sos.is_empty() {
         return Err(FilterError::Empty { what: "the sections" });
+    }
+    if sos.len() > MAX_ORDER / 2 {
+        let expected = "at most MAX_ORDER / 2 sections";
+        return Err(FilterError::Parameter { name: "sections", value: sos.len() as f64, expected });
     }
     for (index, section) in sos.iter().enumerate() {
         check_finite("the sections", section)?;

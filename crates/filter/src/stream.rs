@@ -72,17 +72,24 @@ impl<T: ConvNum> StreamingFir<T> {
     ///
     /// # Errors
     /// [`FilterError::Empty`] / [`FilterError::NotFinite`] for the taps,
-    /// [`FilterError::Parameter`] for a zero block, [`FilterError::TooLarge`] when the
-    /// partition spectra would exceed [`crate::MAX_VALUES`].
+    /// [`FilterError::Parameter`] for a zero block, [`FilterError::TooLarge`] when its buffers
+    /// together would exceed [`crate::MAX_VALUES`] values.
     pub fn new(taps: &[T], block: usize) -> Result<Self, FilterError> {
         check_coefficients("the taps", taps)?;
         if block == 0 {
             return Err(FilterError::Parameter { name: "block", value: 0.0, expected: ">= 1" });
         }
         let count = taps.len().div_ceil(block);
-        let bins = block.checked_add(1);
         let frame_len = check_alloc("the frame", block.checked_mul(2))?;
-        check_alloc("the partition spectra", bins.and_then(|b| b.checked_mul(count)?.checked_mul(2)))?;
+        // Partition spectra and the delay line (2 (block + 1) values each per partition), the
+        // recent blocks, and the frame, time and accumulator buffers: all in one budget.
+        let total = block.checked_add(1).and_then(|bins| {
+            bins.checked_mul(4)?
+                .checked_add(block)?
+                .checked_mul(count)?
+                .checked_add(frame_len.checked_mul(3)?)
+        });
+        check_alloc("the streaming filter's buffers", total)?;
         let bins = block + 1;
         let mut planner = RealFftPlanner::<T>::new();
         let forward = planner.plan_fft_forward(frame_len);

@@ -2,7 +2,7 @@
 
 use num_complex::Complex64;
 
-use crate::error::FilterError;
+use crate::error::{FilterError, MAX_ORDER};
 
 /// A digital filter `H(z) = gain * prod(z - zeros) / prod(z - poles)`, the form the designs
 /// ([`crate::butter`]) produce (scipy's `output='zpk'`). Complex roots come in conjugate pairs.
@@ -43,7 +43,7 @@ impl Zpk {
         let a: Vec<f64> = poly(&self.poles).iter().map(|c| c.re).collect();
         let inside = self.poles.iter().all(|p| p.norm() < 1.0);
         if inside {
-            let reflection = largest_reflection(&a);
+            let reflection = largest_reflection(&a)?;
             if reflection.is_nan() || reflection >= 1.0 {
                 return Err(FilterError::Unstable { reflection, precision: "f64" });
             }
@@ -51,7 +51,17 @@ impl Zpk {
         Ok((b, a))
     }
 
+    /// Refuses non-finite roots or gain and more than [`crate::MAX_ORDER`] roots (the
+    /// conversions take time quadratic in the count).
     pub(crate) fn check_finite(&self) -> Result<(), FilterError> {
+        let count = self.zeros.len().max(self.poles.len());
+        if count > MAX_ORDER {
+            return Err(FilterError::Parameter {
+                name: "roots",
+                value: count as f64,
+                expected: "at most MAX_ORDER",
+            });
+        }
         let finite = |c: &Complex64| c.re.is_finite() && c.im.is_finite();
         if self.zeros.iter().all(finite) && self.poles.iter().all(finite) && self.gain.is_finite() {
             Ok(())
@@ -77,9 +87,23 @@ pub(crate) fn poly(roots: &[Complex64]) -> Vec<Complex64> {
 
 /// The largest reflection coefficient magnitude of the denominator `a` (the Schur-Cohn /
 /// Levinson step-down): the recursion is stable exactly when every one is below 1.
-/// Returns infinity for `a[0] == 0` and NaN for non-finite coefficients.
-#[must_use]
-pub fn largest_reflection(a: &[f64]) -> f64 {
+/// Infinity for `a[0] == 0`, NaN for non-finite coefficients.
+///
+/// # Errors
+/// [`FilterError::Parameter`] for more than [`crate::MAX_ORDER`] + 1 coefficients (the
+/// recursion is quadratic in their number).
+pub fn largest_reflection(a: &[f64]) -> Result<f64, FilterError> {
+    if a.len() > MAX_ORDER + 1 {
+        return Err(FilterError::Parameter {
+            name: "order",
+            value: (a.len() - 1) as f64,
+            expected: "at most MAX_ORDER",
+        });
+    }
+    Ok(reflection_step_down(a))
+}
+
+fn reflection_step_down(a: &[f64]) -> f64 {
     let Some(&a0) = a.first() else { return 0.0 };
     if a0 == 0.0 {
         return f64::INFINITY;
@@ -105,14 +129,17 @@ pub fn largest_reflection(a: &[f64]) -> f64 {
 /// Whether the recursion with denominator `a` is stable (every pole strictly inside the unit
 /// circle), decided from the coefficients without finding the roots.
 ///
+/// # Errors
+/// As [`largest_reflection`].
+///
 /// # Examples
 /// ```
-/// assert!(filter::is_stable(&[1.0, -0.9]));
-/// assert!(!filter::is_stable(&[1.0, -1.1]));
+/// assert!(filter::is_stable(&[1.0, -0.9])?);
+/// assert!(!filter::is_stable(&[1.0, -1.1])?);
+/// # Ok::<(), filter::FilterError>(())
 /// ```
-#[must_use]
-pub fn is_stable(a: &[f64]) -> bool {
-    largest_reflection(a) < 1.0
+pub fn is_stable(a: &[f64]) -> Result<bool, FilterError> {
+    largest_reflection(a).map(|r| r < 1.0)
 }
 
 #[cfg(test)]
@@ -129,9 +156,10 @@ mod tests {
     #[test]
     fn stability_follows_the_poles() {
         // (1 - 0.5 z^-1)(1 - 0.9 z^-1) is stable, (1 - 0.5 z^-1)(1 - 1.2 z^-1) is not.
-        assert!(is_stable(&[1.0, -1.4, 0.45]));
-        assert!(!is_stable(&[1.0, -1.7, 0.6]));
-        assert!(!is_stable(&[0.0, 1.0]));
-        assert!(!is_stable(&[1.0, f64::NAN]));
+        assert_eq!(is_stable(&[1.0, -1.4, 0.45]), Ok(true));
+        assert_eq!(is_stable(&[1.0, -1.7, 0.6]), Ok(false));
+        assert_eq!(is_stable(&[0.0, 1.0]), Ok(false));
+        assert_eq!(is_stable(&[1.0, f64::NAN]), Ok(false));
+        assert!(is_stable(&vec![1.0; MAX_ORDER + 2]).is_err());
     }
 }

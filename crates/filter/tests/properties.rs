@@ -174,3 +174,29 @@ fn split_filtering_equals_the_serial_recursion() {
         assert!(max_error(final_state.as_flattened(), state.as_flattened()) <= 1e-13 * scale);
     }
 }
+
+/// Orders and sizes whose work or memory would be unbounded are refused before any is done.
+#[test]
+fn work_and_memory_beyond_the_caps_are_refused() {
+    let long_a = vec![0.5; filter::MAX_ORDER + 2];
+    let mut a = long_a.clone();
+    a[0] = 1.0;
+    assert!(matches!(lfilter(&[1.0], &a, &[1.0; 4]), Err(FilterError::Parameter { name: "order", .. })));
+    assert!(matches!(lfilter_zi(&[1.0], &a), Err(FilterError::Parameter { .. })));
+    // A FIR filter of that length is a convolution: allowed.
+    assert!(lfilter(&long_a, &[1.0], &[1.0; 4]).is_ok());
+    let many = vec![[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]; filter::MAX_ORDER];
+    assert!(matches!(sosfilt(&many, &[1.0]), Err(FilterError::Parameter { name: "sections", .. })));
+    let roots = vec![num_complex::Complex64::new(0.5, 0.0); filter::MAX_ORDER + 1];
+    let huge = filter::Zpk { zeros: roots.clone(), poles: roots, gain: 1.0 };
+    assert!(matches!(huge.to_sos(), Err(FilterError::Parameter { .. })));
+    assert!(matches!(huge.to_ba(), Err(FilterError::Parameter { .. })));
+    assert!(filter::largest_reflection(&a).is_err());
+    assert!(matches!(filter::StreamingFir::new(&[1.0, 2.0], 1 << 28), Err(FilterError::TooLarge { .. })));
+    assert!(matches!(filter::freqz(&[1.0], &[1.0], 1 << 26, false), Err(FilterError::TooLarge { .. })));
+    assert!(matches!(
+        firwin(filter::MAX_VALUES - 1, &Band::Lowpass(0.2), &Window::Hann),
+        Err(FilterError::TooLarge { .. })
+    ));
+    assert!(matches!(filter::kaiserord(80.0, 1e-12), Err(FilterError::TooLarge { .. })));
+}
