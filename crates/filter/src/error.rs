@@ -96,6 +96,14 @@ pub enum FilterError {
         /// The cap.
         cap: usize,
     },
+    /// An axis the array does not have.
+    #[error("axis {axis} is out of range for an array of {ndim} dimensions")]
+    Axis {
+        /// The axis asked for.
+        axis: usize,
+        /// The array's number of dimensions.
+        ndim: usize,
+    },
     /// A name that is not a known window.
     #[error(
         "unknown window {0:?} (known: boxcar, hann, hamming, blackman, bartlett, kaiser,BETA, gaussian,STD, tukey,ALPHA)"

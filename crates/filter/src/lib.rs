@@ -15,6 +15,7 @@
 //! | `lfilter(b, a, x, zi=)`, `lfilter_zi` | [`lfilter`], [`lfilter_with_state`], [`lfilter_zi`] |
 //! | `sosfilt(sos, x, zi=)`, `sosfilt_zi` | [`sosfilt`], [`sosfilt_with_state`], [`sosfilt_zi`] |
 //! | `filtfilt`, `sosfiltfilt` (`padtype`, `padlen`) | [`filtfilt`], [`sosfiltfilt`], `*_with` + [`ZeroPhase`] |
+//! | the same with `axis=` on an N-D array | [`lfilter_along`], [`sosfilt_along`], [`filtfilt_along`], [`sosfiltfilt_along`] |
 //! | (fft-convolver, `oaconvolve` in pieces) | [`StreamingFir`] |
 //!
 //! Frequencies are fractions of the Nyquist frequency (scipy without `fs`); [`Band::in_hz`]
@@ -41,6 +42,7 @@
 //! # Ok::<(), filter::FilterError>(())
 //! ```
 
+mod along;
 mod band;
 mod butter;
 mod cascade;
@@ -56,6 +58,7 @@ mod stream;
 mod window;
 mod zpk;
 
+pub use along::{filtfilt_along, lfilter_along, sosfilt_along, sosfiltfilt_along};
 pub use band::Band;
 pub use butter::{MAX_BUTTER_ORDER, butter};
 pub use error::{FilterError, MAX_ORDER, MAX_VALUES};

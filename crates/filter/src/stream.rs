@@ -56,6 +56,17 @@ pub struct StreamingFir<T: ConvNum> {
     scratch: Vec<Complex<T>>,
 }
 
+impl<T: ConvNum> std::fmt::Debug for StreamingFir<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingFir")
+            .field("taps", &self.taps)
+            .field("block", &self.block)
+            .field("partitions", &self.partitions.len())
+            .field("pending", &self.filled)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a [`StreamingFir`] remembers between calls, independent of its block size: the last
 /// `taps - 1` inputs before the current block and the current block's inputs. Save it to resume
 /// a stream later, in this or another filter with the same taps.

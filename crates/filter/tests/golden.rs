@@ -3,9 +3,10 @@
 //! (scipy in f32 too): within 1e-4 for the recursions, 1e-5 for FIR.
 
 use filter::{
-    Band, FilterError, PadType, Section, Symmetry, Window, ZeroPhase, butter, filtfilt_with, firwin_scaled,
-    freqz, kaiser_atten, kaiser_beta, kaiserord, lfilter, lfilter_with_state, lfilter_zi, sosfilt,
-    sosfilt_with_state, sosfilt_zi, sosfiltfilt_with, sosfreqz,
+    Band, FilterError, PadType, Section, Symmetry, Window, ZeroPhase, butter, filtfilt_along, filtfilt_with,
+    firwin_scaled, freqz, kaiser_atten, kaiser_beta, kaiserord, lfilter, lfilter_along, lfilter_with_state,
+    lfilter_zi, sosfilt, sosfilt_along, sosfilt_with_state, sosfilt_zi, sosfiltfilt_along, sosfiltfilt_with,
+    sosfreqz,
 };
 use num_complex::Complex64;
 use serde::Deserialize;
@@ -24,6 +25,23 @@ struct Golden {
     sosfiltfilt: Vec<SosfiltfiltCase>,
     freqz: Vec<FreqzCase>,
     sosfreqz: SosfreqzCase,
+    along: AlongCases,
+}
+
+#[derive(Deserialize)]
+struct AlongCases {
+    x2: Vec<Vec<f64>>,
+    x3: Vec<f64>,
+    x3_shape: Vec<usize>,
+    b: Vec<f64>,
+    a: Vec<f64>,
+    sos: Vec<Vec<f64>>,
+    lfilter_axis0: Vec<f64>,
+    lfilter_axis1: Vec<f64>,
+    sosfilt_axis1_3d: Vec<f64>,
+    filtfilt_axis0: Vec<f64>,
+    sosfiltfilt_axis0: Vec<f64>,
+    sosfiltfilt_axis1_even2: Vec<f64>,
 }
 
 #[derive(Deserialize)]
@@ -349,4 +367,58 @@ fn frequency_responses_match_scipy() {
     let response = sosfreqz(&sections(&case.sos), case.n, false).unwrap_or_else(|e| panic!("sosfreqz: {e}"));
     assert_close("sosfreqz w", &response.frequencies, &case.w, 1e-15);
     assert_close_complex("sosfreqz h", &response.response, &complex(&case.h), 1e-12);
+}
+
+#[test]
+fn calls_along_an_axis_match_scipys_axis_argument() {
+    let case = golden().along;
+    let rows = case.x2.len();
+    let x2 = ndarray::Array2::from_shape_vec((rows, case.x2[0].len()), case.x2.concat())
+        .unwrap_or_else(|e| panic!("x2: {e}"));
+    let x3 = ndarray::Array3::from_shape_vec(
+        (case.x3_shape[0], case.x3_shape[1], case.x3_shape[2]),
+        case.x3.clone(),
+    )
+    .unwrap_or_else(|e| panic!("x3: {e}"));
+    let sos = sections(&case.sos);
+    let flat = |a: ndarray::ArrayD<f64>| a.iter().copied().collect::<Vec<_>>();
+    let check = |what: &str, got: Result<ndarray::ArrayD<f64>, FilterError>, want: &[f64]| {
+        let got = got.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_close(what, &flat(got), want, 1e-12);
+    };
+    check(
+        "lfilter axis 0",
+        lfilter_along(&case.b, &case.a, &x2, 0).map(|a| a.into_dyn()),
+        &case.lfilter_axis0,
+    );
+    check(
+        "lfilter axis 1",
+        lfilter_along(&case.b, &case.a, &x2, 1).map(|a| a.into_dyn()),
+        &case.lfilter_axis1,
+    );
+    check(
+        "sosfilt axis 1 of a volume",
+        sosfilt_along(&sos, &x3, 1).map(|a| a.into_dyn()),
+        &case.sosfilt_axis1_3d,
+    );
+    let default = ZeroPhase::default();
+    check(
+        "filtfilt axis 0",
+        filtfilt_along(&case.b, &case.a, &x2, 0, default).map(|a| a.into_dyn()),
+        &case.filtfilt_axis0,
+    );
+    check(
+        "sosfiltfilt axis 0",
+        sosfiltfilt_along(&sos, &x2, 0, default).map(|a| a.into_dyn()),
+        &case.sosfiltfilt_axis0,
+    );
+    let even = ZeroPhase { padtype: PadType::Even, padlen: Some(2) };
+    check(
+        "sosfiltfilt axis 1 even",
+        sosfiltfilt_along(&sos, &x2.view(), 1, even).map(|a| a.into_dyn()),
+        &case.sosfiltfilt_axis1_even2,
+    );
+    assert_eq!(lfilter_along(&case.b, &case.a, &x2, 2), Err(FilterError::Axis { axis: 2, ndim: 2 }));
+    // The default padding (15 samples) is longer than a row of 6.
+    assert!(matches!(sosfiltfilt_along(&sos, &x2, 1, default), Err(FilterError::TooShortForPadding { .. })));
 }

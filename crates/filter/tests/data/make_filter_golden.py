@@ -122,7 +122,21 @@ sos8 = signal.butter(8, [0.1, 0.3], btype="bandpass", output="sos")
 w, h = signal.sosfreqz(sos8, worN=256)
 sosfreqz = {"sos": [floats(r) for r in sos8], "n": 256, "w": floats(w), "h": cplx(h)}
 
-out = {"scipy": scipy.__version__, "numpy": np.__version__, "x": floats(x), "windows": windows,
+x2 = rng.standard_normal((40, 6))
+x3 = rng.standard_normal((3, 30, 4))
+sos4 = signal.butter(4, 0.2, output="sos")
+along = {
+    "x2": [floats(row) for row in x2], "x3": floats(x3), "x3_shape": list(x3.shape),
+    "b": floats(b4), "a": floats(a4), "sos": [floats(r) for r in sos4],
+    "lfilter_axis0": floats(signal.lfilter(b4, a4, x2, axis=0)),
+    "lfilter_axis1": floats(signal.lfilter(b4, a4, x2, axis=1)),
+    "sosfilt_axis1_3d": floats(signal.sosfilt(sos4, x3, axis=1)),
+    "filtfilt_axis0": floats(signal.filtfilt(b4, a4, x2, axis=0)),
+    "sosfiltfilt_axis0": floats(signal.sosfiltfilt(sos4, x2, axis=0)),
+    "sosfiltfilt_axis1_even2": floats(signal.sosfiltfilt(sos4, x2, axis=1, padtype="even", padlen=2)),
+}
+
+out = {"scipy": scipy.__version__, "along": along, "numpy": np.__version__, "x": floats(x), "windows": windows,
        "firwin": firwin, "kaiser": kaiser, "butter": butter, "lfilter": lfilter, "sosfilt": sosfilt,
        "filtfilt": filtfilt, "sosfiltfilt": sosfiltfilt, "freqz": freqz, "sosfreqz": sosfreqz}
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "filter_golden.json")
