@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Times the peers (numpy, scipy.signal, scipy.ndimage, PyTorch, TensorFlow) on the problems of
-convkit's benchmark report (convolution and, with `--workloads filter`, filtering), with the
-same shapes and data sizes.
+"""Times the peers (numpy, scipy.signal, scipy.ndimage, OpenCV, PyTorch, TensorFlow) on the
+problems of convkit's benchmark report (convolution and, with `--workloads filter`, filtering),
+with the same shapes and data sizes.
 
 Two ways to run it:
 
@@ -38,6 +38,12 @@ try:
 except ImportError:  # optional peer
     torch = None
 try:
+    import cv2  # opencv-python-headless: filter2D, the image filter most people use
+
+    cv2.setNumThreads(2)
+except ImportError:  # optional peer
+    cv2 = None
+try:
     import tensorflow as tf
 except ImportError:  # optional peer
     tf = None
@@ -72,14 +78,19 @@ def peers_for(problem, budget):
         if problem["n"] * problem["k"] > 5e8:  # direct methods would take minutes
             calls.pop("numpy.convolve")
     elif kind == "2d":
-        x = rng.uniform(-1, 1, (problem["n"], problem["n"]))
-        h = rng.uniform(-1, 1, (problem["k"], problem["k"]))
+        dtype = np.float32 if problem.get("dtype") == "f32" else np.float64
+        x = rng.uniform(-1, 1, (problem["n"], problem["n"])).astype(dtype)
+        h = rng.uniform(-1, 1, (problem["k"], problem["k"])).astype(dtype)
         mode = problem["mode"]
         calls = {
             "scipy.signal.convolve2d": lambda: signal.convolve2d(x, h, mode),
             "scipy.signal.fftconvolve": lambda: signal.fftconvolve(x, h, mode),
             "scipy.signal.oaconvolve": lambda: signal.oaconvolve(x, h, mode),
         }
+        if cv2 is not None and mode == "same":
+            # filter2D correlates: the flipped kernel convolves; zero border = scipy's fill.
+            flipped = np.ascontiguousarray(h[::-1, ::-1])
+            calls["cv2.filter2D"] = lambda: cv2.filter2D(x, -1, flipped, borderType=cv2.BORDER_CONSTANT)
         if mode == "same":
             calls["scipy.ndimage.convolve"] = lambda: ndimage.convolve(x, h, mode="constant")
         if problem["n"] ** 2 * problem["k"] ** 2 > 2e9:
@@ -213,6 +224,8 @@ def main():
         versions["torch"] = torch.__version__
     if tf is not None:
         versions["tensorflow"] = tf.__version__
+    if cv2 is not None:
+        versions["opencv"] = cv2.__version__
     if args.serve:
         print(json.dumps({"versions": versions}), flush=True)
         for line in sys.stdin:

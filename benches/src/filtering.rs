@@ -74,6 +74,7 @@ pub fn section(
          `firwin(k, 0.3)`, IIR `butter(8, 0.1)` as second-order sections), in this run. Target: at most \
          0.5 (2x faster than scipy's fastest call).\n\n| problem | ours | fastest scipy call | ours / scipy |\n|---|---|---|---|\n"
     );
+    print!("{text}");
     let mut measured = Vec::new();
     for (mut problem, call) in rows {
         let label = problem["label"].as_str().unwrap_or_default().to_string();
@@ -100,6 +101,9 @@ pub fn section(
          `FFTConvolver` (the same algorithm) at the same block size, {n} samples fed in chunks of one \
          block; latency = one block. Target: at most 1.0.\n\n| taps, block (latency) | ours | fft-convolver | ours / fft-convolver | ours, samples/s |\n|---|---|---|---|---|\n"
     );
+    if let Some(header) = text.rfind(&format!("\n## {stream_group}")) {
+        print!("{}", &text[header..]);
+    }
     for (k, block) in [(255, 64), (4095, 64), (4095, 256), (4095, 1024), (65_535, 1024)] {
         let h = signal(k);
         let mut ours = StreamingFir::new(&h, block)?;
