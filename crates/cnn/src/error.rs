@@ -142,3 +142,18 @@ impl CnnError {
         CnnError::Shape { what: what.into(), expected: expected.into(), got: got.to_vec() }
     }
 }
+
+/// `Ok` when `value` is finite and `ok` holds, else [`CnnError::InvalidParameter`] with
+/// `reason`: the one check of a scalar hyper-parameter (optimizers, callbacks).
+pub(crate) fn check_parameter(
+    name: &'static str,
+    value: f64,
+    ok: bool,
+    reason: &'static str,
+) -> Result<(), CnnError> {
+    if ok && value.is_finite() {
+        Ok(())
+    } else {
+        Err(CnnError::InvalidParameter { name, value: value.to_string(), reason })
+    }
+}

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayD, Zip};
 
-use crate::error::CnnError;
+use crate::error::{CnnError, check_parameter as check};
 use crate::float::Float;
 use crate::layers::Param;
 
@@ -40,14 +40,6 @@ pub trait Optimizer<T: Float>: Send {
 /// The check both optimizers make of a new learning rate.
 fn check_learning_rate(learning_rate: f64) -> Result<(), CnnError> {
     check("learning_rate", learning_rate, learning_rate > 0.0, "must be finite and > 0")
-}
-
-fn check(name: &'static str, value: f64, ok: bool, reason: &'static str) -> Result<(), CnnError> {
-    if ok && value.is_finite() {
-        Ok(())
-    } else {
-        Err(CnnError::InvalidParameter { name, value: value.to_string(), reason })
-    }
 }
 
 /// Zero state shaped like each parameter, made on the first step.

@@ -183,15 +183,7 @@ impl Monitor {
 
 /// Refuses a parameter that is not finite and at least `min`.
 pub(crate) fn check_at_least(name: &'static str, value: f64, min: f64) -> Result<(), CnnError> {
-    if value.is_finite() && value >= min {
-        Ok(())
-    } else {
-        Err(CnnError::InvalidParameter {
-            name,
-            value: value.to_string(),
-            reason: "must be finite and not below its minimum",
-        })
-    }
+    crate::error::check_parameter(name, value, value >= min, "must be finite and not below its minimum")
 }
 
 #[cfg(test)]
