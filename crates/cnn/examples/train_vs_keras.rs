@@ -1,11 +1,12 @@
 //! Times training of the digits model and the CIFAR-10 model (on CIFAR-sized random data) and,
-//! with `--run-keras`, the same models in Keras in the same run, printing the ratios. The MNIST
+//! with `--run-keras` and `--run-torch`, the same models in Keras and in PyTorch (eager, 2
+//! threads) in the same run, printing the ratios. The MNIST
 //! models (the material's and the workflow model) are compared with Keras, accuracy and time, by
 //! `cargo run --release -p cnn --example mnist -- --run-keras`.
 //!
 //! ```text
 //! pip install -r crates/cnn/peers/requirements.txt
-//! cargo run --release -p cnn --example train_vs_keras -- --run-keras
+//! cargo run --release -p cnn --example train_vs_keras -- --run-keras --run-torch
 //! ```
 
 mod common;
@@ -38,7 +39,10 @@ struct Args {
     /// Also run `crates/cnn/peers/keras_models.py` (needs TensorFlow) and print ratios.
     #[arg(long)]
     run_keras: bool,
-    /// The Python interpreter for --run-keras.
+    /// Also run `crates/cnn/peers/torch_models.py` (PyTorch eager, 2 threads) and print ratios.
+    #[arg(long)]
+    run_torch: bool,
+    /// The Python interpreter for --run-keras and --run-torch.
     #[arg(long, default_value = "python3")]
     python: String,
 }
@@ -102,51 +106,61 @@ fn run() -> Result<(), Box<dyn Error>> {
         "cifar model: training {cifar_train:.0} images/s, inference {cifar_predict:.0} images/s (batch 32)"
     );
 
-    if args.run_keras {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/keras_models.py");
-        let output = Command::new(&args.python)
-            .args([
-                script,
-                "--epochs",
-                &args.epochs.to_string(),
-                "--cifar-images",
-                &args.cifar_images.to_string(),
-            ])
-            .args(["--cifar-epochs", &args.cifar_epochs.to_string()])
-            .output()?;
-        if !output.status.success() {
-            return Err(format!("{script} failed:\n{}", String::from_utf8_lossy(&output.stderr)).into());
+    let mut peers = Vec::new();
+    for (run, name, script) in [
+        (args.run_keras, "Keras", concat!(env!("CARGO_MANIFEST_DIR"), "/peers/keras_models.py")),
+        (args.run_torch, "PyTorch", concat!(env!("CARGO_MANIFEST_DIR"), "/peers/torch_models.py")),
+    ] {
+        if run {
+            let json = run_peer(&args, script)?;
+            println!("{name}: {json}");
+            peers.push((name, json));
         }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let json = text.lines().last().unwrap_or_default();
-        let field = |name: &str| -> f64 {
-            json.split(&format!("\"{name}\": "))
-                .nth(1)
-                .and_then(|rest| rest.split([',', '}']).next())
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(f64::NAN)
+    }
+    if !peers.is_empty() {
+        let field = |json: &serde_json::Value, key: &str| {
+            json.get(key).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
         };
-        let (keras_epoch, keras_train, keras_predict) = (
-            field("digits_epoch_seconds"),
-            field("cifar_train_images_per_second"),
-            field("cifar_predict_images_per_second"),
-        );
-        println!("keras: {json}");
-        println!("| measure | convkit | Keras | ratio |\n|---|---|---|---|");
-        println!(
-            "| digits epoch (ms) | {:.2} | {:.2} | Keras / ours = {:.1}x |",
-            digits_epoch * 1e3,
-            keras_epoch * 1e3,
-            keras_epoch / digits_epoch
-        );
-        println!(
-            "| CIFAR training (images/s) | {cifar_train:.0} | {keras_train:.0} | ours / Keras = {:.2}x |",
-            cifar_train / keras_train
-        );
-        println!(
-            "| CIFAR inference (images/s) | {cifar_predict:.0} | {keras_predict:.0} | ours / Keras = {:.2}x |",
-            cifar_predict / keras_predict
-        );
+        println!("| measure | convkit | peer | value | ours over the peer |\n|---|---|---|---|---|");
+        for (name, json) in &peers {
+            let epoch = field(json, "digits_epoch_seconds");
+            println!(
+                "| digits epoch (ms) | {:.2} | {name} | {:.2} | {:.1}x faster |",
+                digits_epoch * 1e3,
+                epoch * 1e3,
+                epoch / digits_epoch
+            );
+            let train = field(json, "cifar_train_images_per_second");
+            println!(
+                "| CIFAR training (images/s) | {cifar_train:.0} | {name} | {train:.0} | {:.2}x |",
+                cifar_train / train
+            );
+            let predict = field(json, "cifar_predict_images_per_second");
+            println!(
+                "| CIFAR inference (images/s) | {cifar_predict:.0} | {name} | {predict:.0} | {:.2}x |",
+                cifar_predict / predict
+            );
+        }
     }
     Ok(())
+}
+
+/// Runs a peer script with the same sizes and returns the JSON object it prints last.
+fn run_peer(args: &Args, script: &str) -> Result<serde_json::Value, Box<dyn Error>> {
+    let output = Command::new(&args.python)
+        .args([
+            script,
+            "--epochs",
+            &args.epochs.to_string(),
+            "--cifar-images",
+            &args.cifar_images.to_string(),
+        ])
+        .args(["--cifar-epochs", &args.cifar_epochs.to_string()])
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("{script} failed:\n{}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    Ok(serde_json::from_str(last)?)
 }
