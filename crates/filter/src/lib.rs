@@ -11,6 +11,7 @@
 //! | `kaiser_beta`, `kaiser_atten`, `kaiserord` | [`kaiser_beta`], [`kaiser_atten`], [`kaiserord`] |
 //! | `freqz(b, a, worN, whole)`, `sosfreqz` | [`freqz`], [`sosfreqz`] |
 //! | `butter(N, Wn, btype, output='zpk' / 'ba' / 'sos')` | [`butter`] then [`Zpk::to_ba`] / [`Zpk::to_sos`] |
+//! | `cheby1(N, rp, Wn, btype)`, `cheby2(N, rs, Wn, btype)` | [`cheby1`], [`cheby2`] (same outputs) |
 //! | `zpk2tf`, `zpk2sos` | [`Zpk::to_ba`], [`Zpk::to_sos`] |
 //! | `lfilter(b, a, x, zi=)`, `lfilter_zi` | [`lfilter`], [`lfilter_with_state`], [`lfilter_zi`] |
 //! | `sosfilt(sos, x, zi=)`, `sosfilt_zi` | [`sosfilt`], [`sosfilt_with_state`], [`sosfilt_zi`] |
@@ -43,9 +44,11 @@
 //! ```
 
 mod along;
+mod analog;
 mod band;
 mod butter;
 mod cascade;
+mod chebyshev;
 mod error;
 mod filtfilt;
 mod fir;
@@ -61,6 +64,7 @@ mod zpk;
 pub use along::{filtfilt_along, lfilter_along, sosfilt_along, sosfiltfilt_along};
 pub use band::Band;
 pub use butter::{MAX_BUTTER_ORDER, butter};
+pub use chebyshev::{cheby1, cheby2};
 pub use error::{FilterError, MAX_ORDER, MAX_VALUES};
 pub use filtfilt::{PadType, ZeroPhase, filtfilt, filtfilt_with, sosfiltfilt, sosfiltfilt_with};
 pub use fir::{firwin, firwin_scaled, kaiser_atten, kaiser_beta, kaiserord};

@@ -3,10 +3,10 @@
 //! (scipy in f32 too): within 1e-4 for the recursions, 1e-5 for FIR.
 
 use filter::{
-    Band, FilterError, PadType, Section, Symmetry, Window, ZeroPhase, butter, filtfilt_along, filtfilt_with,
-    firwin_scaled, freqz, kaiser_atten, kaiser_beta, kaiserord, lfilter, lfilter_along, lfilter_with_state,
-    lfilter_zi, sosfilt, sosfilt_along, sosfilt_with_state, sosfilt_zi, sosfiltfilt_along, sosfiltfilt_with,
-    sosfreqz,
+    Band, FilterError, PadType, Section, Symmetry, Window, ZeroPhase, butter, cheby1, cheby2, filtfilt_along,
+    filtfilt_with, firwin_scaled, freqz, kaiser_atten, kaiser_beta, kaiserord, lfilter, lfilter_along,
+    lfilter_with_state, lfilter_zi, sosfilt, sosfilt_along, sosfilt_with_state, sosfilt_zi,
+    sosfiltfilt_along, sosfiltfilt_with, sosfreqz,
 };
 use num_complex::Complex64;
 use serde::Deserialize;
@@ -26,6 +26,20 @@ struct Golden {
     freqz: Vec<FreqzCase>,
     sosfreqz: SosfreqzCase,
     along: AlongCases,
+    chebyshev: Vec<ChebyshevCase>,
+}
+
+#[derive(Deserialize)]
+struct ChebyshevCase {
+    kind: String,
+    ripple: f64,
+    order: usize,
+    btype: String,
+    wn: Vec<f64>,
+    zeros: Vec<[f64; 2]>,
+    poles: Vec<[f64; 2]>,
+    gain: f64,
+    sos: Vec<Vec<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -421,4 +435,24 @@ fn calls_along_an_axis_match_scipys_axis_argument() {
     assert_eq!(lfilter_along(&case.b, &case.a, &x2, 2), Err(FilterError::Axis { axis: 2, ndim: 2 }));
     // The default padding (15 samples) is longer than a row of 6.
     assert!(matches!(sosfiltfilt_along(&sos, &x2, 1, default), Err(FilterError::TooShortForPadding { .. })));
+}
+
+#[test]
+fn chebyshev_designs_match_scipy() {
+    let cases = golden().chebyshev;
+    assert_eq!(cases.len(), 4 * 6 * 4);
+    for case in cases {
+        let what = format!("{}({}, {}, {:?}, {})", case.kind, case.order, case.ripple, case.wn, case.btype);
+        let band = band(&case.btype, &case.wn);
+        let zpk = match case.kind.as_str() {
+            "cheby1" => cheby1(case.order, case.ripple, &band),
+            _ => cheby2(case.order, case.ripple, &band),
+        }
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_same_roots(&format!("{what} zeros"), &zpk.zeros, &complex(&case.zeros), 1e-12);
+        assert_same_roots(&format!("{what} poles"), &zpk.poles, &complex(&case.poles), 1e-12);
+        assert_close(&format!("{what} gain"), &[zpk.gain], &[case.gain], 1e-12);
+        let sos = zpk.to_sos().unwrap_or_else(|e| panic!("{what} sos: {e}"));
+        assert_close(&format!("{what} sos"), sos.as_flattened(), sections(&case.sos).as_flattened(), 1e-12);
+    }
 }

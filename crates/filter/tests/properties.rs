@@ -118,6 +118,10 @@ fn bad_designs_and_short_signals_are_refused() {
     ));
     assert!(matches!(butter(2, &Band::Highpass(f64::NAN)), Err(FilterError::Cutoff { .. })));
     assert!(matches!(Band::Lowpass(10.0).in_hz(0.0), Err(FilterError::Parameter { .. })));
+    assert!(matches!(filter::cheby1(4, 0.0, &Band::Lowpass(0.2)), Err(FilterError::Parameter { .. })));
+    assert!(matches!(filter::cheby2(4, f64::NAN, &Band::Lowpass(0.2)), Err(FilterError::Parameter { .. })));
+    assert!(matches!(filter::cheby2(0, 40.0, &Band::Lowpass(0.2)), Err(FilterError::Parameter { .. })));
+    assert!(matches!(filter::cheby1(3, 1.0, &Band::Bandpass(0.3, 0.2)), Err(FilterError::Cutoff { .. })));
     // An order-12 lowpass at 0.01 has a numerically unstable denominator; its sections are fine.
     let narrow = butter(12, &Band::Lowpass(0.01));
     assert!(matches!(narrow.as_ref().map(filter::Zpk::to_ba), Ok(Err(FilterError::Unstable { .. }))));

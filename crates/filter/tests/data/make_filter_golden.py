@@ -73,6 +73,18 @@ for order in (1, 2, 3, 4, 5, 8):
                        "gain": float(k), "b": floats(b), "a": floats(a), "ba_stable": stable,
                        "sos": [floats(row) for row in sos]})
 
+chebyshev = []
+for kind, ripple in (("cheby1", 1.0), ("cheby1", 0.1), ("cheby2", 40.0), ("cheby2", 80.0)):
+    design = signal.cheby1 if kind == "cheby1" else signal.cheby2
+    for order in (1, 2, 3, 4, 5, 8):
+        for btype, wn in BANDS[:4]:
+            critical = wn[0] if len(wn) == 1 else wn
+            z, p, k = design(order, ripple, critical, btype=btype, output="zpk")
+            sos = design(order, ripple, critical, btype=btype, output="sos")
+            chebyshev.append({"kind": kind, "ripple": ripple, "order": order, "btype": btype, "wn": wn,
+                              "zeros": cplx(z), "poles": cplx(p), "gain": float(k),
+                              "sos": [floats(row) for row in sos]})
+
 x = rng.standard_normal(300)
 x32 = x.astype(np.float32)
 b4, a4 = signal.butter(4, 0.2)
@@ -136,7 +148,7 @@ along = {
     "sosfiltfilt_axis1_even2": floats(signal.sosfiltfilt(sos4, x2, axis=1, padtype="even", padlen=2)),
 }
 
-out = {"scipy": scipy.__version__, "along": along, "numpy": np.__version__, "x": floats(x), "windows": windows,
+out = {"scipy": scipy.__version__, "along": along, "chebyshev": chebyshev, "numpy": np.__version__, "x": floats(x), "windows": windows,
        "firwin": firwin, "kaiser": kaiser, "butter": butter, "lfilter": lfilter, "sosfilt": sosfilt,
        "filtfilt": filtfilt, "sosfiltfilt": sosfiltfilt, "freqz": freqz, "sosfreqz": sosfreqz}
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "filter_golden.json")
