@@ -7,6 +7,7 @@ use std::f64::consts::PI;
 use num_complex::Complex64;
 
 use crate::band::Band;
+use crate::butter::MAX_BUTTER_ORDER;
 use crate::error::FilterError;
 use crate::zpk::Zpk;
 
@@ -31,7 +32,16 @@ pub(crate) fn digital_from_prototype(prototype: &Zpk, band: &Band) -> Result<Zpk
     Ok(digital)
 }
 
-fn product(roots: &[Complex64], map: impl Fn(&Complex64) -> Complex64) -> Complex64 {
+/// Refuses order 0 and orders above [`MAX_BUTTER_ORDER`], for every IIR design.
+pub(crate) fn check_order(order: usize) -> Result<(), FilterError> {
+    if order == 0 || order > MAX_BUTTER_ORDER {
+        return Err(FilterError::Parameter { name: "order", value: order as f64, expected: "in 1..=500" });
+    }
+    Ok(())
+}
+
+/// `prod(map(r))` over the roots.
+pub(crate) fn product(roots: &[Complex64], map: impl Fn(&Complex64) -> Complex64) -> Complex64 {
     roots.iter().fold(Complex64::new(1.0, 0.0), |acc, r| acc * map(r))
 }
 

@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 
 use num_complex::Complex64;
 
-use crate::analog::digital_from_prototype;
+use crate::analog::{check_order, digital_from_prototype};
 use crate::band::Band;
 use crate::error::FilterError;
 use crate::zpk::Zpk;
@@ -38,9 +38,7 @@ pub const MAX_BUTTER_ORDER: usize = 500;
 /// # Ok::<(), filter::FilterError>(())
 /// ```
 pub fn butter(order: usize, band: &Band) -> Result<Zpk, FilterError> {
-    if order == 0 || order > MAX_BUTTER_ORDER {
-        return Err(FilterError::Parameter { name: "order", value: order as f64, expected: "in 1..=500" });
-    }
+    check_order(order)?;
     let prototype = Zpk { zeros: Vec::new(), poles: prototype_poles(order), gain: 1.0 };
     digital_from_prototype(&prototype, band)
 }

@@ -44,9 +44,8 @@ fn parallel_cascade<T: ConvNum>(
     let mut finals: Vec<Vec<[T; 2]>> = data.chunks(part).map(|_| vec![[T::zero(); 2]; sections]).collect();
     finals[0].copy_from_slice(state);
     data.par_chunks_mut(part).zip(finals.par_iter_mut()).for_each(|(chunk, z)| serial_cascade(sos, chunk, z));
-    let starts: Vec<Vec<[T; 2]>> = finals.clone();
     data.par_chunks_mut(part).enumerate().skip(1).for_each(|(index, chunk)| {
-        let mut z = starts[index - 1].clone();
+        let mut z = finals[index - 1].clone();
         let size = |z: &[[T; 2]]| z.iter().fold(T::zero(), |m, s| m.max(s[0].abs()).max(s[1].abs()));
         let threshold = size(&z) * T::from_f64_lossy(decay_floor::<T>() * 1e4);
         let span = decay.min(chunk.len());

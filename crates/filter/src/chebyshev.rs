@@ -5,16 +5,13 @@ use std::f64::consts::PI;
 
 use num_complex::Complex64;
 
-use crate::analog::digital_from_prototype;
+use crate::analog::{check_order, digital_from_prototype, product};
 use crate::band::Band;
-use crate::butter::MAX_BUTTER_ORDER;
 use crate::error::FilterError;
 use crate::zpk::Zpk;
 
 fn check_order_and_ripple(order: usize, name: &'static str, decibels: f64) -> Result<(), FilterError> {
-    if order == 0 || order > MAX_BUTTER_ORDER {
-        return Err(FilterError::Parameter { name: "order", value: order as f64, expected: "in 1..=500" });
-    }
+    check_order(order)?;
     if !(decibels > 0.0 && decibels <= 400.0) {
         return Err(FilterError::Parameter { name, value: decibels, expected: "in (0, 400] dB" });
     }
@@ -33,7 +30,7 @@ fn odd_steps(order: usize) -> impl Iterator<Item = f64> {
 /// `-sinh(mu + i theta_m)` with `mu = asinh(1/eps) / N`, `eps = sqrt(10^(rp/10) - 1)`.
 ///
 /// # Errors
-/// [`FilterError::Parameter`] for order 0 or above [`MAX_BUTTER_ORDER`], a ripple outside
+/// [`FilterError::Parameter`] for order 0 or above [`crate::MAX_BUTTER_ORDER`], a ripple outside
 /// (0, 400] dB; [`FilterError::Cutoff`] as [`crate::butter`].
 ///
 /// # Examples
@@ -53,7 +50,7 @@ pub fn cheby1(order: usize, ripple_db: f64, band: &Band) -> Result<Zpk, FilterEr
     let mu = (1.0 / eps).asinh() / n;
     let poles: Vec<Complex64> =
         odd_steps(order).map(|m| -Complex64::new(mu, PI * m / (2.0 * n)).sinh()).collect();
-    let mut gain = poles.iter().fold(Complex64::new(1.0, 0.0), |acc, p| acc * -p).re;
+    let mut gain = product(&poles, |p| -p).re;
     if order.is_multiple_of(2) {
         gain /= (1.0 + eps * eps).sqrt();
     }
@@ -91,7 +88,6 @@ pub fn cheby2(order: usize, attenuation_db: f64, band: &Band) -> Result<Zpk, Fil
     let poles: Vec<Complex64> = odd_steps(order)
         .map(|m| -Complex64::new(1.0, 0.0) / Complex64::new(mu, PI * m / (2.0 * n)).sinh())
         .collect();
-    let product = |roots: &[Complex64]| roots.iter().fold(Complex64::new(1.0, 0.0), |acc, r| acc * -r);
-    let gain = (product(&poles) / product(&zeros)).re;
+    let gain = (product(&poles, |p| -p) / product(&zeros, |z| -z)).re;
     digital_from_prototype(&Zpk { zeros, poles, gain }, band)
 }

@@ -66,9 +66,10 @@ pub fn sosfreqz(sos: &[Section<f64>], points: usize, whole: bool) -> Result<Freq
     let frequencies = frequency_grid(points, whole)?;
     let mut response = vec![Complex64::new(1.0, 0.0); points];
     for section in sos {
-        let one = freqz(&section[..3], &section[3..], points, whole)?;
-        for (total, h) in response.iter_mut().zip(&one.response) {
-            *total *= h;
+        let numerator = polynomial_on_circle(&section[..3], points, whole)?;
+        let denominator = polynomial_on_circle(&section[3..], points, whole)?;
+        for ((total, n), d) in response.iter_mut().zip(&numerator).zip(&denominator) {
+            *total *= n / d;
         }
     }
     Ok(FrequencyResponse { frequencies, response })
