@@ -21,6 +21,7 @@ mod ndarray_conv_peer;
 mod peak;
 mod peers;
 mod targets;
+mod training;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -64,6 +65,10 @@ struct Args {
     /// Hide the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Training and inference rates from `train_vs_keras --json FILE` (cnn crate): adds the
+    /// training targets to the Targets table.
+    #[arg(long)]
+    training: Option<std::path::PathBuf>,
     /// Where the report goes.
     #[arg(long, default_value = "target/bench-report")]
     out: std::path::PathBuf,
@@ -352,6 +357,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 None
             },
+            auto_regret: Some(regret).filter(|r| r.is_finite()),
         });
         say(row.clone());
         let _ = writeln!(report, "{row}");
@@ -366,6 +372,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (section, rows) = filtering::section(&mut peers, budget, args.quick)?;
         report.push_str(&section);
         measured_rows.extend(rows);
+    }
+
+    if let Some(path) = &args.training {
+        measured_rows.extend(training::rows(path)?);
     }
 
     let measured: Vec<f64> = regrets.iter().copied().filter(|r| r.is_finite()).collect();

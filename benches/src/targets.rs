@@ -1,5 +1,5 @@
-//! The performance targets (issue #8), checked against this run's rows: which are met, and
-//! for each target missed, the rows that miss it with their numbers.
+//! The performance targets (issues #8 and #27), checked against this run's rows: which are met,
+//! and for each target missed, the rows that miss it with their numbers.
 
 use std::fmt::Write as _;
 
@@ -17,6 +17,8 @@ pub struct Measured {
     pub winner_percent_of_peak: Option<f64>,
     /// A CNN layer's im2col GEMM timed alone, as a percentage of the peak.
     pub gemm_percent_of_peak: Option<f64>,
+    /// `auto`'s time over the best backend's (paired calls).
+    pub auto_regret: Option<f64>,
 }
 
 impl Measured {
@@ -30,6 +32,7 @@ impl Measured {
             auto_over_opencv: None,
             winner_percent_of_peak: None,
             gemm_percent_of_peak: None,
+            auto_regret: None,
         }
     }
 }
@@ -37,23 +40,27 @@ impl Measured {
 /// One target: the rows it applies to, the quantity it bounds and the bound.
 struct Target {
     name: &'static str,
+    /// The group of rows it reads (empty: every group).
     group: &'static str,
     /// Only rows whose label contains one of these (empty: every row of the group).
     labels: &'static [&'static str],
     quantity: fn(&Measured) -> Option<f64>,
     /// Whether the quantity meets the target.
     meets: fn(f64) -> bool,
+    /// The share of the rows that must meet it (1.0: every row).
+    required_share: f64,
     /// Why rows have missed it in the runs so far (shown only when some row misses).
     known_reason: &'static str,
 }
 
-const TARGETS: [Target; 11] = [
+const TARGETS: [Target; 17] = [
     Target {
         name: "1-D f64: auto >= 1.25x faster than the fastest of numpy / scipy (ratio <= 0.80)",
         group: "1-D full convolution (f64)",
         labels: &[],
         quantity: |m| m.auto_over_peer,
         meets: |r| r <= 0.80,
+        required_share: 1.0,
         known_reason: "3-tap kernels on long signals are bound by memory traffic (8 bytes read and 8 \
                        written per 3 multiply-adds, the output zeroed by the allocator); numpy streams \
                        the same bytes (README: Where we lose, and why)",
@@ -64,6 +71,7 @@ const TARGETS: [Target; 11] = [
         labels: &[],
         quantity: |m| m.auto_over_ndarray_conv,
         meets: |r| r < 1.0,
+        required_share: 1.0,
         known_reason: "no row has missed it in the recorded runs",
     },
     Target {
@@ -72,6 +80,7 @@ const TARGETS: [Target; 11] = [
         labels: &[],
         quantity: |m| m.auto_over_peer,
         meets: |r| r <= 1.0 / 3.0,
+        required_share: 1.0,
         known_reason: "512^2 * 31^2 is a 2-3 ms call whose transforms are shared over the cores; \
                        thread hand-offs and the machine's load move it by +-30% between runs",
     },
@@ -81,15 +90,30 @@ const TARGETS: [Target; 11] = [
         labels: &[],
         quantity: |m| m.auto_over_ndarray_conv,
         meets: |r| r < 1.0,
+        required_share: 1.0,
         known_reason: "no row has missed it since the 2-D FFT rework",
     },
     Target {
-        name: "CNN layers (f32, channels last): forward at most 1.25x the fastest framework",
+        name: "CNN layers (f32, channels last): forward at most 1.0x the fastest of PyTorch and TensorFlow",
         group: "CNN layers, valid 3x3 (f32, NHWC)",
         labels: &[],
         quantity: |m| m.auto_over_peer,
-        meets: |r| r <= 1.25,
-        known_reason: "no row has missed it in the recorded runs",
+        meets: |r| r <= 1.0,
+        required_share: 1.0,
+        known_reason: "a batch of 64 small images (6x6, 15x15) gives each output channel few \
+                       positions: oneDNN's direct kernels keep the 3x3 window in registers across \
+                       channel blocks, where im2col and Winograd pay for building patch or tile \
+                       matrices (BENCHMARKS.md, CNN layers)",
+    },
+    Target {
+        name: "CNN layers (f32, channels first): forward at most 1.0x the fastest of PyTorch and TensorFlow",
+        group: "CNN layers, valid 3x3 (f32, NCHW)",
+        labels: &[],
+        quantity: |m| m.auto_over_peer,
+        meets: |r| r <= 1.0,
+        required_share: 1.0,
+        known_reason: "NCHW in and out costs a transpose of the input or a scatter of the GEMM's \
+                       result that the channels-last call does not make (BENCHMARKS.md)",
     },
     Target {
         name: "CNN layers (f32): the im2col GEMM (timed alone at the layer's shape, over the cores) at \
@@ -98,6 +122,7 @@ const TARGETS: [Target; 11] = [
         labels: &["x15x15 ", "x56x56 "],
         quantity: |m| m.gemm_percent_of_peak,
         meets: |p| p >= 60.0,
+        required_share: 1.0,
         known_reason: "the `gemm` crate's AVX-512 kernels on these thin products (64 filters) under \
                        the machine's load; the peak is measured at the start of the run",
     },
@@ -107,6 +132,7 @@ const TARGETS: [Target; 11] = [
         labels: &["x15x15 ", "x56x56 "],
         quantity: |m| m.winner_percent_of_peak,
         meets: |p| p >= 60.0,
+        required_share: 1.0,
         known_reason: "building the patch rows and writing the output (48 MB for the 56x56 layer) \
                        run at memory speed beside the GEMM",
     },
@@ -116,6 +142,7 @@ const TARGETS: [Target; 11] = [
         labels: &["Same"],
         quantity: |m| m.auto_over_opencv,
         meets: |r| r <= 0.8,
+        required_share: 1.0,
         known_reason: "2048^2 with 3^2 and 7^2 kernels: memory-bound rows, where OpenCV's \
                        filter2D streams the image once with SIMD over both cores; the direct \
                        backend pads a copy of the image first (issue #27)",
@@ -126,6 +153,7 @@ const TARGETS: [Target; 11] = [
         labels: &["Same"],
         quantity: |m| m.auto_over_opencv,
         meets: |r| r <= 0.8,
+        required_share: 1.0,
         known_reason: "3^2 and 7^2 kernels in f32: OpenCV's filter2D is fastest exactly there \
                        (16 lanes a vector, one pass over the image, both cores); ours pads a \
                        copy first (issue #27)",
@@ -136,6 +164,7 @@ const TARGETS: [Target; 11] = [
         labels: &[],
         quantity: |m| m.auto_over_peer,
         meets: |r| r <= 0.5,
+        required_share: 1.0,
         known_reason: "sosfilt is a recursion: one core gives 1.6x scipy's loop, the 2x comes \
                        from splitting long signals over both cores, which a busy second core \
                        (another process's spinning threads) takes away",
@@ -146,19 +175,71 @@ const TARGETS: [Target; 11] = [
         labels: &[],
         quantity: |m| m.auto_over_peer,
         meets: |r| r <= 1.0,
+        required_share: 1.0,
         known_reason: "no row has missed it in the recorded runs",
     },
+    Target {
+        name: "auto within 1.15x of the best backend on >= 95% of the rows",
+        group: "",
+        labels: &[],
+        quantity: |m| m.auto_regret,
+        meets: |r| r <= 1.15,
+        required_share: 0.95,
+        known_reason: "rows where auto chose the winner and still timed slower in the paired calls \
+                       (a loaded machine), or a cost model that ranks two close backends the other way",
+    },
+    Target {
+        name: "auto never over 2x the best backend",
+        group: "",
+        labels: &[],
+        quantity: |m| m.auto_regret,
+        meets: |r| r <= 2.0,
+        required_share: 1.0,
+        known_reason: "no row has missed it in the recorded runs",
+    },
+    Target {
+        name: "CIFAR-model training at least 1.5x PyTorch eager (time ratio <= 0.67)",
+        group: TRAINING,
+        labels: &["training vs PyTorch"],
+        quantity: |m| m.auto_over_peer,
+        meets: |r| r <= 1.0 / 1.5,
+        required_share: 1.0,
+        known_reason: "no run has missed it since PyTorch joined (#27)",
+    },
+    Target {
+        name: "CIFAR-model training at least 2x Keras (time ratio <= 0.5)",
+        group: TRAINING,
+        labels: &["training vs Keras"],
+        quantity: |m| m.auto_over_peer,
+        meets: |r| r <= 0.5,
+        required_share: 1.0,
+        known_reason: "TensorFlow 2.21's compiled training step (XLA-fused oneDNN kernels) runs this \
+                       small model at about our speed; the 2x was set against TensorFlow 2.20's \
+                       3,300 images/s",
+    },
+    Target {
+        name: "CIFAR-model inference at least 1.5x PyTorch and Keras (time ratio <= 0.67)",
+        group: TRAINING,
+        labels: &["inference vs"],
+        quantity: |m| m.auto_over_peer,
+        meets: |r| r <= 1.0 / 1.5,
+        required_share: 1.0,
+        known_reason: "no run has missed it since PyTorch joined (#27)",
+    },
 ];
+
+/// The group of the training rows (read from `train_vs_keras --json`, see `training.rs`).
+pub const TRAINING: &str = "Training the CIFAR model (f32, batch 32)";
 
 /// The Markdown section: per target, how many rows meet it and the rows that miss it.
 pub fn section(rows: &[Measured]) -> String {
     let mut out = String::from(
-        "\n## Targets (issue #8)\n\n| target | rows meeting it | misses (problem: value; every row for the large layers) | why |\n|---|---|---|---|\n",
+        "\n## Targets (issues #8 and #27)\n\n| target | rows meeting it | misses (problem: value; every row for the large layers) | why |\n|---|---|---|---|\n",
     );
     for target in &TARGETS {
         let values: Vec<(&str, f64)> = rows
             .iter()
-            .filter(|m| m.group == target.group)
+            .filter(|m| target.group.is_empty() || m.group == target.group)
             .filter(|m| target.labels.is_empty() || target.labels.iter().any(|l| m.label.contains(l)))
             .filter_map(|m| (target.quantity)(m).map(|v| (m.label.as_str(), v)))
             .collect();
@@ -169,14 +250,15 @@ pub fn section(rows: &[Measured]) -> String {
         let misses: Vec<String> =
             values.iter().filter(|(_, v)| !(target.meets)(*v)).map(|(l, v)| format!("{l}: {v:.2}")).collect();
         let met = values.len() - misses.len();
+        let enough = met as f64 >= target.required_share * values.len() as f64;
         // A target on a few named rows shows every value, met or not.
         let shown = if target.labels.is_empty() {
             misses.join("; ")
         } else {
             values.iter().map(|(l, v)| format!("{l}: {v:.2}")).collect::<Vec<_>>().join("; ")
         };
-        let verdict = if misses.is_empty() { "**met**" } else { "not met" };
-        let why = if misses.is_empty() { "" } else { target.known_reason };
+        let verdict = if enough { "**met**" } else { "not met" };
+        let why = if enough { "" } else { target.known_reason };
         let _ =
             writeln!(out, "| {} | {met} of {} ({verdict}) | {shown} | {why} |", target.name, values.len());
     }
@@ -196,6 +278,7 @@ mod tests {
             auto_over_opencv: None,
             winner_percent_of_peak: Some(70.0),
             gemm_percent_of_peak: Some(80.0),
+            auto_regret: Some(1.0),
         }
     }
 

@@ -8,6 +8,9 @@
 //! pip install -r crates/cnn/peers/requirements.txt
 //! cargo run --release -p cnn --example train_vs_keras -- --run-keras --run-torch
 //! ```
+//!
+//! `--json FILE` writes the rates for the benchmark report's Targets table
+//! (`cargo run --release -p bench-suite -- --run-peers --training FILE`).
 
 mod common;
 
@@ -45,6 +48,10 @@ struct Args {
     /// The Python interpreter for --run-keras and --run-torch.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Also write every rate measured (ours and the peers') to this JSON file, which
+    /// `cargo run --release -p bench-suite -- --training FILE` turns into rows of its Targets table.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -116,6 +123,19 @@ fn run() -> Result<(), Box<dyn Error>> {
             println!("{name}: {json}");
             peers.push((name, json));
         }
+    }
+    if let Some(path) = &args.json {
+        let mut all = serde_json::json!({"convkit": {
+            "digits_epoch_seconds": digits_epoch,
+            "cifar_train_images_per_second": cifar_train,
+            "cifar_predict_images_per_second": cifar_predict,
+            "cifar_images": args.cifar_images,
+        }});
+        for (name, json) in &peers {
+            all[*name] = json.clone();
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
+        println!("wrote {}", path.display());
     }
     if !peers.is_empty() {
         let field = |json: &serde_json::Value, key: &str| {

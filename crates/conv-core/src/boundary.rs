@@ -61,10 +61,8 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     boundary: Boundary,
     padded: &mut Vec<T>,
 ) -> Result<(), crate::error::ConvError> {
-    let [depth, height, width] = dims;
-    let [(front, back), (top, bottom), (left, right)] = pads;
-    let (padded_d, padded_h, padded_w) = (depth + front + back, height + top + bottom, width + left + right);
-    let len = planes * padded_d * padded_h * padded_w * pixel;
+    let padder = RowPadder::new(input, dims, pixel, pads, boundary);
+    let len = planes * padder.padded_rows_per_plane() * padder.padded_row_len();
     // Every value is overwritten below: a kept buffer of the right length is not cleared first.
     if padded.len() != len {
         padded.clear();
@@ -73,35 +71,101 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
     if len == 0 {
         return Ok(());
     }
-    let fill = fill_value::<T>(boundary);
-    // Where each padding column reads from (the columns in between copy the row as it is): one
-    // period of each side, so the tables stay within twice the row however wide the padding.
-    // (None for the fills, whose sides read no input: no table to allocate on every call.)
-    let reads_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
-    let table = |first: i128, count: usize| reads_input.then(|| side_sources(first, count, width, boundary));
-    let (left_source, right_source) = (table(-(left as i128), left), table(width as i128, right));
-    let fill_rows = |rows: &mut [T], first_row: usize| {
-        for (i, out) in rows.chunks_exact_mut(padded_w * pixel).enumerate() {
-            match source_row(first_row + i, [depth, height], [padded_d, padded_h], [front, top], boundary) {
-                None => out.fill(fill),
+    let threads = parallel::threads_for(len as u128, MIN_PADDED_VALUES_PER_THREAD);
+    let mut states = vec![(); threads];
+    let Ok(()) =
+        parallel::split_items(padded, padder.padded_row_len(), &mut states, |rows, first_row, ()| {
+            padder.fill_rows(rows, first_row);
+            Ok::<(), std::convert::Infallible>(())
+        });
+    Ok(())
+}
+
+/// Builds rows of the padded planes of [`pad_planes_into`] one run at a time, so a caller can
+/// pad a band of rows into a small buffer instead of copying the whole input (the band solver
+/// of the front end). Built once per call: the side tables are one period of the rule.
+pub(crate) struct RowPadder<'a, T> {
+    input: &'a [T],
+    dims: [usize; SPATIAL_AXES],
+    pixel: usize,
+    pads: [(usize, usize); SPATIAL_AXES],
+    boundary: Boundary,
+    fill: T,
+    left_source: Option<Vec<Option<usize>>>,
+    right_source: Option<Vec<Option<usize>>>,
+}
+
+impl<'a, T: ConvNum> RowPadder<'a, T> {
+    /// A padder for planes of shape `dims` (`[D, H, W]`, `pixel` values a position) stored
+    /// back to back in `input`, padded by `pads` under `boundary`.
+    pub(crate) fn new(
+        input: &'a [T],
+        dims: [usize; SPATIAL_AXES],
+        pixel: usize,
+        pads: [(usize, usize); SPATIAL_AXES],
+        boundary: Boundary,
+    ) -> Self {
+        let width = dims[2];
+        let [_, _, (left, right)] = pads;
+        // Where each padding column reads from (the columns in between copy the row as it is): one
+        // period of each side, so the tables stay within twice the row however wide the padding.
+        // (None for the fills, whose sides read no input: no table to allocate on every call.)
+        let reads_input = !matches!(boundary, Boundary::Zeros | Boundary::Constant(_));
+        let table =
+            |first: i128, count: usize| reads_input.then(|| side_sources(first, count, width, boundary));
+        let (left_source, right_source) = (table(-(left as i128), left), table(width as i128, right));
+        Self {
+            input,
+            dims,
+            pixel,
+            pads,
+            boundary,
+            fill: fill_value::<T>(boundary),
+            left_source,
+            right_source,
+        }
+    }
+
+    /// Values in one padded row: `(left + W + right) * pixel`.
+    pub(crate) fn padded_row_len(&self) -> usize {
+        let [_, _, (left, right)] = self.pads;
+        (self.dims[2] + left + right) * self.pixel
+    }
+
+    /// Padded rows in one padded plane: `(front + D + back) * (top + H + bottom)`.
+    pub(crate) fn padded_rows_per_plane(&self) -> usize {
+        let [depth, height, _] = self.dims;
+        let [(front, back), (top, bottom), _] = self.pads;
+        (depth + front + back) * (height + top + bottom)
+    }
+
+    /// Fills `rows` (whole padded rows) with the padded rows from `first_row` on, counted over
+    /// whole padded planes.
+    pub(crate) fn fill_rows(&self, rows: &mut [T], first_row: usize) {
+        let [depth, height, width] = self.dims;
+        let [(front, back), (top, bottom), (left, _)] = self.pads;
+        let (padded_d, padded_h) = (depth + front + back, height + top + bottom);
+        let pixel = self.pixel;
+        for (i, out) in rows.chunks_exact_mut(self.padded_row_len().max(1)).enumerate() {
+            match source_row(
+                first_row + i,
+                [depth, height],
+                [padded_d, padded_h],
+                [front, top],
+                self.boundary,
+            ) {
+                None => out.fill(self.fill),
                 Some(source_row) => {
-                    let row = &input[source_row * width * pixel..][..width * pixel];
+                    let row = &self.input[source_row * width * pixel..][..width * pixel];
                     let (before, rest) = out.split_at_mut(left * pixel);
                     let (middle, after) = rest.split_at_mut(width * pixel);
-                    fill_side(before, left_source.as_deref(), row, pixel, fill);
+                    fill_side(before, self.left_source.as_deref(), row, pixel, self.fill);
                     middle.copy_from_slice(row);
-                    fill_side(after, right_source.as_deref(), row, pixel, fill);
+                    fill_side(after, self.right_source.as_deref(), row, pixel, self.fill);
                 }
             }
         }
-        Ok::<(), std::convert::Infallible>(())
-    };
-    let threads = parallel::threads_for(len as u128, MIN_PADDED_VALUES_PER_THREAD);
-    let mut states = vec![(); threads];
-    let Ok(()) = parallel::split_items(padded, padded_w * pixel, &mut states, |rows, first_row, ()| {
-        fill_rows(rows, first_row)
-    });
-    Ok(())
+    }
 }
 
 /// The adjoint of [`pad_planes_into`]: the gradient with respect to the unpadded planes of a

@@ -4,6 +4,7 @@
 //! they share.
 
 mod along;
+mod bands;
 mod gradients;
 mod layers;
 mod signals;
@@ -98,6 +99,8 @@ fn solve_resolved<T: ConvNum>(
         execute(&ConvProblem::new(geometry, unpadded, &oriented)?, &mut output)?;
     } else if let Some(split) = worth_splitting_at_edges(resolved) {
         solve_by_edges(input, resolved, split, &oriented, backend, &mut output)?;
+    } else if let Some(bands) = bands::worth_solving_in_bands(resolved) {
+        bands::solve_in_bands(input, resolved, bands, &oriented, backend, &mut output)?;
     } else {
         // The padded copy lives in a buffer the thread keeps, so repeated calls do not fault in
         // fresh pages for it each time.

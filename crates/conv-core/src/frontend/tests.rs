@@ -1,4 +1,5 @@
-//! The edge split of long padded rows against one call on the whole padded row.
+//! The edge split of long padded rows and the band solver of padded images, each against one
+//! call on the whole padded input.
 #![allow(clippy::unwrap_used)]
 
 use super::*;
@@ -115,4 +116,95 @@ fn batches_strides_and_short_rows_stay_whole() {
     let split = long(&[1, 1, 10_000], &[1, 1, 3], &spec).unwrap();
     assert_eq!((split.leading, split.interior, split.trailing, split.span), (2, 9998, 2, 3));
     assert_eq!((split.leading_reads(), split.trailing_reads()), (0..4, 10_000..10_004));
+}
+
+#[test]
+fn images_solved_in_bands_give_the_sums_of_the_padded_image() {
+    let boundaries = [
+        Boundary::Zeros,
+        Boundary::Constant(-1.5),
+        Boundary::Symmetric,
+        Boundary::Reflect,
+        Boundary::Replicate,
+        Boundary::Circular,
+    ];
+    let backends: [&dyn ConvBackend<f64>; 5] =
+        [&Direct, &Toeplitz::default(), &Fft::default(), &Im2col::default(), &OverlapSave::default()];
+    let mut banded = 0;
+    let mut cases = 0;
+    for (case, &boundary) in boundaries.iter().enumerate() {
+        // 400 x 700 with a 3x3 kernel is over 2^21 multiply-adds: two threads share the bands.
+        for (height, width, kernel_dims, stride, dilation) in [
+            (400, 700, [3, 3], 1, 1),
+            (301, 517, [2, 5], 1, 1),
+            (600, 130, [7, 7], 1, 1),
+            (700, 211, [3, 4], 2, 2),
+            (40, 300, [3, 3], 1, 1),
+        ] {
+            for spec in [
+                ConvSpec::convolution().mode(Mode::Same),
+                ConvSpec::correlation().mode(Mode::Full),
+                ConvSpec::convolution().padding(Padding::Explicit(vec![(3, 0), (0, 9)])),
+            ] {
+                let spec = spec.boundary(boundary).stride(stride).dilation(dilation);
+                let (input_shape, kernel_shape) =
+                    ([1, 1, height, width], [1, 1, kernel_dims[0], kernel_dims[1]]);
+                let input = values(height * width, case as u64 + 10);
+                let kernel = values(kernel_dims[0] * kernel_dims[1], 7);
+                let resolved = spec.resolve_with(&input_shape, &kernel_shape, OperandRule::Layer, 8).unwrap();
+                cases += 1;
+                banded += usize::from(bands::worth_solving_in_bands(&resolved).is_some());
+                for backend in backends {
+                    if backend.supports(&resolved.geometry).is_err() {
+                        continue;
+                    }
+                    let (got, _) = solve(
+                        &ndarray::ArrayView1::from(&input),
+                        &input_shape,
+                        &ndarray::ArrayView1::from(&kernel),
+                        &kernel_shape,
+                        &spec,
+                        OperandRule::Layer,
+                        backend,
+                    )
+                    .unwrap();
+                    let expected = unsplit(&input, &input_shape, &kernel, &kernel_shape, &spec, backend);
+                    assert_eq!(got.len(), expected.len());
+                    let scale = expected.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+                    for (i, (a, b)) in got.iter().zip(&expected).enumerate() {
+                        if backend.name() == "direct" {
+                            assert_eq!(a.to_bits(), b.to_bits(), "{boundary:?} {spec:?} output {i}");
+                        } else {
+                            assert!(
+                                (a - b).abs() <= 1e-12 * scale,
+                                "{} {boundary:?} {spec:?} {i}",
+                                backend.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Every image but the 40-row one (too few output rows for two bands) is solved in bands.
+    assert_eq!(banded, cases * 4 / 5, "the band path is the one tested");
+}
+
+#[test]
+fn batches_channels_volumes_and_wide_kernels_stay_whole() {
+    let spec = ConvSpec::convolution().mode(Mode::Same);
+    let bands_of = |shape: &[usize], kernel: &[usize], spec: &ConvSpec| {
+        bands::worth_solving_in_bands(&spec.resolve_with(shape, kernel, OperandRule::Layer, 8).unwrap())
+    };
+    assert!(bands_of(&[1, 1, 512, 512], &[1, 1, 3, 3], &spec).is_some());
+    assert!(bands_of(&[2, 1, 512, 512], &[1, 1, 3, 3], &spec).is_none(), "two images");
+    assert!(bands_of(&[1, 2, 512, 512], &[1, 2, 3, 3], &spec).is_none(), "two channels");
+    assert!(bands_of(&[1, 1, 512, 512], &[2, 1, 3, 3], &spec).is_none(), "two kernels");
+    assert!(bands_of(&[1, 1, 512, 512], &[1, 1, 9, 3], &spec).is_none(), "a kernel of 9 rows");
+    assert!(bands_of(&[1, 1, 512, 512], &[1, 1, 3, 3], &spec.clone().dilation(4)).is_none(), "span 9");
+    assert!(bands_of(&[1, 1, 4, 512, 512], &[1, 1, 1, 3, 3], &spec).is_none(), "a volume");
+    assert!(
+        bands_of(&[1, 1, 512, 512], &[1, 1, 3, 3], &ConvSpec::convolution()).is_none(),
+        "valid: no padding"
+    );
 }
