@@ -91,6 +91,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let world = universe.world();
     let ranks = usize::try_from(world.size())?;
     let shape = [args.n; 3];
+    // ANCHOR: grid
     let grid = ProcessGrid::new(&world, &balanced_grid(ranks, &shape)?)?;
     let backend: &dyn ConvBackend<f64> = match args.backend.as_str() {
         "auto" => Auto::shared(),
@@ -101,6 +102,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let kernel = gaussian(args.sigma)?;
     let made = Instant::now();
     let input = DistributedArray::from_fn(&grid, &shape, field)?;
+    // ANCHOR_END: grid
     let make_seconds = made.elapsed().as_secs_f64();
 
     let mut times = Vec::new();
@@ -108,7 +110,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     for _ in 0..args.repeat.max(1) {
         grid.communicator().barrier();
         let started = Instant::now();
+        // ANCHOR: call
         let result = convolve(&grid, &input, &kernel, Mode::Same, Boundary::Reflect, backend)?;
+        // ANCHOR_END: call
         grid.communicator().barrier();
         times.push(started.elapsed().as_secs_f64());
         last = Some(result);

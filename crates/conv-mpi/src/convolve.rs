@@ -284,6 +284,8 @@ enum Source<'a, T> {
 
 /// Writes into `window` the positions whose values come from `source`: for [`Source::Own`],
 /// this rank's samples and the fill; for [`Source::Remote`], the samples of that rank's block.
+/// Per axis, each window position's index into the source's values (its block for `Own`, the
+/// message's per-axis lists for `Remote`) is found once; the rows then copy by those indices.
 fn place<T: Copy>(
     window: &mut [T],
     dims: [usize; AXES],
@@ -293,37 +295,53 @@ fn place<T: Copy>(
     source: &Source<'_, T>,
 ) {
     let own_start = layout.block(me).map(|r| r.start);
-    let wanted = match source {
-        Source::Own { .. } => layout.coords(me),
-        Source::Remote { rank, .. } => layout.coords(*rank),
+    let (wanted, values, strides, fill) = match source {
+        Source::Own { values, dims: block, fill } => {
+            (layout.coords(me), *values, [block[1] * block[2], block[2], 1], Some(*fill))
+        }
+        Source::Remote { rank, values } => {
+            let coords = layout.coords(*rank);
+            let counts: [usize; AXES] = std::array::from_fn(|a| windows[a].per_block[coords[a]].len());
+            (coords, *values, [counts[1] * counts[2], counts[2], 1], None)
+        }
     };
-    let counts: [usize; AXES] = std::array::from_fn(|a| windows[a].per_block[wanted[a]].len());
+    // Per axis and window position: the index along that axis into `values`, when the
+    // position's source belongs to the wanted block.
+    let index: [Vec<Option<usize>>; AXES] = std::array::from_fn(|a| {
+        windows[a]
+            .slots
+            .iter()
+            .zip(&windows[a].sources)
+            .map(|(slot, source)| match (slot, source, fill) {
+                (Some((block, _)), Some(s), Some(_)) if *block == wanted[a] => Some(s - own_start[a]),
+                (Some((block, i)), _, None) if *block == wanted[a] => Some(*i),
+                _ => None,
+            })
+            .collect()
+    });
     for (z, slot_z) in windows[0].slots.iter().enumerate() {
         for (y, slot_y) in windows[1].slots.iter().enumerate() {
             let row = &mut window[(z * dims[1] + y) * dims[2]..][..dims[2]];
-            let (Some((bz, iz)), Some((by, iy))) = (*slot_z, *slot_y) else {
+            if slot_z.is_none() || slot_y.is_none() {
                 // The row lies in the padding of an outer axis: all fill.
-                if let Source::Own { fill, .. } = source {
-                    row.fill(*fill);
+                if let Some(fill) = fill {
+                    row.fill(fill);
                 }
                 continue;
+            }
+            let base = match (index[0][z], index[1][y]) {
+                (Some(iz), Some(iy)) => Some(iz * strides[0] + iy * strides[1]),
+                _ => None,
             };
-            let row_wanted = (bz, by) == (wanted[0], wanted[1]);
-            for (x, (value, slot_x)) in row.iter_mut().zip(&windows[2].slots).enumerate() {
-                match (source, *slot_x) {
+            for ((value, slot_x), ix) in row.iter_mut().zip(&windows[2].slots).zip(&index[2]) {
+                match (slot_x, base, ix) {
                     // The fill of the innermost axis, in every row (whoever owns the row).
-                    (Source::Own { fill, .. }, None) => *value = *fill,
-                    _ if !row_wanted => {}
-                    (Source::Own { values, dims: block, .. }, Some((bx, _))) if bx == wanted[2] => {
-                        let global = [windows[0].sources[z], windows[1].sources[y], windows[2].sources[x]];
-                        if let [Some(sz), Some(sy), Some(sx)] = global {
-                            let local = [sz - own_start[0], sy - own_start[1], sx - own_start[2]];
-                            *value = values[(local[0] * block[1] + local[1]) * block[2] + local[2]];
+                    (None, _, _) => {
+                        if let Some(fill) = fill {
+                            *value = fill;
                         }
                     }
-                    (Source::Remote { values, .. }, Some((bx, ix))) if bx == wanted[2] => {
-                        *value = values[(iz * counts[1] + iy) * counts[2] + ix];
-                    }
+                    (Some(_), Some(base), Some(ix)) => *value = values[base + ix],
                     _ => {}
                 }
             }
