@@ -174,6 +174,17 @@ fn main() -> ExitCode {
         eprintln!("a 2-D kernel on a 1-D array gave {wrong_rank:?}");
         failures += 1;
     }
+    // A cap smaller than the largest rank's window: every rank refuses (none waits for another).
+    let capped = ProcessGrid::new(&world, &[ranks]).map(|grid| grid.with_max_buffer_bytes(100));
+    let over_cap = capped.as_ref().ok().and_then(|grid| {
+        let input = DistributedArray::from_global(grid, &ArrayD::from_elem(IxDyn(&[64]), 1.0)).ok()?;
+        let kernel = ArrayD::from_elem(IxDyn(&[3]), 1.0);
+        convolve(grid, &input, &kernel, Mode::Same, Boundary::Zeros, &Direct).err()
+    });
+    if !matches!(over_cap, Some(MpiConvError::TooLarge { .. })) {
+        eprintln!("a 100-byte cap gave {over_cap:?}");
+        failures += 1;
+    }
     if ProcessGrid::new(&world, &[ranks + 1]).err() != Some(MpiConvError::GridSize { grid: ranks + 1, ranks })
     {
         eprintln!("a grid of the wrong size was not refused");

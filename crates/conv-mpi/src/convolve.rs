@@ -11,7 +11,7 @@
 use std::ops::Range;
 use std::time::Instant;
 
-use conv_core::{AxisGeometry, Boundary, ConvBackend, ConvNum, ConvSpec, DEFAULT_MAX_BUFFER_BYTES, Mode};
+use conv_core::{AxisGeometry, Boundary, ConvBackend, ConvNum, ConvSpec, Mode};
 use mpi::point_to_point::Source as _;
 use mpi::topology::Communicator;
 use mpi::traits::{Destination, Equivalence};
@@ -45,6 +45,8 @@ pub struct HaloReport {
     pub wait_seconds: f64,
     /// Seconds placing the received values and computing the rest of the block.
     pub edge_seconds: f64,
+    /// Seconds of the whole call on this rank, returning the block included.
+    pub total_seconds: f64,
 }
 
 /// Convolves a distributed array with `kernel` (held whole by every rank), like
@@ -58,8 +60,8 @@ pub struct HaloReport {
 /// [`MpiConvError::EmptyBlock`] when the output (in `Valid` mode) is too small for the grid;
 /// [`MpiConvError::Conv`] for what conv-core refuses in the global problem or a rank's local
 /// one (a kernel larger than the padded input, the buffer cap, ...);
-/// [`MpiConvError::TooLarge`] for a rank's window over conv-core's buffer cap or a message over
-/// MPI's `int` count. Every rank returns the same error before any message is sent.
+/// [`MpiConvError::TooLarge`] for a rank's window over the grid's buffer cap
+/// ([`ProcessGrid::with_max_buffer_bytes`]) or a message over MPI's `int` count. Every rank returns the same error before any message is sent.
 pub fn convolve<T: ConvNum + Equivalence + Default>(
     grid: &ProcessGrid,
     input: &DistributedArray<T>,
@@ -120,13 +122,33 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     let axes = resolved.geometry.axes();
     let out_shape: Vec<usize> = axes[AXES - axes_count..].iter().map(|a| a.output).collect();
     let output = BlockLayout::new(&out_shape, grid.ranks_per_axis())?;
-    let windows = windows_of(me, &layout, &output, &axes, &resolved.pads, boundary);
-    let window_dims: [usize; AXES] = std::array::from_fn(|a| windows[a].len());
-    let window_len = checked_product(&window_dims, "a rank's window")?;
-    let window_bytes = (window_len as u128).saturating_mul(size_of::<T>() as u128);
-    if window_bytes > DEFAULT_MAX_BUFFER_BYTES as u128 {
-        return Err(MpiConvError::TooLarge { what: "a rank's padded window (bytes)", value: window_bytes });
+    // Every rank's window, known to every rank: the checks below read the largest, so that all
+    // ranks refuse together, before any message (a rank refusing alone would leave the others
+    // waiting for its messages).
+    let all_windows: Vec<Windows> = (0..layout.ranks())
+        .map(|rank| windows_of(rank, &layout, &output, &axes, &resolved.pads, boundary))
+        .collect();
+    let mut largest_window = 0usize;
+    let mut largest_block = 0usize;
+    for (rank, windows) in all_windows.iter().enumerate() {
+        let dims: [usize; AXES] = std::array::from_fn(|a| windows[a].len());
+        largest_window = largest_window.max(checked_product(&dims, "a rank's window")?);
+        largest_block = largest_block.max(output.block_len(rank));
     }
+    for (what, values) in
+        [("a rank's padded window (bytes)", largest_window), ("a rank's output block (bytes)", largest_block)]
+    {
+        let bytes = (values as u128).saturating_mul(size_of::<T>() as u128);
+        if bytes > grid.max_buffer_bytes() as u128 {
+            return Err(MpiConvError::TooLarge { what, value: bytes });
+        }
+    }
+    // A message is part of a window: this bounds every message's count.
+    check_count(largest_window)?;
+    let windows = &all_windows[me];
+    let window_dims: [usize; AXES] = std::array::from_fn(|a| windows[a].len());
+    let window_len: usize = window_dims.iter().product();
+    let window_bytes = (window_len as u128).saturating_mul(size_of::<T>() as u128);
 
     let kernel3_array = kernel
         .view()
@@ -135,7 +157,7 @@ fn distributed<T: ConvNum + Equivalence + Default>(
         .into_dimensionality::<ndarray::Ix3>()
         .map_err(|_| MpiConvError::KernelRank { kernel: kernel.ndim(), array: axes_count })?
         .to_owned();
-    let local_spec = kind.mode(Mode::Valid);
+    let local_spec = kind.mode(Mode::Valid).max_buffer_bytes(grid.max_buffer_bytes());
     let block_out = output.block(me);
     let block_dims = block_out.clone().map(|r| r.len());
 
@@ -147,17 +169,14 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     let own_dims = layout.block_shape(me);
     let mut sends: Vec<(usize, Vec<T>)> = Vec::new();
     for rank in (0..layout.ranks()).filter(|&r| r != me) {
-        let theirs = windows_of(rank, &layout, &output, &axes, &resolved.pads, boundary);
-        if let Some(lists) = message_indices(me, &layout, &theirs) {
-            check_count(lists.iter().map(Vec::len).product())?;
+        if let Some(lists) = message_indices(me, &layout, &all_windows[rank]) {
             sends.push((rank, pack(local_values, own_dims, &lists)));
         }
     }
     let mut receives: Vec<(usize, Vec<T>)> = Vec::new();
     for rank in (0..layout.ranks()).filter(|&r| r != me) {
-        let len = message_len(rank, &layout, &windows);
+        let len = message_len(rank, &layout, windows);
         if len > 0 {
-            check_count(len)?;
             receives.push((rank, vec![T::default(); len]));
         }
     }
@@ -176,7 +195,7 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     place(
         &mut window,
         window_dims,
-        &windows,
+        windows,
         &layout,
         me,
         &Source::Own { values: local_values, dims: own_dims, fill },
@@ -226,18 +245,22 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     result?;
     let edges = Instant::now();
     for (rank, values) in &receives {
-        place(&mut window, window_dims, &windows, &layout, me, &Source::Remote { rank: *rank, values });
+        place(&mut window, window_dims, windows, &layout, me, &Source::Remote { rank: *rank, values });
     }
     let full: [Range<usize>; AXES] = block_dims.map(|n| 0..n);
     for piece in complement(&full, &interior) {
         solve_box(&window, window_dims, &piece, &axes, &kernel3_array, &local_spec, backend, &mut out)?;
     }
     report.edge_seconds = edges.elapsed().as_secs_f64();
+    drop(window);
+    drop(receives);
+    drop(sends);
     let caller_dims: Vec<usize> = block_dims[AXES - axes_count..].to_vec();
     let local = out.into_shape_with_order(IxDyn(&caller_dims)).map_err(|_| MpiConvError::BlockLength {
         expected: report.block_outputs,
         got: report.block_outputs,
     })?;
+    report.total_seconds = started.elapsed().as_secs_f64();
     Ok((DistributedArray::from_parts(output, me, local), report))
 }
 
