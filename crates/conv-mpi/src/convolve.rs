@@ -53,7 +53,9 @@ pub struct HaloReport {
 /// `conv_core::filter_with(global, kernel, &ConvSpec::convolution().mode(mode).boundary(boundary), backend)`
 /// on the whole array: the same output shape (distributed over the same grid) and, with
 /// `Direct`, the same bits. Collective: every rank of `grid` calls it with the same kernel,
-/// mode and boundary. Returns this rank's output block and its [`HaloReport`].
+/// mode and boundary. Returns this rank's output block and its [`HaloReport`]. The calling
+/// thread keeps its padded window buffer for its next call (a time-stepping loop then reuses
+/// its memory instead of faulting in a fresh window each step).
 ///
 /// # Errors
 /// [`MpiConvError::KernelRank`] when the kernel's axes differ from the array's;
@@ -185,12 +187,18 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     report.messages_received = receives.len();
     report.bytes_received = receives.iter().map(|(_, v)| v.len() * size_of::<T>()).sum();
 
-    let mut window = Vec::new();
-    window.try_reserve_exact(window_len).map_err(|_| MpiConvError::TooLarge {
-        what: "a rank's padded window (bytes)",
-        value: window_bytes,
-    })?;
-    window.resize(window_len, T::zero());
+    // The window buffer is kept between calls (a time-stepping loop reuses its pages instead of
+    // faulting in fresh ones each step). Every position is overwritten below: by this rank's
+    // samples and the fill now, by the other ranks' samples once they arrive.
+    let mut window = take_window::<T>();
+    if window.len() != window_len {
+        window.clear();
+        window.try_reserve_exact(window_len).map_err(|_| MpiConvError::TooLarge {
+            what: "a rank's padded window (bytes)",
+            value: window_bytes,
+        })?;
+        window.resize(window_len, T::zero());
+    }
     let fill = fill_value::<T>(boundary);
     place(
         &mut window,
@@ -252,7 +260,7 @@ fn distributed<T: ConvNum + Equivalence + Default>(
         solve_box(&window, window_dims, &piece, &axes, &kernel3_array, &local_spec, backend, &mut out)?;
     }
     report.edge_seconds = edges.elapsed().as_secs_f64();
-    drop(window);
+    keep_window(window);
     drop(receives);
     drop(sends);
     let caller_dims: Vec<usize> = block_dims[AXES - axes_count..].to_vec();
@@ -262,6 +270,28 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     })?;
     report.total_seconds = started.elapsed().as_secs_f64();
     Ok((DistributedArray::from_parts(output, me, local), report))
+}
+
+thread_local! {
+    /// The last call's window buffer, per element type.
+    static KEPT_WINDOWS: std::cell::RefCell<Vec<Box<dyn std::any::Any>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The window buffer the calling thread kept from its last call with element type `T` (empty
+/// if none).
+fn take_window<T: 'static>() -> Vec<T> {
+    KEPT_WINDOWS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        let index = kept.iter().position(|buffer| buffer.is::<Vec<T>>());
+        index
+            .and_then(|i| kept.swap_remove(i).downcast::<Vec<T>>().ok())
+            .map_or_else(Vec::new, |buffer| *buffer)
+    })
+}
+
+/// Keeps `window` for the thread's next call.
+fn keep_window<T: 'static>(window: Vec<T>) {
+    KEPT_WINDOWS.with(|kept| kept.borrow_mut().push(Box::new(window)));
 }
 
 /// An MPI rank from a grid index (grids are far smaller than `i32::MAX`: the communicator's
