@@ -104,7 +104,12 @@ pub(super) fn execute<T: ConvNum>(problem: &ConvProblem<'_, T>, output: &mut [T]
             buffers.resize_with(threads, Default::default);
         }
         let buffers = &mut buffers[..threads];
-        if shifted_views_pay(&g, g.in_channels()) {
+        if super::small_channels::applies(&g) {
+            parallel::split_items(output, g.out_channels(), buffers, |piece, first, _| {
+                super::small_channels::solve(&g, problem.input(), &weights, piece, first);
+                Ok(())
+            })
+        } else if shifted_views_pay(&g, g.in_channels()) {
             let image = g.output_plane() * g.out_channels();
             parallel::split_items(output, image, buffers, |piece, first_image, (product, _)| {
                 solve_shifted(&g, problem.input(), &weights, piece, first_image, product)
@@ -301,6 +306,43 @@ mod tests {
         (1, 1, 1, [1, 1, 1, 1], [17, 5, 1, 1]),
         (150, 8, 16, [10, 3, 1, 1], [10, 3, 1, 1]),
     ];
+
+    /// Few input channels and 16 to 64 filters take the register-blocked solve
+    /// (`small_channels.rs`): blocks of six positions, single positions at a row's end, the
+    /// bounds-checked sums at the input's end (a one-position image), strides, row dilation,
+    /// and 1, 2, 3 and 5 channels; each agrees with Direct.
+    #[test]
+    fn small_channel_layers_agree_with_direct() {
+        let cases: [Case; 6] = [
+            (3, 3, 32, [12, 3, 1, 1], [11, 3, 1, 1]),
+            (2, 1, 16, [9, 3, 2, 1], [14, 3, 2, 1]),
+            (2, 5, 48, [8, 3, 1, 2], [7, 3, 1, 1]),
+            (4, 2, 64, [6, 2, 1, 1], [20, 5, 1, 1]),
+            (1, 3, 16, [3, 3, 1, 1], [3, 3, 1, 1]),
+            (70, 3, 32, [10, 3, 1, 1], [10, 3, 1, 1]),
+        ];
+        for (seed, &(n, c, o, rows, cols)) in cases.iter().enumerate() {
+            let g = geometry(n, c, o, rows, cols);
+            assert!(crate::backend::im2col::small_channels::applies(&g), "case {seed}");
+            let input = values(g.input_len(), seed as u64 + 7);
+            let kernel = values(g.kernel_len(), seed as u64 + 70);
+            let mut want = vec![0.0; g.output_len()];
+            Direct.execute(&ConvProblem::new(g, &input, &kernel).unwrap(), &mut want).unwrap();
+            let [oh, ow] = [g.plane_axes()[0].output, g.plane_axes()[1].output];
+            let want = to_channels_last(&want, [n, o, oh, ow]);
+            let input_last = to_channels_last(&input, [n, c, rows[0], cols[0]]);
+            let mut got = vec![f64::NAN; want.len()];
+            Im2col::default()
+                .execute_channels_last(&ConvProblem::new(g, &input_last, &kernel).unwrap(), &mut got)
+                .unwrap();
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-12 * (1 + c * rows[1] * cols[1]) as f64,
+                    "case {seed}, {k}: {a} vs {b}"
+                );
+            }
+        }
+    }
 
     /// The native im2col solve and the default (through channels first) agree with Direct on
     /// strided, dilated and rectangular problems; the last one is large enough to be split

@@ -5,6 +5,7 @@
 mod channels_first;
 mod channels_last;
 mod columns;
+pub(crate) mod small_channels;
 #[cfg(test)]
 mod tests;
 
