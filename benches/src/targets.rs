@@ -100,10 +100,10 @@ const TARGETS: [Target; 17] = [
         quantity: |m| m.auto_over_peer,
         meets: |r| r <= 1.0,
         required_share: 1.0,
-        known_reason: "64x3x32x32: three input channels make the im2col GEMM's inner dimension 27, \
-                       too short for its blocking (36% of the peak), where oneDNN runs a direct \
-                       kernel vectorised over the 32 output channels; 56x56x64 ties TensorFlow \
-                       (0.99-1.01 between runs)",
+        known_reason: "64x3x32x32 (three input channels): run P measured im2col's patch rows, whose \
+                       GEMM inner dimension of 27 is too short for its blocking; the register-blocked \
+                       small-channel solve since is 1.35x faster. 56x56x64 ties TensorFlow \
+                       (0.99-1.03 between runs)"
     },
     Target {
         name: "CNN layers (f32, channels first): forward at most 1.0x the fastest of PyTorch and TensorFlow",
