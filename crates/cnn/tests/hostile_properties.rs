@@ -107,8 +107,17 @@ fn add(model: &mut Sequential<f32>, spec: &LayerSpec) -> Result<(), cnn::CnnErro
     }
 }
 
+/// The seed of this file's properties: fixed, so a CI run repeats the last one; set
+/// `PROPTEST_RNG_SEED` to explore others.
+fn fixed_seed(default: u64) -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(default),
+        chosen => chosen,
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, rng_seed: fixed_seed(0x2704), ..ProptestConfig::default() })]
 
     #[test]
     fn hostile_hyper_parameters_are_refused_or_work(

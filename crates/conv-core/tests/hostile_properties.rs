@@ -5,8 +5,7 @@
 //! wrapped multiplication fails here as it would in a debug build.
 //!
 //! The cap is lowered to 16 MiB so that an accepted request stays small; the arithmetic that
-//! refuses a request is the same at any cap. Seeds are fixed (`PROPTEST_RNG_SEED` is honoured,
-//! and failures are kept in `proptest-regressions/`).
+//! refuses a request is the same at any cap. The seed is fixed (`PROPTEST_RNG_SEED` picks another).
 
 use conv_core::{
     Auto, AxisGeometry, Boundary, ConvBackend, ConvSpec, Direct, Geometry, Padding, PerAxis,
@@ -99,8 +98,17 @@ fn broadcast(value: f64, shape: &[usize]) -> Option<ArrayD<f64>> {
     (elements <= 4096).then(|| view.to_owned())
 }
 
+/// The seed of this file's properties: fixed, so a CI run repeats the last one; set
+/// `PROPTEST_RNG_SEED` to explore others.
+fn fixed_seed(default: u64) -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(default),
+        chosen => chosen,
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, rng_seed: fixed_seed(0x2701), ..ProptestConfig::default() })]
 
     /// Small owned operands under hostile specs: every backend answers as Direct does, or
     /// refuses with a typed error.
@@ -120,8 +128,12 @@ proptest! {
                 // Non-finite data (a NaN value or fill) spread as each backend documents.
                 let finite_fill = !matches!(request.spec.boundary, Boundary::Constant(fill) if !fill.is_finite());
                 if request.value.is_finite() && finite_fill {
+                    // The transform backends' rounding error is bounded by the largest output,
+                    // not by each one: a 1e300 fill beside data of 1.5 leaves ~1e284 everywhere,
+                    // as scipy's `fftconvolve` does.
+                    let largest = want.iter().fold(0.0f64, |m, w| m.max(w.abs()));
                     for (w, g) in want.iter().zip(&got) {
-                        prop_assert!((w - g).abs() <= 1e-9 * (1.0 + w.abs()) || (w.is_nan() && g.is_nan()),
+                        prop_assert!((w - g).abs() <= 1e-9 * (1.0 + largest) || (w.is_nan() && g.is_nan()),
                             "{} gave {} where Direct gave {}", backend.name(), g, w);
                     }
                 }

@@ -114,8 +114,17 @@ fn bad_input_gets_typed_errors() {
     assert!(matches!(deconvolve_least_squares(&long, &k, 0.0), Err(ConvError::TooLarge { .. })));
 }
 
+/// The seed of this file's properties: fixed, so a CI run repeats the last one; set
+/// `PROPTEST_RNG_SEED` to explore others.
+fn fixed_seed(default: u64) -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(default),
+        chosen => chosen,
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, rng_seed: fixed_seed(0x2702), ..ProptestConfig::default() })]
 
     /// Convolve then deconvolve returns the input to rounding, for random kernels whose leading
     /// tap dominates (well-conditioned).

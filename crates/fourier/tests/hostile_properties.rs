@@ -38,8 +38,17 @@ fn times() -> impl Strategy<Value = Array1<f64>> {
         .prop_map(Array1::from)
 }
 
+/// The seed of this file's properties: fixed, so a CI run repeats the last one; set
+/// `PROPTEST_RNG_SEED` to explore others.
+fn fixed_seed(default: u64) -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(default),
+        chosen => chosen,
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, rng_seed: fixed_seed(0x2703), ..ProptestConfig::default() })]
 
     #[test]
     fn series_constructors_refuse_or_give_finite_coefficients(
