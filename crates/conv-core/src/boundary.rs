@@ -63,11 +63,7 @@ pub(crate) fn pad_planes_into<T: ConvNum>(
 ) -> Result<(), crate::error::ConvError> {
     let padder = RowPadder::new(input, dims, pixel, pads, boundary);
     let len = planes * padder.padded_rows_per_plane() * padder.padded_row_len();
-    // Every value is overwritten below: a kept buffer of the right length is not cleared first.
-    if padded.len() != len {
-        padded.clear();
-        crate::buffers::resize(padded, len, T::zero(), "padded input")?;
-    }
+    crate::buffers::resize_for_overwrite(padded, len, T::zero(), "padded input")?;
     if len == 0 {
         return Ok(());
     }
@@ -114,16 +110,7 @@ impl<'a, T: ConvNum> RowPadder<'a, T> {
         let table =
             |first: i128, count: usize| reads_input.then(|| side_sources(first, count, width, boundary));
         let (left_source, right_source) = (table(-(left as i128), left), table(width as i128, right));
-        Self {
-            input,
-            dims,
-            pixel,
-            pads,
-            boundary,
-            fill: fill_value::<T>(boundary),
-            left_source,
-            right_source,
-        }
+        Self { input, dims, pixel, pads, boundary, fill: boundary.fill::<T>(), left_source, right_source }
     }
 
     /// Values in one padded row: `(left + W + right) * pixel`.
@@ -287,14 +274,6 @@ fn fill_side<T: Copy>(side: &mut [T], table: Option<&[Option<usize>]>, row: &[T]
 /// memory bandwidth; a second core adds some).
 const MIN_PADDED_VALUES_PER_THREAD: u128 = 1 << 19;
 
-/// The value padding takes where `boundary` reads no input sample.
-fn fill_value<T: ConvNum>(boundary: Boundary) -> T {
-    match boundary {
-        Boundary::Constant(value) => T::from_f64_lossy(value),
-        _ => T::zero(),
-    }
-}
-
 /// Appends positions `positions` of `row` padded by `before` samples under `boundary` (position
 /// `before` is the row's first sample): a piece of the padded row without building all of it.
 pub(crate) fn extend_padded_positions<T: ConvNum>(
@@ -304,7 +283,7 @@ pub(crate) fn extend_padded_positions<T: ConvNum>(
     boundary: Boundary,
     out: &mut Vec<T>,
 ) -> Result<(), crate::error::ConvError> {
-    let fill = fill_value::<T>(boundary);
+    let fill = boundary.fill::<T>();
     let start = out.len();
     crate::buffers::resize(out, start.saturating_add(positions.len()), fill, "padded piece")?;
     for (value, p) in out[start..].iter_mut().zip(positions) {
@@ -387,7 +366,7 @@ mod tests {
                 assert_eq!(padded.len(), before + width + after);
                 for (c, &value) in padded.iter().enumerate() {
                     let want = boundary_source_index(c as isize - before as isize, width, boundary)
-                        .map_or(fill_value::<f64>(boundary), |j| row[j]);
+                        .map_or(boundary.fill::<f64>(), |j| row[j]);
                     assert_eq!(value, want, "{boundary:?}, width {width}, column {c}");
                 }
             }

@@ -57,6 +57,22 @@ pub(crate) fn resize<T: Clone>(
     Ok(())
 }
 
+/// Makes a kept `buffer` `len` long for a caller that then overwrites every value: a buffer
+/// already `len` long is left as it is (no pass over memory), any other is emptied first so that
+/// growing it copies no stale values. `placeholder` fills the new slots until they are overwritten.
+pub(crate) fn resize_for_overwrite<T: Clone>(
+    buffer: &mut Vec<T>,
+    len: usize,
+    placeholder: T,
+    what: &'static str,
+) -> Result<(), ConvError> {
+    if buffer.len() != len {
+        buffer.clear();
+        resize(buffer, len, placeholder, what)?;
+    }
+    Ok(())
+}
+
 /// The values of `values` collected into a vector of exactly `values.len()` elements.
 pub(crate) fn collect<T>(
     values: impl ExactSizeIterator<Item = T>,

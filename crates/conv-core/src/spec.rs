@@ -54,6 +54,24 @@ pub enum Boundary {
     Circular,
 }
 
+impl Boundary {
+    /// The value the padding takes where the rule reads no input sample: the constant of
+    /// [`Boundary::Constant`] in `T` (rounded as `T::from_f64_lossy` does), zero for every other
+    /// rule (whose padded samples copy input values; zero is what an empty input pads with).
+    ///
+    /// ```
+    /// use conv_core::Boundary;
+    /// assert_eq!(Boundary::Constant(-2.5).fill::<f32>(), -2.5f32);
+    /// assert_eq!(Boundary::Reflect.fill::<f64>(), 0.0);
+    /// ```
+    pub fn fill<T: crate::ConvNum>(self) -> T {
+        match self {
+            Boundary::Constant(value) => T::from_f64_lossy(value),
+            _ => T::zero(),
+        }
+    }
+}
+
 /// Where the channel axis of the input and output sits in the layer calls ([`conv1d`](crate::conv1d),
 /// [`conv2d`](crate::conv2d), [`PreparedConv2d`](crate::PreparedConv2d), [`ConvSpec::resolve`]).
 ///

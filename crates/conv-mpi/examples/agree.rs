@@ -190,6 +190,21 @@ fn main() -> ExitCode {
         eprintln!("a grid of the wrong size was not refused");
         failures += 1;
     }
+    // An array distributed over one grid, convolved on another of the same size: refused.
+    if ranks > 1 {
+        let rows = ProcessGrid::new(&world, &[ranks, 1]);
+        let cols = ProcessGrid::new(&world, &[1, ranks]);
+        let other = rows.as_ref().ok().zip(cols.as_ref().ok()).and_then(|(rows, cols)| {
+            let input = DistributedArray::from_global(rows, &ArrayD::from_elem(IxDyn(&[8, 8]), 1.0)).ok()?;
+            let kernel = ArrayD::from_elem(IxDyn(&[3, 3]), 1.0);
+            convolve(cols, &input, &kernel, Mode::Same, Boundary::Zeros, &Direct).err()
+        });
+        let expected = MpiConvError::OtherGrid { array: vec![ranks, 1], grid: vec![1, ranks] };
+        if other != Some(expected) {
+            eprintln!("an array of another grid of the same size gave {other:?}");
+            failures += 1;
+        }
+    }
     // The checks above cannot pass by comparing nothing.
     let expected_at_least = 1000;
     if root && compared < expected_at_least {

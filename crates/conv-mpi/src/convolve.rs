@@ -58,6 +58,7 @@ pub struct HaloReport {
 /// its memory instead of faulting in a fresh window each step).
 ///
 /// # Errors
+/// [`MpiConvError::OtherGrid`] when `input` is distributed over another grid than `grid`;
 /// [`MpiConvError::KernelRank`] when the kernel's axes differ from the array's;
 /// [`MpiConvError::EmptyBlock`] when the output (in `Valid` mode) is too small for the grid;
 /// [`MpiConvError::Conv`] for what conv-core refuses in the global problem or a rank's local
@@ -104,7 +105,10 @@ fn distributed<T: ConvNum + Equivalence + Default>(
     let me = grid.rank();
     let layout = input.layout().clone();
     if layout.grid() != grid.ranks_per_axis() {
-        return Err(MpiConvError::GridSize { grid: layout.ranks(), ranks: grid.size() });
+        return Err(MpiConvError::OtherGrid {
+            array: layout.grid().to_vec(),
+            grid: grid.ranks_per_axis().to_vec(),
+        });
     }
     if kernel.ndim() != layout.axes() {
         return Err(MpiConvError::KernelRank { kernel: kernel.ndim(), array: layout.axes() });
@@ -199,7 +203,7 @@ fn distributed<T: ConvNum + Equivalence + Default>(
         })?;
         window.resize(window_len, T::zero());
     }
-    let fill = fill_value::<T>(boundary);
+    let fill = boundary.fill::<T>();
     place(
         &mut window,
         window_dims,
@@ -306,14 +310,6 @@ fn check_count(len: usize) -> Result<(), MpiConvError> {
         return Err(MpiConvError::TooLarge { what: "a halo message (values)", value: len as u128 });
     }
     Ok(())
-}
-
-/// The value the boundary's padding takes where it reads no input.
-fn fill_value<T: ConvNum>(boundary: Boundary) -> T {
-    match boundary {
-        Boundary::Constant(value) => T::from_f64_lossy(value),
-        _ => T::zero(),
-    }
 }
 
 /// The values of a block (`values`, shape `dims`) at the product of the per-axis index lists,

@@ -32,6 +32,15 @@ pub enum MpiConvError {
         /// Ranks in the communicator.
         ranks: usize,
     },
+    /// The array is distributed over another grid than the one the call runs on (the same
+    /// number of ranks arranged differently, or a grid of another size).
+    #[error("the array is distributed over a {array:?} grid, the call runs on a {grid:?} grid")]
+    OtherGrid {
+        /// Ranks per axis of the array's layout.
+        array: Vec<usize>,
+        /// Ranks per axis of the grid the call was given.
+        grid: Vec<usize>,
+    },
     /// More ranks along an axis than the axis has samples: some block would be empty.
     #[error("axis {axis} of length {length} cannot be split over {ranks} ranks (a block would be empty)")]
     EmptyBlock {

@@ -86,10 +86,7 @@ pub(super) fn solve_in_bands<T: ConvNum>(
                 let band_rows = band_out.len() / cols.output.max(1);
                 let reads = (band_rows - 1) * rows.stride + rows.effective_kernel();
                 let len = reads * padder.padded_row_len();
-                if padded.len() != len {
-                    padded.clear();
-                    crate::buffers::resize(padded, len, T::zero(), "padded band")?;
-                }
+                crate::buffers::resize_for_overwrite(padded, len, T::zero(), "padded band")?;
                 padder.fill_rows(padded, band_first * rows.stride);
                 let band = geometry.with_axis(1, AxisGeometry { input: reads, output: band_rows, ..rows })?;
                 backend.execute(&ConvProblem::new(band, padded, kernel)?, band_out)?;
