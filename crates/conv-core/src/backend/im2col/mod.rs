@@ -6,7 +6,6 @@ mod channels_first;
 mod channels_last;
 mod columns;
 pub(crate) mod small_channels;
-mod small_channels_first;
 #[cfg(test)]
 mod tests;
 
