@@ -3,7 +3,7 @@
 
 use convkit_gemm::{MatMut, MatRef, matmul};
 
-use super::{Im2col, PRODUCT_TARGET_BYTES, shifted_views_pay};
+use super::{Im2col, PRODUCT_TARGET_BYTES, shifted_views_pay, small_channels_first};
 use crate::backend::contract::{ConvProblem, check_buffer_len};
 use crate::backend::plan::ConvPlan;
 use crate::backend::plan::{Scratch, ThreadBuffers};
@@ -158,6 +158,9 @@ pub(super) struct Layout {
     order: PatchOrder,
     /// Whether the product reads shifted views of the input instead of a patch matrix.
     pub(super) shifted: bool,
+    /// Whether there is no product at all: few input channels, register blocks of output planes
+    /// (`small_channels_first.rs`).
+    pub(super) few_channels: bool,
 }
 
 impl Layout {
@@ -181,7 +184,14 @@ impl Layout {
         } else {
             band_rows
         };
-        Ok(Layout { geometry: *g, band_rows, items_per_product, order: PatchOrder::for_geometry(g), shifted })
+        Ok(Layout {
+            geometry: *g,
+            band_rows,
+            items_per_product,
+            order: PatchOrder::for_geometry(g),
+            shifted,
+            few_channels: small_channels_first::applies(g),
+        })
     }
 
     /// Solves `problem`, its batch items shared out over the threads the geometry calls for,
@@ -196,6 +206,19 @@ impl Layout {
         let threads = Im2col::threads(&g);
         if buffers.len() < threads {
             buffers.resize_with(threads, Default::default);
+        }
+        if self.few_channels {
+            let by_tap = small_channels_first::weights_by_tap(&g, problem.kernel());
+            let input = problem.input();
+            return parallel::split_items(
+                output,
+                g.output_plane(),
+                &mut buffers[..threads],
+                |piece, first, _| {
+                    small_channels_first::solve(&g, input, &by_tap, piece, first);
+                    Ok(())
+                },
+            );
         }
         let (in_item, out_item) = (g.in_channels() * g.input_plane(), g.out_channels() * g.output_plane());
         parallel::split_items(output, out_item, &mut buffers[..threads], |piece, first_item, buffers| {

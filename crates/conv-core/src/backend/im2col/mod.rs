@@ -1,11 +1,13 @@
 //! The im2col backend: gather patches into a matrix, then one GEMM. `channels_first.rs` solves
 //! the canonical `[N, C, H, W]` problem, `channels_last.rs` the `[N, H, W, C]` one and a
-//! layer's kernel gradient; both use the shifted-views policy below.
+//! layer's kernel gradient; both use the shifted-views policy below. `small_channels.rs` and
+//! `small_channels_first.rs` solve layers with few input channels without a patch matrix.
 
 mod channels_first;
 mod channels_last;
 mod columns;
 pub(crate) mod small_channels;
+mod small_channels_first;
 #[cfg(test)]
 mod tests;
 
@@ -57,6 +59,12 @@ const PRODUCT_TARGET_BYTES: usize = 2 << 20;
 /// output row it computes are dropped when the result is copied into place. Writing the patch
 /// matrix (nine copies of the input for a 3x3 kernel) was a sixth of the time of a 56x56x64
 /// layer.
+///
+/// Layers with few taps (`C*KH*KW <= 32`: an RGB or grey image under a 3x3 kernel) and unit
+/// strides skip the GEMM too: a block of up to eight output planes is accumulated in vector
+/// registers over 32 consecutive positions of the flattened plane, each input run multiplied by
+/// one broadcast weight per plane (`small_channels_first.rs`; `small_channels.rs` for channels
+/// last). The GEMM's inner dimension would be 27 or 9 there, too short for its blocking.
 ///
 /// The patch matrix is built for a band of output rows at a time, so it never exceeds the cap
 /// ([`Im2col::DEFAULT_CAP_BYTES`] unless set with [`Im2col::with_cap_bytes`]). A problem whose

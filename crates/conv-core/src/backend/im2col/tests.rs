@@ -1,6 +1,7 @@
 //! im2col against Direct: bands, shared products, shifted views, transposed patch matrices.
 #![allow(clippy::unwrap_used)]
 use super::channels_first::{PatchOrder, copy_row};
+use super::small_channels_first;
 use super::*;
 use crate::backend::Direct;
 use crate::geometry::AxisGeometry;
@@ -154,4 +155,54 @@ fn rows_over_the_cap_are_solved_in_column_tiles() {
         ConvBackend::<f64>::supports(&Im2col::with_cap_bytes(1024), &g),
         Err(ConvError::TooLarge { .. })
     ));
+}
+
+/// Channels-first layers with few taps take the register-blocked solve
+/// (`small_channels_first.rs`): blocks of 1 to 8 output planes (a block never spans two images),
+/// the last run of positions cut short, row and column dilation, rectangular kernels, one
+/// image and many, in f64 and f32; each agrees with Direct. Through a plan as well.
+#[test]
+fn few_channel_planes_agree_with_direct() {
+    let cases = [
+        // (batch, channels, outputs, [input, kernel, dilation] per axis)
+        (2, 3, 32, [(12, 3, 1), (11, 3, 1)]),
+        (1, 1, 10, [(8, 3, 1), (8, 3, 1)]),
+        (3, 2, 7, [(9, 2, 2), (17, 3, 2)]),
+        (5, 1, 13, [(6, 5, 1), (40, 1, 1)]),
+        (2, 3, 5, [(1, 1, 1), (33, 4, 1)]),
+        (4, 3, 16, [(32, 3, 1), (32, 3, 1)]),
+    ];
+    for (seed, &(batch, channels, outputs, axes)) in cases.iter().enumerate() {
+        let axes = [0, 1].map(|a| {
+            let (input, kernel, dilation) = axes[a];
+            AxisGeometry::new(a, input, kernel, 1, dilation).unwrap()
+        });
+        let g = Geometry::planar(batch, channels, outputs, 1, axes).unwrap();
+        assert!(small_channels_first::applies(&g), "case {seed}");
+        let value = |i: usize, salt: usize| ((i * 7919 + salt * 104_729) % 2001) as f64 / 1000.0 - 1.0;
+        let input: Vec<f64> = (0..g.input_len()).map(|i| value(i, seed + 1)).collect();
+        let kernel: Vec<f64> = (0..g.kernel_len()).map(|i| value(i, seed + 50)).collect();
+        let problem = ConvProblem::new(g, &input, &kernel).unwrap();
+        let mut want = vec![0.0; g.output_len()];
+        Direct.execute(&problem, &mut want).unwrap();
+        let mut got = vec![f64::NAN; want.len()];
+        Im2col::default().execute(&problem, &mut got).unwrap();
+        let taps = (channels * g.kernel_plane()) as f64;
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-13 * taps, "case {seed} output {i}: {a} vs {b}");
+        }
+        let backend = Im2col::default();
+        let plan = ConvBackend::<f64>::plan(&backend, &g, &kernel).unwrap();
+        let mut planned = vec![f64::NAN; want.len()];
+        plan.execute(&input, &mut planned).unwrap();
+        assert_eq!(planned, got, "case {seed}: the plan differs from execute");
+        // f32: the same path, 16 positions per register.
+        let input32: Vec<f32> = input.iter().map(|&v| v as f32).collect();
+        let kernel32: Vec<f32> = kernel.iter().map(|&v| v as f32).collect();
+        let mut got32 = vec![f32::NAN; want.len()];
+        Im2col::default().execute(&ConvProblem::new(g, &input32, &kernel32).unwrap(), &mut got32).unwrap();
+        for (i, (a, b)) in got32.iter().zip(&want).enumerate() {
+            assert!((f64::from(*a) - b).abs() <= 1e-6 * taps, "case {seed} f32 output {i}: {a} vs {b}");
+        }
+    }
 }
