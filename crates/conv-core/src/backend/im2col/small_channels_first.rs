@@ -172,7 +172,8 @@ impl<'a, T: ConvNum> Block<'a, T> {
             kernel_rows: rows.kernel,
             kernel_cols: cols.kernel,
             in_plane: g.input_plane(),
-            row_step: rows.dilation * cols.input,
+            // Saturating: a dilation of any size with one kernel row is never multiplied by more than 0.
+            row_step: rows.dilation.saturating_mul(cols.input),
             col_step: cols.dilation,
             span: (rows.output - 1) * cols.input + cols.output,
             width: cols.input,
