@@ -171,6 +171,8 @@ fn few_channel_planes_agree_with_direct() {
         (5, 1, 13, [(6, 5, 1), (40, 1, 1)]),
         (2, 3, 5, [(1, 1, 1), (33, 4, 1)]),
         (4, 3, 16, [(32, 3, 1), (32, 3, 1)]),
+        // One kernel row under an absurd row dilation (never multiplied out).
+        (2, 3, 8, [(4, 1, usize::MAX), (12, 3, 1)]),
     ];
     for (seed, &(batch, channels, outputs, axes)) in cases.iter().enumerate() {
         let axes = [0, 1].map(|a| {
