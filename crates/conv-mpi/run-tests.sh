@@ -8,6 +8,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 # One target directory for the whole project (`rm -rf target` cleans this too).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/conv-mpi}"
+# The profile the tests and examples are built in: release by default (the README's mpirun lines
+# use those binaries); `.ci/run` passes `test`, whose build of conv-core's dependencies it shares.
+profile="${CONV_MPI_PROFILE:-release}"
+case "$profile" in
+    release) built="$CARGO_TARGET_DIR/release" ;;
+    test | dev) built="$CARGO_TARGET_DIR/debug" ;;
+    *) built="$CARGO_TARGET_DIR/$profile" ;;
+esac
 cd "$here"
 
 if ! command -v mpirun >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q 'libclang'; then
@@ -23,12 +31,12 @@ if [ "$(id -u)" = 0 ]; then mpirun_args+=(--allow-run-as-root); fi
 
 cargo fmt -- --check
 cargo clippy --all-targets -- -D warnings
-cargo test --release
+cargo test --profile "$profile"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
-cargo build --release --examples
+cargo build --profile "$profile" --examples
 for ranks in 1 2 4; do
-    mpirun "${mpirun_args[@]}" -np "$ranks" "$CARGO_TARGET_DIR/release/examples/agree"
+    mpirun "${mpirun_args[@]}" -np "$ranks" "$built/examples/agree"
 done
 out=$(mktemp -d)
-mpirun "${mpirun_args[@]}" -np 4 "$CARGO_TARGET_DIR/release/examples/smooth" --n 48 --check --out "$out"
+mpirun "${mpirun_args[@]}" -np 4 "$built/examples/smooth" --n 48 --check --out "$out"
 rm -rf "$out"

@@ -22,7 +22,7 @@ fn verbose_fit_child() {
 fn fit_prints_one_line_per_epoch_into_a_pipe() {
     let exe = std::env::current_exe().unwrap();
     let output = std::process::Command::new(exe)
-        .args(["verbose_fit_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["logging::verbose_fit_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

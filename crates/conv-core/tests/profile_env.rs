@@ -24,7 +24,7 @@ fn profile_env_child() {
 
 fn run_child(profile: &str, expected: &str) -> String {
     let output = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["profile_env_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["profile_env::profile_env_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CONVKIT_PROFILE", profile)
         .env("EXPECTED_REASON", expected)
         .output()

@@ -26,8 +26,9 @@ const LANES: usize = 16;
 /// Vector runs per register block: `RUNS * LANES` consecutive positions share each weight.
 const RUNS: usize = 2;
 
-/// Output planes per register block for `T`: 16 f32 accumulators, or 16 f64 ones in 32
-/// registers' halves (eight planes would spill).
+/// Output planes per register block for `T`: the sums fill 16 vector registers either way (f32: 8
+/// planes x 2 runs x 1 register; f64: 4 planes x 2 runs x 2 registers), leaving the rest of the
+/// 32 for the input runs and the broadcast weights (more planes spill).
 fn planes_per_block<T>() -> usize {
     if size_of::<T>() <= 4 { 8 } else { 4 }
 }
@@ -182,6 +183,12 @@ impl<'a, T: ConvNum> Block<'a, T> {
         }
     }
 
+    /// Offset in the input of tap `(c, i, j)` for the block's first flattened position.
+    #[inline(always)]
+    fn tap_offset(&self, c: usize, i: usize, j: usize) -> usize {
+        self.image + c * self.in_plane + i * self.row_step + j * self.col_step
+    }
+
     /// Fills the `B` planes of `out` run by run of `RUNS * LANES` flattened positions.
     #[inline(always)]
     fn fill<const B: usize>(&self, out: &mut [T]) {
@@ -201,7 +208,7 @@ impl<'a, T: ConvNum> Block<'a, T> {
         for c in 0..self.channels {
             for i in 0..self.kernel_rows {
                 for j in 0..self.kernel_cols {
-                    let at = self.image + c * self.in_plane + i * self.row_step + j * self.col_step + start;
+                    let at = self.tap_offset(c, i, j) + start;
                     let mut runs = [[T::zero(); LANES]; RUNS];
                     for (r, run) in runs.iter_mut().enumerate() {
                         *run = *self.input.get(at + r * LANES..)?.first_chunk::<LANES>()?;
@@ -238,7 +245,7 @@ impl<'a, T: ConvNum> Block<'a, T> {
         for c in 0..self.channels {
             for i in 0..self.kernel_rows {
                 for j in 0..self.kernel_cols {
-                    let at = self.image + c * self.in_plane + i * self.row_step + j * self.col_step + start;
+                    let at = self.tap_offset(c, i, j) + start;
                     for (b, sums) in acc.iter_mut().enumerate() {
                         let weight = self.by_tap.get(tap * self.o_count + self.first_o + b).copied();
                         let weight = weight.unwrap_or_else(T::zero);

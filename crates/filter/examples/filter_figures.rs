@@ -6,7 +6,7 @@
 //! - `filter_butter.svg`: Butterworth lowpass responses of order 2, 4 and 8;
 //! - `filter_zero_phase.svg`: a noisy pulse filtered forward (delayed) and forward-backward.
 //!
-//! Run with `cargo run -p filter --example figures [OUTPUT_DIR]` (default `target/figures`).
+//! Run with `cargo run -p filter --example filter_figures [OUTPUT_DIR]` (default `target/figures`).
 
 use std::error::Error;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! - `gibbs.svg`: the Gibbs region close up, with and without Lanczos sigma factors;
 //! - `oscillator.svg`: a pulse-train force and the driven oscillator's steady-state response.
 //!
-//! Run with `cargo run -p fourier --example figures [OUTPUT_DIR]` (default `target/figures`).
+//! Run with `cargo run -p fourier --example fourier_figures [OUTPUT_DIR]` (default `target/figures`).
 
 use std::error::Error;
 use std::f64::consts::PI;
