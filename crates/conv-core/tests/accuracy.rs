@@ -2,7 +2,7 @@
 //! measured errors with a margin, and the README states them. Errors are relative to
 //! `sum |k| * max |x|`, the largest an output can be.
 //!
-//! `cargo test -p conv-core --test accuracy -- --nocapture` prints the table.
+//! `cargo test -p conv-core --test suite accuracy -- --nocapture` prints the table.
 
 use conv_core::{ConvBackend, Mode, builtin_backends, convolve_with};
 use ndarray::Array1;
