@@ -11,8 +11,7 @@ use conv_core::{
 };
 use ndarray::Array4;
 
-mod common;
-use common::Values;
+use crate::common::Values;
 
 fn dot(a: &Array4<f64>, b: &Array4<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());

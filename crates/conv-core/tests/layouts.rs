@@ -7,8 +7,7 @@ use conv_core::{
 };
 use ndarray::{Array3, Array4};
 
-mod common;
-use common::Values;
+use crate::common::Values;
 fn specs() -> Vec<ConvSpec> {
     vec![
         ConvSpec::correlation(),

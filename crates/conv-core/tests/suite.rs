@@ -3,6 +3,10 @@
 //! times (a fresh build of the tests took most of CI's time). `least_squares.rs` needs the
 //! `lapack` feature and stays a binary of its own.
 
+/// Helpers the modules share (`crate::common`).
+#[path = "common/mod.rs"]
+mod common;
+
 #[path = "accuracy.rs"]
 mod accuracy;
 #[path = "complex.rs"]
